@@ -1,0 +1,94 @@
+"""The canonical input tables (ARCHITECTURE contract 1), in one place.
+
+Every reader, validator, generator and test takes table and column names from here,
+so the contract is written down once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KINDS = ("major", "voc")
+STAGES = ("acquisition", "closing", "retention")
+FUNCTIONS = ("marketing", "sales", "inside_sales", "customer_service", "community")
+VALUE_ASPECTS = ("brand", "product", "experience")
+COMMUNITY_ROLES = ("leader", "doer", "watcher", "none")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One canonical table: its required and optional columns and whether it must exist."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    must_exist: bool = True
+    description: str = ""
+    columns_doc: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+INTERACTIONS = TableSpec(
+    name="interactions",
+    required=("account_id", "contact_id", "timestamp", "interaction_code"),
+    optional=("rep_id", "team", "cost", "source_system", "event_id"),
+    description="one row per interaction with a contact of an account",
+)
+
+CATALOG = TableSpec(
+    name="catalog",
+    required=(
+        "interaction_code",
+        "name",
+        "kind",
+        "stage",
+        "function",
+        "channel",
+        "rv",
+        "cost",
+        "value_aspect",
+    ),
+    optional=("rationale",),
+    must_exist=False,
+    description="the pro forma model: one row per interaction type (shipped default if absent)",
+)
+
+ACCOUNTS = TableSpec(
+    name="accounts",
+    required=("account_id",),
+    optional=(
+        "name",
+        "industry",
+        "territory",
+        "contact_source",
+        "company_revenue",
+        "team",
+        "community_role",
+    ),
+    description="one row per account",
+)
+
+OUTCOMES = TableSpec(
+    name="outcomes",
+    required=("account_id", "period", "revenue", "profit"),
+    optional=("wallet", "share_of_wallet"),
+    description="one row per account and period: the money",
+)
+
+VOC = TableSpec(
+    name="voc",
+    required=("account_id", "date"),
+    optional=("contact_id", "nps", "csat"),
+    must_exist=False,
+    description="Voice-of-Customer survey answers (what customers SAY)",
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec for spec in (INTERACTIONS, CATALOG, ACCOUNTS, OUTCOMES, VOC)
+}
+
+#: file suffixes a dataset folder may use for a table, in order of preference
+TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz")
