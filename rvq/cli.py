@@ -30,6 +30,142 @@ def register(name: str, configure: Callable[[argparse.ArgumentParser], None]):
     return decorate
 
 
+def _configure_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="folder to write the dataset into")
+    p.add_argument("--accounts", type=int, default=2000, help="number of accounts (default 2000)")
+    p.add_argument("--periods", type=int, default=12, help="number of periods (default 12)")
+    p.add_argument("--freq", choices=["M", "Q"], default="Q", help="period length (default Q)")
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument(
+        "--effect",
+        type=float,
+        default=None,
+        help="planted standardized effect for every outcome (0 = null world; default: per outcome)",
+    )
+    p.add_argument("--lag", type=int, default=None, help="planted lag in periods (default 2)")
+    p.add_argument(
+        "--reverse", action="store_true", help="outcomes drive interactions (RV follows money)"
+    )
+    p.add_argument("--format", dest="fmt", choices=["csv", "parquet"], default="csv")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+@register("demo", _configure_demo)
+def demo(args: argparse.Namespace) -> int:
+    """Write a synthetic pilot dataset with a known, planted truth (truth.json)."""
+    import time
+    from pathlib import Path
+
+    from rvq import synth
+
+    if args.accounts < 10 or args.periods < 4:
+        raise CommandError("need at least 10 accounts and 4 periods")
+    overrides = {}
+    if args.effect is not None:
+        overrides["effect"] = args.effect
+    if args.lag is not None:
+        if not 1 <= args.lag < args.periods:
+            raise CommandError(f"--lag must be between 1 and {args.periods - 1}")
+        overrides["lag"] = args.lag
+    spec = synth.WorldSpec(
+        accounts=args.accounts,
+        periods=args.periods,
+        freq=args.freq,
+        seed=args.seed,
+        reverse=args.reverse,
+        **overrides,
+    )
+    started = time.perf_counter()
+    world = synth.generate_world(spec, progress=not args.quiet)
+    out = Path(args.out)
+    synth.write_world(world, out, fmt=args.fmt)
+    seconds = time.perf_counter() - started
+    n_events = len(world.tables["interactions"])
+    size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+    print(
+        f"wrote {out}: {spec.accounts:,} accounts, {spec.periods} periods, "
+        f"{n_events:,} interactions, {size_mb:,.1f} MB in {seconds:,.1f} s"
+    )
+    return 0
+
+
+def _configure_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="dataset folder or YAML config file")
+
+
+def _load(source: str, *, progress: bool = True):
+    """Load and validate a source; a source that does not exist is a one-line error."""
+    from rvq import io
+
+    try:
+        return io.load_dataset(source, progress=progress)
+    except FileNotFoundError as exc:
+        raise CommandError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:  # ConfigError is a ValueError
+        raise CommandError(str(exc).splitlines()[0]) from exc
+
+
+@register("validate", _configure_source)
+def validate(args: argparse.Namespace) -> int:
+    """Check a dataset against the input contract and report every problem found."""
+    dataset = _load(args.source)
+    print(dataset.validation.to_text())
+    if dataset.validation.fatal:
+        raise CommandError("fatal input problems (listed above); nothing was scored")
+    return 0
+
+
+def _configure_backtest(p: argparse.ArgumentParser) -> None:
+    _configure_source(p)
+    p.add_argument("--json", dest="json_path", help="write summary.json here (default: print)")
+
+
+@register("backtest", _configure_backtest)
+def backtest(args: argparse.Namespace) -> int:
+    """Run the step-f statistics alone and write the summary.json document."""
+    import json
+    from pathlib import Path
+
+    from rvq import backtest as bt
+    from rvq import score
+
+    dataset = _load(args.source)
+    if dataset.validation.fatal:
+        print(dataset.validation.to_text(), file=sys.stderr)
+        raise CommandError("fatal input problems; run `rvq validate` for the full report")
+    panel = score.panel_from_dataset(dataset)
+    summary = bt.backtest_summary(panel, dataset.accounts, dataset.config, dataset=dataset)
+    text = json.dumps(summary, indent=2, default=str)
+    if args.json_path:
+        Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_path).write_text(text + "\n")
+        verdicts = ", ".join(
+            f"{name}: {res['verdict']}" for name, res in summary["leading_indicator"].items()
+        )
+        print(f"wrote {args.json_path} ({verdicts})")
+    else:
+        print(text)
+    return 0
+
+
+def _configure_pilot(p: argparse.ArgumentParser) -> None:
+    _configure_source(p)
+    p.add_argument("--out", help="reports folder (default: the config's `output`, or reports/)")
+
+
+@register("pilot", _configure_pilot)
+def pilot(args: argparse.Namespace) -> int:
+    """Run the seven pilot notebooks and write the report folder."""
+    from rvq import pipeline
+
+    try:
+        run_dir = pipeline.run_pilot(args.source, out=args.out)
+    except pipeline.PilotError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"report: {run_dir / 'index.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rvq",
