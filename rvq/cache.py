@@ -1,0 +1,317 @@
+"""The cached pilot: read, validate and score a source once per input version.
+
+Every pilot notebook starts with `pilot = open_pilot(source)`. The first call reads the
+inputs, validates them, scores the interactions and builds the account x period panel;
+it stores the result under a key made of the input files (paths, sizes, modification
+times), the config and the rvq code, so the six later notebooks of a run -- and any
+re-run on unchanged inputs -- open the same pilot in a second instead of re-scoring.
+A fatal validation problem raises `PilotInputError` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import rvq
+
+#: bump when the pickled Pilot changes shape, so old cache entries are not read
+CACHE_FORMAT = 1
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+class PilotInputError(Exception):
+    """The inputs cannot be piloted (missing, unreadable or fatally invalid): one line."""
+
+
+@dataclass
+class Pilot:
+    """One validated and scored pilot: what every notebook works from.
+
+    `dataset` is the validated `rvq.io.Dataset` (usable rows only, with its validation
+    result and config); `panel` the account x period panel of `rvq.score`. `run_dir` is
+    where the notebooks record their findings: the run folder under `rvq pilot`, this
+    pilot's cache folder in interactive work (so step 07 finds what steps 01-06 recorded).
+    """
+
+    source: Path
+    key: str
+    dataset: Any
+    panel: pd.DataFrame
+    cache_dir: Path | None = None
+    run_dir: Path | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Any:
+        return self.dataset.config
+
+    @property
+    def validation(self) -> Any:
+        return self.dataset.validation
+
+    @property
+    def client(self) -> str:
+        """The client's name from the config, else the dataset folder's name."""
+        name = getattr(self.config, "client", None)
+        return str(name) if name else self.source.stem
+
+    @property
+    def freq(self) -> str:
+        """The period frequency, `"M"` or `"Q"` (from the config)."""
+        return str(getattr(self.config, "freq", None) or getattr(self.config, "period", "Q"))
+
+    @property
+    def period_word(self) -> str:
+        return {"M": "month", "Q": "quarter"}.get(self.freq, "period")
+
+    def table_counts(self) -> dict[str, dict[str, int]]:
+        """Rows read / used / set aside per input table (read = used + set aside)."""
+        return table_counts(self.validation)
+
+    def data_counts(self) -> dict[str, Any]:
+        """The `data` block of summary.json (contract 3): events read, used and set aside,
+        accounts and periods of the panel, first and last period."""
+        events = self.table_counts().get("interactions") or {
+            "read": len(self.dataset.interactions),
+            "used": len(self.dataset.interactions),
+            "set_aside": 0,
+        }
+        periods = self.panel["period"]
+        return {
+            "events_read": int(events["read"]),
+            "events_used": int(events["used"]),
+            "events_set_aside": int(events["set_aside"]),
+            "accounts": int(self.panel["account_id"].nunique()),
+            "periods": int(periods.nunique()),
+            "first_period": str(periods.min()),
+            "last_period": str(periods.max()),
+        }
+
+
+def table_counts(validation: Any) -> dict[str, dict[str, int]]:
+    """Per table, rows read / used / set aside from a `ValidationResult`."""
+    counts = getattr(validation, "counts", None)
+    if counts is None and hasattr(validation, "to_dict"):
+        counts = validation.to_dict().get("counts") or validation.to_dict().get("tables")
+    out = {}
+    for table, c in (counts or {}).items():
+        c = c if isinstance(c, dict) else vars(c)
+        read = int(c.get("read", c.get("rows_read", 0)))
+        used = int(c.get("used", c.get("rows_used", 0)))
+        out[str(table)] = {"read": read, "used": used, "set_aside": read - used}
+    return out
+
+
+# --------------------------------------------------------------------------- the key
+
+
+def _files_under(path: Path) -> Iterator[Path]:
+    if path.is_file():
+        yield path
+    elif path.is_dir():
+        for p in sorted(path.rglob("*")):
+            parts = p.relative_to(path).parts
+            if p.is_file() and not any(part.startswith(".") for part in parts):
+                yield p
+
+
+def _referenced_paths(value: Any, base: Path) -> Iterator[Path]:
+    """Existing files and folders named by string values anywhere in a parsed config."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _referenced_paths(v, base)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _referenced_paths(v, base)
+    elif isinstance(value, str) and value and len(value) < 4096 and "\n" not in value:
+        candidate = (base / value).expanduser()
+        try:
+            if candidate.exists():
+                yield candidate.resolve()
+        except OSError:
+            return
+
+
+def input_files(source: str | os.PathLike) -> list[Path]:
+    """The files a source reads: every (non-hidden) file of a dataset folder; for a YAML
+    config, the config itself and every file or folder it names."""
+    source = Path(source).expanduser().resolve()
+    if not source.exists():
+        raise PilotInputError(f"no such dataset or config: {source}")
+    if source.is_file() and source.suffix.lower() in CONFIG_SUFFIXES:
+        import yaml
+
+        try:
+            parsed = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise PilotInputError(f"{source}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        files = {source}
+        for path in _referenced_paths(parsed, source.parent):
+            files.update(_files_under(path))
+        return sorted(files)
+    return sorted(_files_under(source))
+
+
+def _code_files() -> list[Path]:
+    """rvq's own modules: a changed scoring function must not read a stale cache."""
+    return sorted(Path(rvq.__file__).parent.glob("*.py"))
+
+
+def input_version(source: str | os.PathLike, config: Any = None) -> str:
+    """A key that changes when any input file (path, size, mtime), the config or the rvq
+    code changes: the cache key of a pilot."""
+    h = hashlib.sha256()
+    h.update(f"format={CACHE_FORMAT};rvq={rvq.__version__};pandas={pd.__version__};".encode())
+    h.update(f"python={sys.version_info[:2]}".encode())
+    for group in (input_files(source), _code_files()):
+        for path in group:
+            st = path.stat()
+            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    if config is not None:
+        dumped = (
+            config.model_dump_json() if hasattr(config, "model_dump_json") else repr(config)
+        ).encode()
+        h.update(hashlib.sha256(dumped).digest())
+    return h.hexdigest()[:20]
+
+
+def default_cache_dir() -> Path:
+    """`$RVQ_CACHE_DIR`, else `$XDG_CACHE_HOME/rvq`, else `~/.cache/rvq`."""
+    if os.environ.get("RVQ_CACHE_DIR"):
+        return Path(os.environ["RVQ_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "rvq"
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def cached(key: str, cache_dir: Path, build: Callable[[], Any]) -> tuple[Any, bool]:
+    """The object stored under `key` in `cache_dir`, built and stored on a miss.
+
+    Returns `(object, hit)`. Writes are atomic (a temporary file renamed into place), so
+    two processes building the same entry at once both end with a whole file.
+    """
+    entry = cache_dir / key
+    path = entry / "pilot.pkl"
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh), True
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            path.unlink(missing_ok=True)  # unreadable or from other code: rebuild
+    value = build()
+    entry.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=entry, prefix=".pilot-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return value, False
+
+
+def load_config(source: str | os.PathLike) -> Any:
+    """The pilot config of a source, validated (`rvq.config`); errors as one line."""
+    from rvq import config as rvq_config
+
+    try:
+        return rvq_config.load_config(source)
+    except FileNotFoundError as exc:
+        raise PilotInputError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:  # pydantic's ValidationError and ConfigError are ValueErrors
+        raise PilotInputError(one_line(exc)) from exc
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one readable line (pydantic errors name the parameter at fault)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            more = len(errors()) - 1
+            tail = f" (and {more} more)" if more else ""
+            return f"{where}: {first.get('msg')}{tail}" if where else f"{first.get('msg')}{tail}"
+        except (IndexError, TypeError, AttributeError):
+            pass
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def score_pilot(source: Path, key: str) -> Pilot:
+    """Read, validate and score `source` (the expensive part, run once per input version)."""
+    from rvq import io, score
+
+    try:
+        dataset = io.load_dataset(source, progress=False)
+    except FileNotFoundError as exc:
+        raise PilotInputError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:
+        raise PilotInputError(one_line(exc)) from exc
+    if dataset.validation.fatal:
+        raise PilotInputError(fatal_reason(dataset.validation, source))
+    panel = score.panel_from_dataset(dataset)
+    return Pilot(source=source, key=key, dataset=dataset, panel=panel)
+
+
+def fatal_reason(validation: Any, source: Path) -> str:
+    """The first fatal validation problem, as one line naming the file, column and rule."""
+    problems = [
+        p
+        for p in getattr(validation, "problems", [])
+        if str(getattr(p, "severity", "")).lower() in ("fatal", "error")
+    ]
+    if problems:
+        first = problems[0]
+        message = str(getattr(first, "message", first)).splitlines()[0]
+        more = f" (and {len(problems) - 1} more fatal problems)" if len(problems) > 1 else ""
+        return f"{source}: {message}{more}; run `rvq validate {source}` for the full report"
+    return f"{source}: fatal input problems; run `rvq validate {source}` for the full report"
+
+
+def open_pilot(
+    source: str | os.PathLike = "../data/demo",
+    *,
+    run_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    refresh: bool = False,
+) -> Pilot:
+    """The validated, scored pilot of `source`, from the cache when the inputs are unchanged.
+
+    `run_dir` is where the calling notebook records its findings (empty: this pilot's
+    cache folder); `cache_dir` where scored pilots are kept (empty: `default_cache_dir()`);
+    `refresh` re-reads and re-scores even on a hit.
+    """
+    src = Path(source).expanduser().resolve()
+    config = load_config(src)
+    key = input_version(src, config)
+    folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+    if refresh:
+        (folder / key / "pilot.pkl").unlink(missing_ok=True)
+    pilot, _ = cached(key, folder, lambda: score_pilot(src, key))
+    pilot.cache_dir = folder / key
+    pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
+    return pilot
+
+
+def pilot_info(pilot: Pilot) -> dict[str, Any]:
+    """Where a pilot came from, as JSON data (the run record and the notebooks show it)."""
+    return {
+        "source": str(pilot.source),
+        "input_version": pilot.key,
+        "client": pilot.client,
+        "cache": str(pilot.cache_dir) if pilot.cache_dir else None,
+    }

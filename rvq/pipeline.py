@@ -1,0 +1,380 @@
+"""`rvq pilot`: the seven pilot notebooks run with papermill into one report folder.
+
+`run_pilot(source)` validates the parameters and the dataset first (a fatal problem stops
+with a one-line reason before any folder exists), then writes a new run folder
+`<out>/<client>/<run-id>.partial`, runs the notebooks in order, renders each to a page
+without code, writes `summary.json` and `index.html`, and only then renames the folder to
+`<run-id>`. A failing step stops the run: the folder becomes `<run-id>.failed` with an
+`error.html`, and `PilotError` carries the step, cell and error in one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rvq import __version__, report
+from rvq.cache import Pilot, PilotInputError, one_line, open_pilot, pilot_info
+
+#: the notebooks shipped with the repository
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+KERNEL_NAME = "python3"
+
+
+class PilotError(Exception):
+    """A pilot run that could not start or did not finish: a one-line reason."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One pilot step: its notebook (by stem), its title and its line on the index."""
+
+    name: str
+    title: str
+    description: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "01_process_model",
+        "a. Process model",
+        "The pro forma model: every interaction by stage, function and value aspect, "
+        "its RV and cost, the checks, and a sign-off table for the team.",
+    ),
+    Step(
+        "02_data_map",
+        "b. Data map",
+        "Which interactions, sources and teams the data covers over time, and the gaps "
+        "that matter most.",
+    ),
+    Step(
+        "03_lifecycle_report",
+        "c. Lifecycle report",
+        "Where in Acquisition, Closing and Retention the RV of good and poor outcomes "
+        "parts ways: what needs further analysis.",
+    ),
+    Step(
+        "04_process_gaps",
+        "d. Process gaps",
+        "The most critical gaps, with their cost and the Brand, Product and Experience "
+        "value aspects, and a roadmap for improvement.",
+    ),
+    Step(
+        "05_historical_record",
+        "e. Historical record",
+        "How complete the record of priority customers is, and the data to request from each team.",
+    ),
+    Step(
+        "06_rv_backtest",
+        "f. RV back-test",
+        "Is RV a leading indicator of profit, revenue growth and share of wallet, and by "
+        "how many periods?",
+    ),
+    Step(
+        "07_findings",
+        "g. Findings",
+        "The pilot's seven questions answered with verdicts, evidence and next steps.",
+    ),
+)
+
+
+class NotebookParameters(BaseModel):
+    """Every parameter a pilot notebook declares, with its type: what `run_pilot` may
+    inject. Unknown names and wrong types are errors (papermill itself only warns)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    source: str = "../data/demo"
+    run_dir: str = ""
+    cache_dir: str = ""
+    top_components: int = 10
+    n_gaps: int = 3
+    priority_top_n: int | None = None
+    horizons: list[int] | None = None
+    seed: int | None = None
+
+
+def check_parameters(parameters: Mapping[str, Any]) -> NotebookParameters:
+    """`parameters` validated against `NotebookParameters`; a `PilotError` naming the first
+    unknown or mistyped parameter otherwise."""
+    try:
+        return NotebookParameters.model_validate(dict(parameters))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(p) for p in error["loc"])
+        if error["type"] == "extra_forbidden":
+            known = ", ".join(NotebookParameters.model_fields)
+            raise PilotError(f"unknown parameter {name!r} (known: {known})") from None
+        raise PilotError(
+            f"parameter {name!r}: {error['msg']} (got {error.get('input')!r})"
+        ) from None
+
+
+def declared_parameters(notebook: str | os.PathLike) -> set[str]:
+    """The parameter names a notebook's `parameters` cell declares (papermill's reading)."""
+    import papermill
+
+    return set(papermill.inspect_notebook(os.fspath(notebook)))
+
+
+def this_interpreter_kernel_manager():
+    """A jupyter KernelManager class whose kernel is always this Python interpreter.
+
+    The pilot must run in the environment rvq is installed in, on a fresh machine with
+    no `jupyter kernelspec install` and whatever kernelspecs a user has lying around.
+    """
+    from ipykernel.kernelspec import get_kernel_dict
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpec
+
+    class ThisInterpreterKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            if self._kernel_spec is None:
+                self._kernel_spec = KernelSpec(resource_dir="", **get_kernel_dict())
+            return self._kernel_spec
+
+    return ThisInterpreterKernelManager
+
+
+def new_run_id(key: str = "") -> str:
+    """A run id: UTC timestamp plus a short hash, e.g. `20261124T101500Z-3fa9c2`."""
+    now = dt.datetime.now(dt.UTC)
+    salt = f"{key}:{time.time_ns()}:{os.getpid()}".encode()
+    return f"{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(salt).hexdigest()[:6]}"
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "client"
+
+
+def _new_run_folder(client_dir: Path, key: str) -> tuple[str, Path]:
+    """Create `<client_dir>/<run-id>.partial`, never reusing an earlier run's id."""
+    client_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        run_id = new_run_id(key)
+        taken = [client_dir / f"{run_id}{s}" for s in ("", ".partial", ".failed")]
+        if any(p.exists() for p in taken):
+            continue
+        try:
+            taken[1].mkdir()
+        except FileExistsError:
+            continue
+        return run_id, taken[1]
+
+
+def _config_parameters(pilot: Pilot) -> dict[str, Any]:
+    config = pilot.config
+    if hasattr(config, "model_dump"):
+        return report.to_jsonable(config.model_dump(mode="json"))
+    return {}
+
+
+def _step_error_line(step: Step, exc: Exception) -> tuple[str, str, str]:
+    """One readable line for a failed step, with the failing cell's source and traceback."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        source = exc.source or ""
+        first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+        evalue = (str(exc.evalue).strip().splitlines() or [""])[0]
+        cell = f"cell {exc.exec_count}" if exc.exec_count else f"cell #{exc.cell_index}"
+        line = f"step {step.name} failed at {cell} (`{first[:60]}`): {exc.ename}: {evalue}"
+        return line, source, report.strip_ansi("\n".join(exc.traceback or []))
+    return f"step {step.name} failed: {type(exc).__name__}: {one_line(exc)}", "", ""
+
+
+def _fail(run_dir: Path, message: str, **details: Any) -> Path:
+    """Write error.html into the run folder and rename it `<run-id>.failed`."""
+    links = [
+        {"href": p.name, "text": p.name}
+        for p in sorted(run_dir.glob("*.ipynb")) + sorted(run_dir.glob("*.html"))
+        if p.name != "error.html"
+    ]
+    try:
+        report.write_error_html(run_dir, message=message, links=links, **details)
+    finally:
+        failed = run_dir.with_name(run_dir.name.removesuffix(".partial") + ".failed")
+        if run_dir.exists():
+            run_dir.rename(failed)
+    return failed
+
+
+def execute_step(
+    step: Step,
+    run_dir: Path,
+    parameters: NotebookParameters,
+    *,
+    notebooks: Path,
+    kernel_name: str = KERNEL_NAME,
+) -> Path:
+    """Run one step's notebook with papermill into the run folder and render its page."""
+    import papermill
+
+    source = notebooks / f"{step.name}.ipynb"
+    declared = declared_parameters(source)
+    values = parameters.model_dump()
+    inject = {k: v for k, v in values.items() if k in declared and k in parameters.model_fields_set}
+    executed = run_dir / f"{step.name}.ipynb"
+    papermill.execute_notebook(
+        str(source),
+        str(executed),
+        parameters=inject,
+        kernel_name=kernel_name,
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+        cwd=str(notebooks),
+        kernel_manager_class=this_interpreter_kernel_manager(),
+    )
+    report.render_notebook_html(executed, run_dir / f"{step.name}.html", title=step.title)
+    return executed
+
+
+def run_pilot(
+    source: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    progress: bool = True,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    notebooks: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    steps: tuple[Step, ...] = STEPS,
+) -> Path:
+    """Run the whole pilot on `source` (dataset folder or YAML config); return the run folder.
+
+    `out` is the reports folder (default: the config's `output`, else `reports`);
+    `parameters` are notebook parameters to override (validated: unknown or mistyped is an
+    error); `notebooks` the folder of the step notebooks (default: the repository's);
+    `cache_dir` where the scored pilot is cached. Raises `PilotError` with a one-line reason.
+    """
+    from tqdm.auto import tqdm
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    notebooks = Path(notebooks or NOTEBOOKS).resolve()
+    missing = [s.name for s in steps if not (notebooks / f"{s.name}.ipynb").is_file()]
+    if missing:
+        raise PilotError(f"notebooks missing from {notebooks}: {', '.join(missing)}")
+    overrides = dict(parameters or {})
+    reserved = {"source", "run_dir", "cache_dir"} & set(overrides)
+    if reserved:
+        raise PilotError(f"parameter {sorted(reserved)[0]!r} is set by the pilot itself")
+    check_parameters(overrides)
+    undeclared = set(overrides) - set().union(
+        *(declared_parameters(notebooks / f"{s.name}.ipynb") for s in steps)
+    )
+    if undeclared:
+        raise PilotError(f"parameter {sorted(undeclared)[0]!r} is declared by no notebook")
+
+    try:
+        pilot = open_pilot(source, cache_dir=cache_dir)
+    except PilotInputError as exc:
+        raise PilotError(str(exc)) from None
+
+    out_dir = Path(out or getattr(pilot.config, "output", None) or "reports").expanduser()
+    run_id, run_dir = _new_run_folder(out_dir.resolve() / _safe_name(pilot.client), pilot.key)
+    params = check_parameters(
+        {
+            "source": str(pilot.source),
+            "run_dir": str(run_dir),
+            "cache_dir": str(pilot.cache_dir.parent),
+            **overrides,
+        }
+    )
+    timings: dict[str, float] = {}
+    run_record = {
+        "client": pilot.client,
+        "run_id": run_id,
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "rvq_version": __version__,
+        "period": pilot.period_word,
+        "pilot": pilot_info(pilot),
+        "parameters": {**_config_parameters(pilot), **overrides},
+        "data": pilot.data_counts(),
+        "tables": pilot.table_counts(),
+        "timings": timings,
+    }
+    report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
+
+    bar = tqdm(steps, desc="rvq pilot", unit="step", disable=not progress, file=sys.stderr)
+    step = steps[0]
+    try:
+        for step in bar:
+            bar.set_postfix_str(step.name)
+            started = time.perf_counter()
+            execute_step(step, run_dir, params, notebooks=notebooks)
+            timings[step.name] = round(time.perf_counter() - started, 2)
+        bar.close()
+        report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
+        finish_report(run_dir, steps=steps, run_record=run_record)
+    except Exception as exc:
+        bar.close()
+        if isinstance(exc, _ReportError):
+            line, cell, tb = str(exc), "", ""
+            where = None
+        else:
+            line, cell, tb = _step_error_line(step, exc)
+            where = step.name
+        failed = _fail(run_dir, line, step=where, cell_source=cell, traceback=tb)
+        raise PilotError(f"{line} (see {failed / 'error.html'})") from None
+    except BaseException:  # interrupted: never leave a folder that looks in progress
+        bar.close()
+        _fail(run_dir, "the run was interrupted")
+        raise
+    final = run_dir.with_name(run_id)
+    run_dir.rename(final)
+    return final
+
+
+class _ReportError(Exception):
+    """The notebooks ran but their records do not make a report that keeps contract 3."""
+
+
+def finish_report(
+    run_dir: Path, *, steps: tuple[Step, ...], run_record: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Write `summary.json` and `index.html` from the run's findings records."""
+    try:
+        summary = report.build_summary(run_dir)
+    except KeyError as exc:
+        raise _ReportError(f"cannot build summary.json: {one_line(exc)}") from None
+    problems = report.check_summary(summary)
+    if problems:
+        raise _ReportError(f"summary.json breaks contract 3: {problems[0]}")
+    (run_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2, allow_nan=False, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    records = report.read_findings(run_dir)
+    final = records.get(report.FINDINGS_STEP, {})
+    report.write_index_html(
+        run_dir,
+        summary,
+        steps=[
+            {
+                "html": f"{s.name}.html",
+                "notebook": f"{s.name}.ipynb",
+                "title": s.title,
+                "description": s.description,
+            }
+            for s in steps
+        ],
+        parameters=run_record.get("parameters", {}),
+        answers=final.get("answers"),
+        recommendations=final.get("next_steps"),
+        table_counts=run_record.get("tables"),
+        period=str(run_record.get("period", "")),
+    )
+    return summary
