@@ -1,0 +1,185 @@
+"""The pilot's configuration: one typed object, from a dataset folder or a YAML file.
+
+`PilotConfig` is a pydantic model with `extra="forbid"`, so a mistyped key is an error
+that names the key and the closest valid one instead of a setting silently ignored.
+`load_config` turns what a user points at (a folder or a YAML file) into that object and
+turns every problem into one `ConfigError` whose message names the file, the key and
+what was wrong.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from rvq.schema import TABLES
+
+Outcome = Literal["profit", "revenue_growth", "share_of_wallet"]
+OUTCOMES: tuple[str, ...] = ("profit", "revenue_growth", "share_of_wallet")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+class ConfigError(ValueError):
+    """A configuration the user must fix: the message names the file, the key and the problem."""
+
+
+class PilotConfig(BaseModel):
+    """Everything one pilot run needs to know; every field has a default that runs the demo.
+
+    Relative paths in a YAML file are relative to that file's folder (see `load_config`).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    client: str = "demo"
+    data: Path | None = Field(None, description="dataset folder holding the canonical tables")
+    tables: dict[str, Path] = Field(
+        default_factory=dict, description="per-table file paths; override the folder lookup"
+    )
+    preset: str | None = Field(
+        None, description="name of a registered export mapping (rvq.io.register_mapping)"
+    )
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="per table: client column -> canonical column (applied after the preset)",
+    )
+    freq: Literal["M", "Q"] = "Q"
+    horizons: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 3, 4], min_length=1)
+    outcomes: list[Outcome] = Field(default_factory=lambda: list(OUTCOMES), min_length=1)
+    segments: list[str] = Field(
+        default_factory=lambda: [
+            "industry",
+            "territory",
+            "team",
+            "contact_source",
+            "community_role",
+        ]
+    )
+    priority_customers: PositiveInt = Field(50, description="top accounts by revenue")
+    seed: int = 7
+    output: Path = Path("reports")
+    as_of: date | None = Field(
+        None, description="timestamps after this date are 'future' (default: today)"
+    )
+    engine: Literal["memory", "duckdb", "spark"] = "memory"
+    half_life: PositiveFloat | None = Field(
+        None, description="periods for RV depth to halve; None keeps the plain cumulative sum"
+    )
+    min_interactions_per_account: NonNegativeInt = 0
+
+    @field_validator("tables", "columns")
+    @classmethod
+    def _known_tables(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if name not in TABLES:
+                raise ValueError(f"unknown table {name!r}{_did_you_mean(name, TABLES)}")
+        return value
+
+    @field_validator("data", "output")
+    @classmethod
+    def _relative_to_config_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base")
+        if value is None or base is None or value.is_absolute():
+            return value
+        return Path(base) / value
+
+    @field_validator("tables")
+    @classmethod
+    def _tables_relative_to_config_file(
+        cls, value: dict[str, Path], info: ValidationInfo
+    ) -> dict[str, Path]:
+        base = (info.context or {}).get("base")
+        if base is None:
+            return value
+        return {name: p if p.is_absolute() else Path(base) / p for name, p in value.items()}
+
+    def resolved_as_of(self) -> date:
+        """The date after which timestamps count as future: `as_of`, or today when unset."""
+        return self.as_of or date.today()
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _explain(error: ValidationError, where: str) -> str:
+    """One line per pydantic error: file, key path, what was wrong."""
+    lines = []
+    for err in error.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            last = str(err["loc"][-1])
+            hint = _did_you_mean(last, PilotConfig.model_fields) if len(err["loc"]) == 1 else ""
+            lines.append(f"{where}: unknown key {key!r}{hint}")
+        else:
+            got = err.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            lines.append(f"{where}: key {key!r}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def config_from_mapping(values: dict[str, Any], *, where: str = "config", base=None) -> PilotConfig:
+    """Validate a plain dict (a parsed YAML file, notebook parameters) into a PilotConfig.
+
+    `base` is the folder relative paths are resolved against; `where` names the source in
+    error messages.
+    """
+    try:
+        return PilotConfig.model_validate(values, context={"base": base})
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, where)) from None
+
+
+def load_config(source: str | Path) -> PilotConfig:
+    """The config for `source`: a dataset folder (defaults, `data=source`) or a YAML file.
+
+    A folder's client name is the folder's name ("demo" for the demo data). In a YAML file,
+    relative paths are relative to the file's folder. Raises FileNotFoundError when the
+    source does not exist and ConfigError when it cannot be used.
+    """
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"no dataset folder or config file at {path}")
+    if path.is_dir():
+        client = path.resolve().name or "demo"
+        return PilotConfig(client=client, data=path)
+    if path.name.lower().endswith(YAML_SUFFIXES):
+        return _load_yaml(path)
+    raise ConfigError(
+        f"{path}: expected a dataset folder or a YAML config file (.yaml/.yml), got a {path.suffix or 'plain'} file"
+    )
+
+
+def _load_yaml(path: Path) -> PilotConfig:
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}:{at}: not valid YAML: {reason}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of keys to values, got {type(values).__name__}"
+        )
+    return config_from_mapping(values, where=str(path), base=path.parent)

@@ -1,0 +1,450 @@
+"""Reading a pilot's input tables: readers by file suffix, export mappings, dataset loading.
+
+Two registries, so new sources and new exports are one entry each, never a new branch:
+
+- `READERS` — how to read a location into a `RawTable`, keyed by file suffix (".csv",
+  ".csv.gz", ".parquet") or URL scheme ("postgresql://"); `register_reader` adds one.
+- `MAPPINGS` — named export presets (e.g. a CRM's activity export): per table, the
+  client's column names and an optional transform onto the canonical table;
+  `register_mapping` adds one and the config selects it with `preset:`.
+
+`load_dataset` is the one entry the rest of rvq uses: config → locate → read → validate
+→ `Dataset`. It never raises on bad data (the problems are in `Dataset.validation`); it
+raises only when the source itself does not exist or the config cannot be used.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from tqdm.auto import tqdm
+
+from rvq.config import ConfigError, PilotConfig, load_config
+from rvq.schema import TABLE_SUFFIXES, TABLES
+from rvq.validate import ValidationResult, validate_tables
+
+#: encodings (as Python normalizes them) that need no warning
+UTF8_NAMES = {"utf_8", "utf-8", "utf8", "ascii", "utf_8_sig"}
+#: CSV delimiters recognized from the header line, in order of preference on a tie
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class RawTable:
+    """A table as read, before validation.
+
+    `frame` holds the file's columns (renamed by the mapping); CSV columns are all text so
+    validation sees what the client wrote. `lines` gives each frame row's line number in
+    the file (CSV: header is line 1, one line per record assumed; Parquet: row number
+    from 1). `malformed` holds records the reader could not split into the header's
+    columns (`line`, `text`); they count as read and are set aside by validation.
+    """
+
+    frame: pd.DataFrame
+    path: str
+    encoding: str | None = None
+    lines: np.ndarray | None = None
+    malformed: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def line_numbers(self) -> np.ndarray:
+        """Line (or row) number in the file of every row of `frame`."""
+        if self.lines is not None:
+            return self.lines
+        return np.arange(len(self.frame)) + 2
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + (0 if self.malformed is None else len(self.malformed))
+
+    @property
+    def decoded_from(self) -> str | None:
+        """The encoding the file was decoded from when it was not UTF-8, else None."""
+        if self.encoding is None:
+            return None
+        name = self.encoding.lower().replace("-", "_")
+        return None if name in UTF8_NAMES else self.encoding
+
+
+Reader = Callable[[Path], RawTable]
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(key: str, reader: Reader) -> Reader:
+    """Register `reader` for locations ending in suffix `key` (".csv") or with scheme `key`
+    ("postgresql://"). The longest matching suffix wins (".csv.gz" before ".gz")."""
+    READERS[key.lower()] = reader
+    return reader
+
+
+def reader_for(location: str | Path) -> Reader:
+    """The registered reader for `location`; ValueError naming the known keys if none fits."""
+    text = str(location)
+    if "://" in text:
+        scheme = text.split("://", 1)[0].lower() + "://"
+        if scheme in READERS:
+            return READERS[scheme]
+    name = Path(text).name.lower()
+    for key in sorted(READERS, key=len, reverse=True):
+        if not key.endswith("://") and name.endswith(key):
+            return READERS[key]
+    raise ValueError(
+        f"{text}: no reader for this kind of file (known: {', '.join(sorted(READERS))})"
+    )
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+_NULLS = ["", "NA", "N/A", "#N/A", "NULL", "null", "NaN", "nan", "None"]
+
+
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _header(path: Path, encoding: str) -> tuple[list[str], str]:
+    """The header's column names and the delimiter, read from the first line."""
+    with _open_bytes(path) as fh:
+        first = fh.readline(1 << 20)
+    text = first.decode(encoding).lstrip("\ufeff").rstrip("\r\n")
+    delimiter = max(DELIMITERS, key=text.count) if text else ","
+    names = next(csv.reader([text], delimiter=delimiter), [])
+    return [n.strip() for n in names], delimiter
+
+
+def _sample_for_detection(path: Path, budget: int = 1 << 20) -> bytes:
+    """Up to `budget` bytes of the file's lines that hold non-ASCII bytes (what decides
+    the encoding), so a 1 GB file with one accented name is judged on that name."""
+    kept, size = [], 0
+    with _open_bytes(path) as fh:
+        for chunk in iter(lambda: fh.read(1 << 22), b""):
+            taken_to = -1
+            for pos in np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80):
+                if pos <= taken_to:
+                    continue
+                start = chunk.rfind(b"\n", 0, pos) + 1
+                end = chunk.find(b"\n", pos)
+                end = len(chunk) if end < 0 else end
+                kept.append(chunk[start:end])
+                size += end - start
+                taken_to = end
+                if size >= budget:
+                    return b"\n".join(kept)
+    return b"\n".join(kept)
+
+
+def detect_encoding(path: Path) -> str:
+    """The text encoding of a non-UTF-8 file (charset-normalizer; latin-1 when unsure,
+    since it decodes any byte)."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(_sample_for_detection(path)).best()
+    return best.encoding if best is not None else "latin_1"
+
+
+def _read_csv_as(path: Path, encoding: str) -> RawTable:
+    names, delimiter = _header(path, encoding)
+    if not names:
+        return RawTable(pd.DataFrame(), str(path), encoding)
+    malformed: list[tuple[int | None, str]] = []
+
+    def keep_aside(row) -> str:
+        malformed.append((row.number, row.text))
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        malformed.clear()
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=threads),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=keep_aside
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                null_values=_NULLS,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+
+    table = read(threads=True)
+    if malformed and any(number is None for number, _ in malformed):
+        table = read(threads=False)  # single-threaded reading knows the line numbers
+    frame = table.to_pandas()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    raw = RawTable(frame, str(path), encoding)
+    if malformed:
+        bad = pd.DataFrame(malformed, columns=["line", "text"])
+        raw.malformed = bad
+        known = bad["line"].dropna().astype(int).to_numpy()
+        all_lines = np.arange(2, len(frame) + len(bad) + 2)
+        raw.lines = np.setdiff1d(all_lines, known)[: len(frame)]
+    return raw
+
+
+def read_csv(path: Path) -> RawTable:
+    """A CSV (optionally gzipped) with every column as text; non-UTF-8 files are detected,
+    decoded, and noted. Delimiter: ',', ';', tab or '|', whichever the header uses most."""
+    path = Path(path)
+    try:
+        return _read_csv_as(path, "utf-8")
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc).upper().replace("-", ""):
+            raise
+    encoding = detect_encoding(path)
+    raw = _read_csv_as(path, encoding)
+    raw.notes.append(f"{path.name} is not UTF-8: decoded as {encoding}")
+    return raw
+
+
+def read_parquet(path: Path) -> RawTable:
+    """A Parquet file with its own column types; rows are numbered from 1."""
+    frame = pd.read_parquet(path, engine="pyarrow")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(frame.reset_index(drop=True), str(path), None, np.arange(1, len(frame) + 1))
+
+
+for _suffix in (".csv", ".csv.gz"):
+    register_reader(_suffix, read_csv)
+register_reader(".parquet", read_parquet)
+register_reader(".pq", read_parquet)
+
+
+# --- mappings from a client's export onto the canonical tables -------------------------
+
+Transform = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    """How one client table becomes a canonical one: rename columns, then transform.
+
+    The transform must keep every row (validation counts rows read); it may add columns,
+    e.g. turn a CRM activity type into an `interaction_code`.
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    transform: Transform | None = None
+
+    def apply(self, raw: RawTable) -> RawTable:
+        missing = [c for c in self.columns if c not in raw.frame.columns]
+        if missing:
+            raw.notes.append(
+                f"the column mapping names {', '.join(map(repr, missing))}, not in {Path(raw.path).name}"
+            )
+        frame = raw.frame.rename(columns=dict(self.columns))
+        if frame.columns.duplicated().any():
+            dups = sorted(set(frame.columns[frame.columns.duplicated()]))
+            raise ConfigError(
+                f"{raw.path}: the column mapping gives two columns the name {', '.join(dups)}"
+            )
+        if self.transform is not None:
+            n = len(frame)
+            frame = self.transform(frame)
+            if len(frame) != n:
+                raise ValueError(f"{raw.path}: mapping transform changed the row count")
+        raw.frame = frame
+        return raw
+
+
+#: export presets: name -> per-table mapping
+MAPPINGS: dict[str, dict[str, TableMapping]] = {}
+
+
+def register_mapping(name: str, tables: dict[str, TableMapping]) -> dict[str, TableMapping]:
+    """Register an export preset (per canonical table, a TableMapping) under `name`."""
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"mapping {name!r}: unknown tables {sorted(unknown)}")
+    MAPPINGS[name] = tables
+    return tables
+
+
+def table_mapping(config: PilotConfig, table: str) -> TableMapping | None:
+    """The mapping for `table`: the config's preset, then its own `columns` on top."""
+    base = None
+    if config.preset is not None:
+        if config.preset not in MAPPINGS:
+            known = ", ".join(sorted(MAPPINGS)) or "none registered"
+            raise ConfigError(f"preset {config.preset!r} is not a known mapping ({known})")
+        base = MAPPINGS[config.preset].get(table)
+    extra = config.columns.get(table)
+    if base is None and not extra:
+        return None
+    if base is None:
+        return TableMapping(columns=extra)
+    if not extra:
+        return base
+    user = TableMapping(columns=extra)
+    return TableMapping(
+        columns=base.columns,
+        transform=lambda f: _rename_then(user, base.transform, f),
+    )
+
+
+def _rename_then(user: TableMapping, then: Transform | None, frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.rename(columns=dict(user.columns))
+    return then(frame) if then is not None else frame
+
+
+def read_table(
+    path: str | Path, mapping: Mapping[str, str] | TableMapping | None = None
+) -> RawTable:
+    """Read one table with the reader registered for its suffix and map its columns.
+
+    `mapping` is a dict of client column -> canonical column, or a TableMapping.
+    """
+    raw = reader_for(path)(Path(path))
+    if mapping is None:
+        return raw
+    if not isinstance(mapping, TableMapping):
+        mapping = TableMapping(columns=dict(mapping))
+    return mapping.apply(raw)
+
+
+# --- datasets -------------------------------------------------------------------------
+
+
+def locate_tables(config: PilotConfig) -> dict[str, Path]:
+    """Where each table's file is: `config.tables` first, then `<data>/<table><suffix>`
+    for the suffixes in `schema.TABLE_SUFFIXES` (first found wins). Tables found nowhere
+    are absent from the result; configured paths are returned even if missing (validation
+    reports them)."""
+    found: dict[str, Path] = {}
+    for name in TABLES:
+        if name in config.tables:
+            found[name] = Path(config.tables[name])
+            continue
+        if config.data is None:
+            continue
+        for suffix in TABLE_SUFFIXES:
+            candidate = Path(config.data) / f"{name}{suffix}"
+            if candidate.is_file():
+                found[name] = candidate
+                break
+    return found
+
+
+@dataclass
+class Dataset:
+    """A pilot's validated inputs: usable rows only, canonical columns and dtypes.
+
+    Frames are None when their table is absent (optional tables) or unusable (a fatal
+    problem; see `validation`). `config` carries the resolved `as_of`.
+    """
+
+    interactions: pd.DataFrame | None
+    catalog: pd.DataFrame | None
+    accounts: pd.DataFrame | None
+    outcomes: pd.DataFrame | None
+    voc: pd.DataFrame | None
+    validation: ValidationResult
+    config: PilotConfig
+
+    @property
+    def ok(self) -> bool:
+        """True when no fatal problem stops the pilot."""
+        return not self.validation.fatal
+
+
+def _default_catalog() -> pd.DataFrame | None:
+    try:
+        from rvq.catalog import shipped_catalog
+    except ImportError:
+        return None
+    return shipped_catalog()
+
+
+def load_dataset(
+    source: str | Path | PilotConfig,
+    *,
+    as_of: date | None = None,
+    progress: bool = True,
+    catalog: pd.DataFrame | None = None,
+) -> Dataset:
+    """Read and validate a dataset: a folder, a YAML config, or a PilotConfig.
+
+    `as_of` overrides the config's (timestamps after it are future); `catalog` overrides
+    both the dataset's catalog table and the shipped one. Data problems never raise: they
+    are in `Dataset.validation`. Raises FileNotFoundError when the source or its data
+    folder does not exist, ConfigError when the config cannot be used.
+    """
+    config = source if isinstance(source, PilotConfig) else load_config(source)
+    if as_of is not None:
+        config = config.model_copy(update={"as_of": as_of})
+    config = config.model_copy(update={"as_of": config.resolved_as_of()})
+    if config.data is None and not config.tables:
+        raise ConfigError(
+            "the config names neither a data folder (data:) nor table files (tables:)"
+        )
+    if config.data is not None and not Path(config.data).is_dir():
+        raise FileNotFoundError(f"no dataset folder at {config.data}")
+
+    located = locate_tables(config)
+    raw: dict[str, RawTable] = {}
+    unreadable: dict[str, str] = {}
+    steps = tqdm(located.items(), desc="reading", unit="table", disable=not progress, leave=False)
+    for name, path in steps:
+        steps.set_postfix_str(name)
+        if not path.exists():
+            unreadable[name] = f"{path}: no such file"
+            continue
+        try:
+            raw[name] = read_table(path, table_mapping(config, name))
+        except ConfigError:
+            raise
+        except Exception as exc:  # a file no reader can parse is a data problem, not a crash
+            unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
+
+    if catalog is not None:
+        raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<catalog argument>")
+        fallback = None
+    else:
+        fallback = None if "catalog" in raw or "catalog" in unreadable else _default_catalog()
+
+    where = str(config.data) if config.data is not None else "the configured tables"
+    frames, result = validate_tables(
+        raw,
+        fallback,
+        freq=config.freq,
+        as_of=config.as_of,
+        where=where,
+        unreadable=unreadable,
+    )
+    return Dataset(
+        interactions=frames.get("interactions"),
+        catalog=frames.get("catalog"),
+        accounts=frames.get("accounts"),
+        outcomes=frames.get("outcomes"),
+        voc=frames.get("voc"),
+        validation=result,
+        config=config,
+    )
+
+
+__all__ = [
+    "MAPPINGS",
+    "READERS",
+    "Dataset",
+    "RawTable",
+    "TableMapping",
+    "detect_encoding",
+    "load_dataset",
+    "locate_tables",
+    "read_csv",
+    "read_parquet",
+    "read_table",
+    "reader_for",
+    "register_mapping",
+    "register_reader",
+]
