@@ -142,13 +142,29 @@ def _sample_for_detection(path: Path, budget: int = 1 << 20) -> bytes:
     return b"\n".join(kept)
 
 
+#: on a tie, the encodings preferred: Windows-1252 is what Excel writes in Western Europe
+#: and the Americas; latin-1 is its ISO twin
+PREFERRED_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
+
+
 def detect_encoding(path: Path) -> str:
-    """The text encoding of a non-UTF-8 file (charset-normalizer; latin-1 when unsure,
-    since it decodes any byte)."""
+    """The text encoding of a non-UTF-8 file, by charset-normalizer on its non-ASCII lines.
+
+    Short samples fit several single-byte encodings equally well (charset-normalizer then
+    picks one alphabetically); among those tied with the best, cp1252 / latin-1 are
+    preferred. Latin-1 when nothing fits, since it decodes any byte.
+    """
     from charset_normalizer import from_bytes
 
-    best = from_bytes(_sample_for_detection(path)).best()
-    return best.encoding if best is not None else "latin_1"
+    matches = list(from_bytes(_sample_for_detection(path)))
+    if not matches:
+        return "latin_1"
+    best = matches[0]
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    for preferred in PREFERRED_ENCODINGS:
+        if any(preferred in m.could_be_from_charset for m in tied):
+            return preferred
+    return best.encoding
 
 
 def _read_csv_as(path: Path, encoding: str) -> RawTable:
@@ -202,7 +218,11 @@ def read_csv(path: Path) -> RawTable:
         if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc).upper().replace("-", ""):
             raise
     encoding = detect_encoding(path)
-    raw = _read_csv_as(path, encoding)
+    try:
+        raw = _read_csv_as(path, encoding)
+    except (UnicodeDecodeError, pa.ArrowInvalid):  # a byte the sample did not show
+        encoding = "latin_1"
+        raw = _read_csv_as(path, encoding)
     raw.notes.append(f"{path.name} is not UTF-8: decoded as {encoding}")
     return raw
 

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, KINDS, STAGES, TABLES, VALUE_ASPECTS
 
@@ -259,7 +261,14 @@ def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
     return _to_ns(parsed.dt.tz_localize(None)), {str(k): int(v) for k, v in summary.items()}
 
 
+_FREQ_RANK = {"D": 0, "B": 0, "h": 0, "W": 1, "M": 2, "Q": 3, "Y": 4, "A": 4}
 _MONTH = r"^(\d{4})-(\d{1,2})$"
+
+
+def bad_none(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=bool)
+
+
 _QUARTER = r"^(\d{4})\s*-?\s*[Qq]([1-4])$"
 
 
@@ -271,48 +280,84 @@ def as_period(s: pd.Series, freq: str) -> tuple[pd.Series, np.ndarray, dict[str,
     the caller can refuse them.
     """
     n = len(s)
-    ordinals = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT ordinal
     kinds: dict[str, int] = {}
     if isinstance(s.dtype, pd.PeriodDtype):
-        out = s.dt.asfreq(freq, how="start") if s.dtype.freqstr[0] != freq else s
-        kinds["period"] = int(s.notna().sum())
-        return pd.Series(out.array, index=s.index), np.zeros(n, dtype=bool), kinds
+        code = s.dtype.freq.name.lstrip("0123456789")[:1]
+        if _FREQ_RANK.get(code, 0) > _FREQ_RANK[freq]:  # e.g. quarters under freq "M"
+            kinds["quarter"] = int(s.notna().sum())
+            return pd.Series(pd.NaT, index=s.index, dtype=pd.PeriodDtype(freq)), bad_none(n), kinds
+        kinds["month" if code == "M" else "period"] = int(s.notna().sum())
+        out = s if s.dtype == pd.PeriodDtype(freq) else s.dt.asfreq(freq, how="start")
+        return pd.Series(out.array, index=s.index), bad_none(n), kinds
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         ts, _ = as_timestamp(s)
         kinds["date"] = int(ts.notna().sum())
         per = ts.dt.to_period(freq)
         return per, np.zeros(n, dtype=bool), kinds
 
-    text = as_text(s)
-    given = text.notna().to_numpy()
-    month = text.str.extract(_MONTH).astype("float64").to_numpy()
-    quarter = text.str.extract(_QUARTER).astype("float64").to_numpy()
+    # parse each distinct label once: a period column repeats a few dozen labels
+    codes, uniques = pd.factorize(as_text(s))
+    label_ordinals, label_kinds = _period_labels(pd.Series(np.asarray(uniques, dtype=object)), freq)
+    given = codes >= 0
+    row_kind = np.where(given, label_kinds[codes], -1)
+    ordinals = np.where(given & (row_kind > 0), label_ordinals[codes], _NAT)
+    for k, name in enumerate(_PERIOD_KINDS):
+        if k and (row_kind == k).any():
+            kinds[name] = int((row_kind == k).sum())
+    periods = pd.Series(pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(freq)), index=s.index)
+    return periods, row_kind == 0, kinds
+
+
+_NAT = np.iinfo(np.int64).min
+_PERIOD_KINDS = ("unparseable", "month", "quarter", "date")
+
+
+def _period_labels(labels: pd.Series, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """(period ordinal at `freq`, kind index into _PERIOD_KINDS) for each distinct label.
+
+    Quarters under freq "M" keep kind "quarter" but a NaT ordinal."""
+    n = len(labels)
+    ordinals = np.full(n, _NAT, dtype=np.int64)
+    kind = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return ordinals, kind
+    month = labels.str.extract(_MONTH).astype("float64").to_numpy()
+    quarter = labels.str.extract(_QUARTER).astype("float64").to_numpy()
     is_month = ~np.isnan(month[:, 0]) & (month[:, 1] >= 1) & (month[:, 1] <= 12)
     is_quarter = ~np.isnan(quarter[:, 0])
-    rest = given & ~is_month & ~is_quarter & np.isnan(month[:, 0])
+    rest = ~is_month & ~is_quarter & np.isnan(month[:, 0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        dates = pd.to_datetime(text.where(rest), format="ISO8601", errors="coerce")
-    if isinstance(dates.dtype, pd.DatetimeTZDtype):
-        dates = dates.dt.tz_localize(None)
+        dates = pd.to_datetime(labels.where(rest), format="ISO8601", errors="coerce", utc=True)
+    dates = dates.dt.tz_localize(None)
     is_date = rest & dates.notna().to_numpy()
 
-    if is_month.any():
-        kinds["month"] = int(is_month.sum())
-        y, m = month[is_month, 0].astype(np.int64), month[is_month, 1].astype(np.int64)
-        months = (y - 1970) * 12 + (m - 1)
-        ordinals[is_month] = months if freq == "M" else months // 3
-    if is_quarter.any():
-        kinds["quarter"] = int(is_quarter.sum())
-        if freq == "Q":
-            y, q = quarter[is_quarter, 0].astype(np.int64), quarter[is_quarter, 1].astype(np.int64)
-            ordinals[is_quarter] = (y - 1970) * 4 + (q - 1)
+    y, m = month[is_month, 0].astype(np.int64), month[is_month, 1].astype(np.int64)
+    months = (y - 1970) * 12 + (m - 1)
+    ordinals[is_month] = months if freq == "M" else months // 3
+    kind[is_month] = 1
+    if freq == "Q":
+        y, q = quarter[is_quarter, 0].astype(np.int64), quarter[is_quarter, 1].astype(np.int64)
+        ordinals[is_quarter] = (y - 1970) * 4 + (q - 1)
+    kind[is_quarter] = 2
     if is_date.any():
-        kinds["date"] = int(is_date.sum())
         ordinals[is_date] = dates[is_date].dt.to_period(freq).array.asi8
-    periods = pd.Series(pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(freq)), index=s.index)
-    bad = given & ~is_month & ~is_quarter & ~is_date
-    return periods, bad, kinds
+    kind[is_date] = 3
+    return ordinals, kind
+
+
+def isin(values: pd.Series, allowed) -> np.ndarray:
+    """Membership of text values in `allowed` as a bool array; missing values are never in.
+
+    pyarrow's hash lookup: pandas' `isin` on Arrow strings loops in Python over the
+    allowed values, which takes seconds for the account ids of a large table.
+    """
+    left = pa.array(values, type=pa.string(), from_pandas=True)
+    right = pa.array(
+        pd.unique(np.asarray(allowed, dtype=object)), type=pa.string(), from_pandas=True
+    )
+    found = pc.is_in(left, value_set=right.drop_null(), skip_nulls=True)
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _norm_label(s: pd.Series) -> pd.Series:
@@ -523,7 +568,7 @@ def _check_accounts(check: _TableCheck) -> pd.DataFrame:
             out[col] = values
         elif col == "community_role":
             role = _norm_label(f[col])
-            odd = role.notna().to_numpy() & ~role.isin(COMMUNITY_ROLES).to_numpy() & check.used
+            odd = role.notna().to_numpy() & ~isin(role, COMMUNITY_ROLES) & check.used
             if odd.any():
                 seen = Counter(role[odd]).most_common(5)
                 check.problem(
@@ -582,7 +627,7 @@ def _check_catalog(check: _TableCheck) -> pd.DataFrame:
         ("value_aspect", VALUE_ASPECTS),
     ):
         label = _norm_label(f[col])
-        bad = ~label.isin(allowed).to_numpy()
+        bad = ~isin(label, allowed)
         check.set_aside(
             bad, col, "invalid_value", f"whose {col} is not one of {'/'.join(allowed)}", "fatal"
         )
@@ -647,7 +692,7 @@ def _check_interactions(
     check.set_aside(dup, "event_id" if "event_id" in ids else None, "duplicate_event", what)
 
     if codes is not None:
-        unknown = ~ids["interaction_code"].isin(codes).to_numpy() & check.used
+        unknown = ~isin(ids["interaction_code"], codes) & check.used
         if unknown.any():
             seen = Counter(ids["interaction_code"][unknown]).most_common(5)
             check.set_aside(
@@ -666,7 +711,7 @@ def _check_interactions(
 
     if accounts is not None:
         check.set_aside(
-            ~ids["account_id"].isin(accounts).to_numpy(),
+            ~isin(ids["account_id"], accounts),
             "account_id",
             "unknown_account",
             "whose account_id is not in accounts",
@@ -754,7 +799,7 @@ def _check_outcomes(
         check.set_aside(bad, col, "non_numeric", f"whose {col} is not a number")
     if accounts is not None:
         check.set_aside(
-            ~ids.isin(accounts).to_numpy(),
+            ~isin(ids, accounts),
             "account_id",
             "unknown_account",
             "whose account_id is not in accounts",
@@ -910,7 +955,7 @@ def _check_voc(check: _TableCheck, accounts: pd.Index | None, as_of: date) -> pd
     )
     if accounts is not None:
         check.set_aside(
-            ~ids.isin(accounts).to_numpy(),
+            ~isin(ids, accounts),
             "account_id",
             "unknown_account",
             "whose account_id is not in accounts",
@@ -939,7 +984,7 @@ def _coverage_warnings(
         other = frames.get(table)
         if other is None:
             continue
-        lacking = ~accounts["account_id"].isin(other["account_id"]).to_numpy()
+        lacking = ~isin(accounts["account_id"], other["account_id"])
         if lacking.any():
             mask = np.zeros(check.n, dtype=bool)
             mask[positions[lacking]] = True

@@ -1,0 +1,125 @@
+"""PilotConfig and load_config: defaults, folders, YAML files, and errors that say what to fix."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rvq.config import ConfigError, PilotConfig, config_from_mapping, load_config
+
+
+def test_defaults_describe_the_demo_pilot():
+    config = PilotConfig()
+    assert config.client == "demo"
+    assert config.freq == "Q"
+    assert config.horizons == [1, 2, 3, 4]
+    assert config.outcomes == ["profit", "revenue_growth", "share_of_wallet"]
+    assert config.segments == ["industry", "territory", "team", "contact_source", "community_role"]
+    assert (config.priority_customers, config.seed, config.engine) == (50, 7, "memory")
+    assert config.output == Path("reports")
+    assert config.as_of is None and config.resolved_as_of() == date.today()
+
+
+def test_a_folder_is_a_config_with_that_data_and_client(tmp_path):
+    folder = tmp_path / "acme_2024"
+    folder.mkdir()
+    config = load_config(folder)
+    assert config.data == folder
+    assert config.client == "acme_2024"
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    assert load_config(demo).client == "demo"
+
+
+def test_yaml_paths_are_relative_to_the_yaml_folder(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "pilot.yaml"
+    path.write_text(
+        "client: acme\n"
+        "data: ../exports\n"
+        "tables: {accounts: ../crm/accounts.csv}\n"
+        "columns: {interactions: {ActivityDate: timestamp}}\n"
+        "freq: M\n"
+        "horizons: [1, 3]\n"
+        "as_of: 2024-06-30\n"
+        "output: out\n"
+    )
+    config = load_config(path)
+    assert config.client == "acme"
+    assert config.data == tmp_path / "cfg" / ".." / "exports"
+    assert config.tables["accounts"] == tmp_path / "cfg" / ".." / "crm" / "accounts.csv"
+    assert config.output == tmp_path / "cfg" / "out"
+    assert config.columns == {"interactions": {"ActivityDate": "timestamp"}}
+    assert (config.freq, config.horizons, config.as_of) == ("M", [1, 3], date(2024, 6, 30))
+
+
+def test_absolute_paths_stay_as_written(tmp_path):
+    path = tmp_path / "pilot.yml"
+    path.write_text("data: /srv/pilot/data\n")
+    assert load_config(path).data == Path("/srv/pilot/data")
+
+
+def test_a_mistyped_key_names_the_key_the_file_and_the_closest_valid_one(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text("data: .\nhorizon: [1, 2]\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "unknown key 'horizon'" in message
+    assert "did you mean 'horizons'" in message
+
+
+def test_a_wrong_value_names_the_key_and_what_was_given(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text("freq: W\nhorizons: [0, 2]\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert "key 'freq'" in message and "'W'" in message
+    assert "key 'horizons.0'" in message  # horizons must be positive
+
+
+def test_an_unknown_table_in_columns_is_an_error():
+    with pytest.raises(ConfigError, match="unknown table 'interaction'.*'interactions'"):
+        config_from_mapping({"columns": {"interaction": {"Date": "timestamp"}}})
+
+
+def test_unknown_outcome_is_an_error():
+    with pytest.raises(ConfigError, match="outcomes"):
+        config_from_mapping({"outcomes": ["profit", "margin"]})
+
+
+def test_broken_yaml_names_file_and_line(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text("data: .\nhorizons: [1, 2\nseed: 3\n")
+    with pytest.raises(ConfigError, match=r"pilot\.yaml: line \d+"):
+        load_config(path)
+
+
+def test_yaml_that_is_not_a_mapping_is_an_error(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text("- data\n- freq\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(path)
+
+
+def test_a_missing_source_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_config(tmp_path / "nowhere")
+
+
+def test_a_file_that_is_not_yaml_is_a_config_error(tmp_path):
+    path = tmp_path / "interactions.csv"
+    path.write_text("a,b\n")
+    with pytest.raises(ConfigError, match="dataset folder or a YAML"):
+        load_config(path)
+
+
+def test_the_shipped_example_config_loads():
+    example = Path(__file__).resolve().parents[1] / "examples" / "demo.yaml"
+    config = load_config(example)
+    assert config.client == "demo"
+    assert config.data == example.parent / ".." / "data" / "demo"
