@@ -38,7 +38,8 @@ class Pilot:
     """One validated and scored pilot: what every notebook works from.
 
     `dataset` is the validated `rvq.io.Dataset` (usable rows only, with its validation
-    result and config); `panel` the account x period panel of `rvq.score`. `run_dir` is
+    result and config); `events` the scored interactions (`rvq.score.score_events`);
+    `panel` the account x period panel (`rvq.score.panel_from_dataset`). `run_dir` is
     where the notebooks record their findings: the run folder under `rvq pilot`, this
     pilot's cache folder in interactive work (so step 07 finds what steps 01-06 recorded).
     """
@@ -46,6 +47,7 @@ class Pilot:
     source: Path
     key: str
     dataset: Any
+    events: pd.DataFrame
     panel: pd.DataFrame
     cache_dir: Path | None = None
     run_dir: Path | None = None
@@ -263,8 +265,10 @@ def score_pilot(source: Path, key: str) -> Pilot:
         raise PilotInputError(one_line(exc)) from exc
     if dataset.validation.fatal:
         raise PilotInputError(fatal_reason(dataset.validation, source))
+    config = dataset.config
+    events = score.score_events(dataset.interactions, dataset.catalog, freq=config.freq)
     panel = score.panel_from_dataset(dataset)
-    return Pilot(source=source, key=key, dataset=dataset, panel=panel)
+    return Pilot(source=source, key=key, dataset=dataset, events=events, panel=panel)
 
 
 def fatal_reason(validation: Any, source: Path) -> str:

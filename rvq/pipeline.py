@@ -101,9 +101,9 @@ class NotebookParameters(BaseModel):
     cache_dir: str = ""
     top_components: int = 10
     n_gaps: int = 3
-    priority_top_n: int | None = None
-    horizons: list[int] | None = None
-    seed: int | None = None
+    priority_top_n: int = 0
+    horizons: list[int] = []
+    seed: int = -1
 
 
 def check_parameters(parameters: Mapping[str, Any]) -> NotebookParameters:
@@ -133,7 +133,8 @@ def this_interpreter_kernel_manager():
     """A jupyter KernelManager class whose kernel is always this Python interpreter.
 
     The pilot must run in the environment rvq is installed in, on a fresh machine with
-    no `jupyter kernelspec install` and whatever kernelspecs a user has lying around.
+    no `jupyter kernelspec install` and whatever kernelspecs a user has lying around. The
+    kernel logs errors only: its start-up notices would break the progress bar.
     """
     from ipykernel.kernelspec import get_kernel_dict
     from jupyter_client import AsyncKernelManager
@@ -143,7 +144,10 @@ def this_interpreter_kernel_manager():
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
-                self._kernel_spec = KernelSpec(resource_dir="", **get_kernel_dict())
+                self._kernel_spec = KernelSpec(
+                    resource_dir="",
+                    **get_kernel_dict(extra_arguments=["--IPKernelApp.log_level=ERROR"]),
+                )
             return self._kernel_spec
 
     return ThisInterpreterKernelManager
@@ -349,7 +353,8 @@ def finish_report(
     try:
         summary = report.build_summary(run_dir)
     except KeyError as exc:
-        raise _ReportError(f"cannot build summary.json: {one_line(exc)}") from None
+        reason = exc.args[0] if exc.args else "a findings record is missing"
+        raise _ReportError(f"cannot build summary.json: {reason}") from None
     problems = report.check_summary(summary)
     if problems:
         raise _ReportError(f"summary.json breaks contract 3: {problems[0]}")

@@ -649,6 +649,37 @@ def write_error_html(
     return path
 
 
+_CLASS_ATTR = re.compile(r'class="([^"]*)"')
+#: classes that mark a code cell's input, or an output a reviewer must never see
+_CODE_CLASSES = {"jp-InputArea", "input_area", "jp-InputPrompt", "jp-Cell-inputWrapper"}
+_LEAK_MARKERS = {
+    "application/vnd.jupyter.stderr": "stderr output (warnings or logs)",
+    "Traceback (most recent call last)": "a traceback",
+}
+_WARNING_WORDS = re.compile(
+    r"\b(?:Future|Deprecation|PendingDeprecation|Runtime|User|Settingwith)?Warning:|"
+    r"\b(?:[A-Z][a-z]+)+Error:"
+)
+
+
+def page_problems(page: str) -> list[str]:
+    """What a reviewer's HTML page shows that it must not: code cells, error outputs,
+    tracebacks, stderr (warnings, logs) or warning/error messages in output text."""
+    problems = []
+    body = page[max(page.find("<body"), 0) :]
+    body = re.sub(r"<style.*?</style>|<script.*?</script>", "", body, flags=re.S)
+    classes = {c for attr in _CLASS_ATTR.findall(body) for c in attr.split()}
+    for name in sorted(_CODE_CLASSES & classes):
+        problems.append(f"a code cell ({name})")
+    for marker, what in _LEAK_MARKERS.items():
+        if marker in body:
+            problems.append(what)
+    match = _WARNING_WORDS.search(html.unescape(re.sub(r"<[^>]+>", " ", body)))
+    if match:
+        problems.append(f"a warning or error message ({match.group(0)})")
+    return problems
+
+
 def escape(text: Any) -> str:
     """HTML-escaped text (client-supplied strings in hand-made HTML snippets)."""
     return html.escape(str(text))

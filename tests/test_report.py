@@ -1,0 +1,335 @@
+"""rvq.report: findings records, the summary.json contract check, plain-words answers and
+the report's HTML pages (no kernel needed: executed notebooks are built in memory)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import logging
+import math
+import warnings
+
+import matplotlib as mpl
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from rvq import __version__, report
+
+LEADING = {
+    "verdict": "leading",
+    "best_horizon": 2,
+    "effect": 0.31,
+    "ci_low": 0.18,
+    "ci_high": 0.44,
+    "p_value": 0.0004,
+    "p_adjusted": 0.0031,
+    "reverse_p_value": 0.41,
+}
+NOT_LEADING = {
+    "verdict": "not_leading",
+    "best_horizon": 1,
+    "effect": 0.02,
+    "ci_low": -0.05,
+    "ci_high": 0.09,
+    "p_value": 0.31,
+    "p_adjusted": 0.93,
+    "reverse_p_value": 0.12,
+}
+INSUFFICIENT = {"verdict": "insufficient_data", "reason": "no wallet or share_of_wallet column"}
+DATA = {
+    "events_read": 1000,
+    "events_used": 990,
+    "events_set_aside": 10,
+    "accounts": 50,
+    "periods": 8,
+    "first_period": "2023Q1",
+    "last_period": "2024Q4",
+}
+
+
+def valid_summary() -> dict:
+    return report.summary_document(
+        client="acme",
+        run_id="20260101T000000Z-abc123",
+        data=DATA,
+        leading_indicator={
+            "profit": LEADING,
+            "revenue_growth": NOT_LEADING,
+            "share_of_wallet": INSUFFICIENT,
+        },
+        segments={"profit": {"verdict": "differs", "effect": 0.5, "ci_low": 0.2, "ci_high": 0.8}},
+        do_vs_say={
+            "summary": "RV and NPS move together (r = 0.40); RV leads profit, NPS does not."
+        },
+    )
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def test_findings_round_trip_converts_numpy_pandas_and_nan(tmp_path):
+    frame = pd.DataFrame({"code": ["A", "B"], "rv": [1.5, np.nan]})
+    path = report.record_findings(
+        "02_data_map",
+        {
+            "n": np.int64(3),
+            "share": np.float32(0.25),
+            "missing": float("nan"),
+            "flag": np.bool_(True),
+            "period": pd.Period("2024Q3", freq="Q"),
+            "table": frame,
+            "codes": {"b", "a"},
+        },
+        run_dir=tmp_path,
+    )
+    assert path == tmp_path / "findings" / "02_data_map.json"
+    json.loads(path.read_text())  # plain JSON: NaN would make strict parsers fail
+    assert "NaN" not in path.read_text()
+    found = report.read_findings(tmp_path)["02_data_map"]
+    assert found == {
+        "n": 3,
+        "share": 0.25,
+        "missing": None,
+        "flag": True,
+        "period": "2024Q3",
+        "table": [{"code": "A", "rv": 1.5}, {"code": "B", "rv": None}],
+        "codes": ["a", "b"],
+    }
+
+
+def test_record_findings_overwrites_the_step_and_rejects_odd_names(tmp_path):
+    report.record_findings("06_rv_backtest", {"x": 1}, run_dir=tmp_path)
+    report.record_findings("06_rv_backtest", {"x": 2}, run_dir=tmp_path)
+    assert report.read_findings(tmp_path) == {"06_rv_backtest": {"x": 2}}
+    with pytest.raises(ValueError, match="plain word"):
+        report.record_findings("../escape", {"x": 1}, run_dir=tmp_path)
+
+
+def test_unknown_objects_are_refused_not_stringified(tmp_path):
+    with pytest.raises(TypeError, match="cannot record"):
+        report.record_findings("s", {"f": object()}, run_dir=tmp_path)
+
+
+# --------------------------------------------------------------------------- contract 3
+
+
+def test_a_valid_summary_passes_the_contract_check():
+    summary = valid_summary()
+    assert report.check_summary(summary) == []
+    assert summary["rvq_version"] == __version__
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda s: s.pop("run_id"), "run_id"),
+        (lambda s: s["data"].update(events_set_aside=11), "events_read must equal"),
+        (lambda s: s["data"].update(accounts=-1), "data.accounts"),
+        (lambda s: s["data"].pop("first_period"), "data.first_period"),
+        (lambda s: s["leading_indicator"].pop("revenue_growth"), "revenue_growth: missing"),
+        (lambda s: s["leading_indicator"]["profit"].update(verdict="maybe"), "profit.verdict"),
+        (lambda s: s["leading_indicator"]["profit"].update(best_horizon=0), "best_horizon"),
+        (lambda s: s["leading_indicator"]["profit"].update(p_adjusted=1.2), "p_adjusted"),
+        (lambda s: s["leading_indicator"]["profit"].update(effect=None), "profit.effect"),
+        (lambda s: s["leading_indicator"]["profit"].update(ci_low=0.9), "ci_low > ci_high"),
+        (lambda s: s["leading_indicator"]["profit"].update(effect=math.nan), "not plain JSON"),
+        (lambda s: s["leading_indicator"]["share_of_wallet"].pop("reason"), "must say why"),
+        (lambda s: s.update(segments=[]), "segments"),
+    ],
+)
+def test_each_contract_breach_is_named(breakage, message):
+    summary = copy.deepcopy(valid_summary())
+    breakage(summary)
+    problems = report.check_summary(summary)
+    assert any(message in p for p in problems), problems
+
+
+def test_build_summary_reads_the_run_and_backtest_records(tmp_path):
+    expected = valid_summary()
+    report.record_findings(
+        report.RUN_RECORD,
+        {"client": "acme", "run_id": expected["run_id"], "data": DATA, "parameters": {"seed": 7}},
+        run_dir=tmp_path,
+    )
+    report.record_findings(
+        report.BACKTEST_STEP,
+        {k: expected[k] for k in ("leading_indicator", "segments", "do_vs_say")},
+        run_dir=tmp_path,
+    )
+    summary = report.build_summary(tmp_path)
+    assert report.check_summary(summary) == []
+    assert summary["client"] == "acme" and summary["run_id"] == expected["run_id"]
+    assert summary["leading_indicator"] == expected["leading_indicator"]
+    assert summary["parameters"] == {"seed": 7}
+    # arguments win over the run record (interactive use has no run record)
+    assert report.build_summary(tmp_path, client="other")["client"] == "other"
+
+
+def test_build_summary_without_backtest_record_says_which_is_missing(tmp_path):
+    report.record_findings(report.RUN_RECORD, {"data": DATA}, run_dir=tmp_path)
+    with pytest.raises(KeyError, match="06_rv_backtest"):
+        report.build_summary(tmp_path)
+
+
+# --------------------------------------------------------------------------- plain words
+
+
+def test_leading_sentence_gives_horizon_effect_interval_and_adjusted_p():
+    text = report.leading_indicator_sentence("profit", LEADING, "quarter")
+    assert text.startswith("Profit: RV moves first, by 2 quarters")
+    assert "0.31" in text and "0.18 to 0.44" in text and "p = 0.003" in text
+    not_leading = report.leading_indicator_sentence("revenue_growth", NOT_LEADING, "month")
+    assert "no reliable sign" in not_leading and "1 month)" in not_leading
+    insufficient = report.leading_indicator_sentence("share_of_wallet", INSUFFICIENT)
+    assert "not enough data" in insufficient and "wallet" in insufficient
+
+
+def test_executive_summary_answers_in_question_order_with_overall_verdict():
+    answers = report.executive_summary(valid_summary(), "quarter")
+    numbers = [a["question"] for a in answers]
+    assert numbers == sorted(numbers) and {1, 6, 7} <= set(numbers)
+    q6 = next(a for a in answers if a["question"] == 6)
+    assert q6["verdict"] == "leading"  # one outcome leads
+    assert "Profit: RV moves first" in q6["evidence"]
+    q7 = next(a for a in answers if a["question"] == 7)
+    assert "NPS" in q7["evidence"]
+
+
+def test_next_steps_recommend_rv_tracking_only_when_rv_leads():
+    leading = report.next_steps(valid_summary())
+    assert "Build ongoing RV tracking" in leading[0] and "profit" in leading[0]
+    assert any("share of wallet" in s for s in leading)  # insufficient data: collect it
+    none = copy.deepcopy(valid_summary())
+    none["leading_indicator"]["profit"] = NOT_LEADING
+    assert "Do not build RV tracking" in report.next_steps(none)[0]
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _png() -> str:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=50)
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def executed_notebook() -> nbformat.NotebookNode:
+    code = new_code_cell("secret_code_line = 41 + 1\nsecret_code_line", execution_count=1)
+    code.outputs = [
+        new_output("stream", name="stdout", text="printed text\n"),
+        new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
+        new_output("display_data", data={"image/png": _png(), "text/plain": "<Figure>"}),
+    ]
+    return new_notebook(
+        cells=[new_markdown_cell("# A step\n\nProse for the reviewer."), code],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+
+
+def test_notebook_page_has_outputs_and_prose_but_no_code_and_no_cdn(tmp_path):
+    nb_path = tmp_path / "01_step.ipynb"
+    nbformat.write(executed_notebook(), nb_path)
+    page = report.render_notebook_html(
+        nb_path, tmp_path / "01_step.html", title="a. Step"
+    ).read_text()
+    assert "Prose for the reviewer." in page and "printed text" in page
+    assert "secret_code_line" not in page
+    assert report.page_problems(page) == []
+    body = page[page.index("<body") :]
+    assert "In&nbsp;[" not in body and "Out[" not in body  # no prompts
+    assert "data:image/png;base64," in page  # figures embedded: the page stands alone
+    assert "<script src=" not in page and "cdn" not in page.lower()  # opens offline
+    assert 'href="index.html"' in page and "a. Step" in page
+
+
+def test_page_problems_catch_code_stderr_tracebacks_and_warnings():
+    clean = '<html><style>.jp-InputArea {}</style><body><div class="jp-Cell">ok</div></body>'
+    assert report.page_problems(clean) == []  # the stylesheet naming a class is not a cell
+    leaks = {
+        '<body><div class="jp-Cell jp-InputArea">x = 1</div></body>': "code cell",
+        '<body><div data-mime-type="application/vnd.jupyter.stderr">w</div></body>': "stderr",
+        "<body><pre>Traceback (most recent call last):</pre></body>": "traceback",
+        "<body><pre>/x.py:3: FutureWarning: old</pre></body>": "FutureWarning",
+        "<body><pre>KeyError: 'profit'</pre></body>": "KeyError",
+    }
+    for page, what in leaks.items():
+        assert any(what in p for p in report.page_problems(page)), page
+
+
+def test_index_puts_executive_summary_first_and_escapes_client_text(tmp_path):
+    summary = valid_summary()
+    summary["client"] = "<script>alert(1)</script>"
+    steps = [
+        {"html": "01_a.html", "notebook": "01_a.ipynb", "title": "a. One", "description": "first"},
+        {"html": "02_b.html", "notebook": "02_b.ipynb", "title": "b. Two", "description": "second"},
+    ]
+    page = report.write_index_html(
+        tmp_path,
+        summary,
+        steps=steps,
+        parameters={"seed": 7, "horizons": [1, 2]},
+        table_counts={"interactions": {"read": 1000, "used": 990, "set_aside": 10}},
+        period="quarter",
+    ).read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert page.index("Executive summary") < page.index("The seven steps") < page.index("Data used")
+    assert "Profit: RV moves first, by 2 quarters" in page
+    assert 'href="01_a.html"' in page and 'href="02_b.html"' in page
+    assert "Interactions set aside" in page and ">10<" in page
+    assert "[1, 2]" in page and __version__ in page and "Build ongoing RV tracking" in page
+
+
+def test_error_page_names_step_cell_and_strips_terminal_colours(tmp_path):
+    page = report.write_error_html(
+        tmp_path,
+        message="step 03 failed at cell 4: ValueError: bad",
+        step="03_lifecycle_report",
+        cell_source="x = compute()",
+        traceback="\x1b[31mValueError\x1b[0m: bad",
+        links=[{"href": "03_lifecycle_report.ipynb", "text": "03_lifecycle_report.ipynb"}],
+    ).read_text()
+    assert "03_lifecycle_report" in page and "x = compute()" in page
+    assert "ValueError: bad" in page and "\x1b[" not in page
+
+
+@pytest.fixture
+def restore_logging_and_mpl():
+    saved_rc = mpl.rcParams.copy()
+    loggers = {n: logging.getLogger(n) for n in ("py.warnings", "rvq", "")}
+    saved = {n: (lg.handlers[:], lg.propagate) for n, lg in loggers.items()}
+    yield
+    mpl.rcParams.update(saved_rc)
+    logging.captureWarnings(False)
+    for n, lg in loggers.items():
+        for h in lg.handlers:
+            if h not in saved[n][0]:
+                h.close()
+        lg.handlers[:], lg.propagate = saved[n]
+    warnings.resetwarnings()
+
+
+def test_notebook_setup_sends_warnings_to_the_run_log_not_the_page(
+    tmp_path, capsys, restore_logging_and_mpl
+):
+    report.notebook_setup(tmp_path)
+    warnings.warn("a deprecation nobody should read in the report", FutureWarning, stacklevel=1)
+    logging.getLogger("rvq.score").warning("a log line")
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+    log = (tmp_path / "warnings.log").read_text()
+    assert "a deprecation nobody should read" in log and "a log line" in log
+    assert tuple(mpl.rcParams["figure.figsize"]) == report.FIGURE_SIZE
+    assert mpl.rcParams["figure.dpi"] == report.FIGURE_DPI
