@@ -258,35 +258,37 @@ class _Stream:
 
     Group g = stage * 2 + (rv >= 0). Slots of group g carry cumulative weights in
     (g, g + 1], so one ``searchsorted`` draws a row for events of any group at once.
-    A group with no rows falls back to the same sign at any stage, then to any row.
+    A group with no rows of its sign takes the stage's rows of the other sign; a stage
+    with no rows at all in the stream draws -1 (no event): stages are never mixed.
     """
 
     rows: np.ndarray
     cdf: np.ndarray
-    empty: bool
 
     @classmethod
     def build(cls, mask: np.ndarray, stage: np.ndarray, up: np.ndarray, weight: np.ndarray):
         rows, cdf = [], []
         for g in range(2 * len(STAGES)):
             s, sign = divmod(g, 2)
-            for candidate in (
-                mask & (stage == s) & (up == bool(sign)),
-                mask & (up == bool(sign)),
-                mask,
-            ):
-                if candidate.any():
-                    break
-            idx = np.flatnonzero(candidate)
+            idx = np.flatnonzero(mask & (stage == s) & (up == bool(sign)))
             if idx.size == 0:
-                return cls(np.zeros(0, int), np.zeros(0), True)
+                idx = np.flatnonzero(mask & (stage == s))
+            if idx.size == 0:
+                rows.append(np.array([-1]))
+                cdf.append(np.array([g + 1.0]))
+                continue
             w = np.cumsum(weight[idx]) / weight[idx].sum()
             w[-1] = 1.0
             rows.append(idx)
             cdf.append(g + w)
-        return cls(np.concatenate(rows), np.concatenate(cdf), False)
+        return cls(np.concatenate(rows), np.concatenate(cdf))
+
+    @property
+    def empty(self) -> bool:
+        return bool((self.rows < 0).all())
 
     def draw(self, group: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """One catalog row per event (-1 where the event's stage has no row)."""
         return self.rows[np.searchsorted(self.cdf, group + u, side="right")]
 
 
@@ -302,8 +304,9 @@ class _Catalog:
 
     @classmethod
     def build(cls, catalog: pd.DataFrame) -> _Catalog:
-        """Streams by attributes: main (major, not community, not emotional), community,
-        emotional (top |RV| among major rows, both signs), voc (kind voc)."""
+        """Streams by attributes: main (major, not community, not emotional), community
+        (function community, both kinds: members only), emotional (top |RV| among major
+        rows, both signs), voc (kind voc, not community)."""
         cat = catalog.reset_index(drop=True)
         rv = cat["rv"].to_numpy(dtype=float)
         cost = cat["cost"].to_numpy(dtype=float)
@@ -327,9 +330,9 @@ class _Catalog:
         weight = 1.0 / np.sqrt(1.0 + np.clip(cost, 0, None))
         streams = {
             "main": _Stream.build(major & ~community & ~emotional, stage, up, weight),
-            "community": _Stream.build(major & community & ~emotional, stage, up, weight),
+            "community": _Stream.build(community & ~emotional, stage, up, weight),
             "emotional": _Stream.build(emotional, stage, up, np.ones(len(cat))),
-            "voc": _Stream.build(is_voc, stage, up, weight),
+            "voc": _Stream.build(is_voc & ~community, stage, up, weight),
         }
         codes = cat["interaction_code"].astype(str).to_numpy()
         return cls(codes, rv, cost, function, is_voc, emotional, streams)
@@ -640,8 +643,8 @@ def generate_world(
             who = np.repeat(np.arange(n), counts)
             up = rng_events.random(who.size) < _sigmoid(logit_up[name])[who]
             rows = stream.draw(stage[who] * 2 + up, rng_events.random(who.size))
-            parts_acc.append(who)
-            parts_row.append(rows)
+            parts_acc.append(who[rows >= 0])
+            parts_row.append(rows[rows >= 0])
         who = np.concatenate(parts_acc)
         rows = np.concatenate(parts_row)
         f = np.bincount(who, weights=cat.rv[rows], minlength=n)
