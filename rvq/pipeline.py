@@ -373,6 +373,7 @@ def finish_report(
                 "notebook": f"{s.name}.ipynb",
                 "title": s.title,
                 "description": s.description,
+                "headline": str(records.get(s.name, {}).get("headline") or ""),
             }
             for s in steps
         ],

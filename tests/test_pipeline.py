@@ -1,0 +1,416 @@
+"""`rvq pilot` (rvq.pipeline): parameters, run folders, failures, and the whole pilot end to end.
+
+The first part runs the pipeline's machinery on seven tiny stand-in notebooks with a
+stand-in pilot (kernels are real, the data is not), so a failure here points at the
+pipeline itself. The second part runs the real notebooks on a small synthetic world,
+through the `rvq pilot` command, and checks the report a reviewer opens, also in a
+headless browser.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import papermill
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from rvq import pipeline, report
+from rvq.cache import PilotInputError
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+CHROMIUM = Path("/usr/bin/chromium")
+
+LEADING = {
+    "verdict": "leading",
+    "best_horizon": 2,
+    "effect": 0.3,
+    "ci_low": 0.1,
+    "ci_high": 0.5,
+    "p_value": 0.001,
+    "p_adjusted": 0.004,
+    "reverse_p_value": 0.5,
+}
+BACKTEST = {
+    "headline": "profit: leading",
+    "leading_indicator": {
+        "profit": LEADING,
+        "revenue_growth": {**LEADING, "verdict": "not_leading", "p_adjusted": 0.4},
+        "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet column"},
+    },
+    "segments": {},
+    "do_vs_say": {"summary": "RV and NPS agree."},
+}
+DATA = {
+    "events_read": 100,
+    "events_used": 97,
+    "events_set_aside": 3,
+    "accounts": 10,
+    "periods": 4,
+    "first_period": "2024Q1",
+    "last_period": "2024Q4",
+}
+PARAMETERS_CELL = 'source: str = "../data/demo"  # dataset\nrun_dir: str = ""  # run folder\ncache_dir: str = ""  # cache'
+
+
+def stand_in_notebook(step: str, body: str) -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell(f"# {step}\n\nWhat this step shows, in words."),
+        new_code_cell(PARAMETERS_CELL, metadata={"tags": ["parameters"]}),
+        new_code_cell(
+            "from rvq.report import notebook_setup, record_findings\nnotebook_setup(run_dir)"
+        ),
+        new_code_cell(body),
+    ]
+    return new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+
+
+def write_stand_ins(folder: Path, fail_at: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for step in pipeline.STEPS:
+        findings = BACKTEST if step.name == "06_rv_backtest" else {"headline": f"{step.name} ok"}
+        body = f"record_findings({step.name!r}, {findings!r}, run_dir=run_dir)\nprint('done')"
+        if step.name == fail_at:
+            body = "x = 1\nraise ValueError('boom: the stand-in failed\\nsecond line')"
+        nbformat.write(stand_in_notebook(step.name, body), folder / f"{step.name}.ipynb")
+    return folder
+
+
+class StandInPilot:
+    """What run_pilot needs of a Pilot, without reading or scoring anything."""
+
+    client = "acme & co"
+    key = "0123456789abcdef0123"
+    period_word = "quarter"
+
+    def __init__(self, root: Path):
+        self.source = root / "data"
+        self.cache_dir = root / "cache" / self.key
+        self.config = SimpleNamespace(output=None)
+
+    def data_counts(self):
+        return dict(DATA)
+
+    def table_counts(self):
+        return {"interactions": {"read": 100, "used": 97, "set_aside": 3}}
+
+
+@pytest.fixture
+def stand_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        pipeline, "open_pilot", lambda source, cache_dir=None: StandInPilot(tmp_path)
+    )
+    return tmp_path
+
+
+def run_folders(out: Path) -> list[Path]:
+    return sorted(p for p in out.glob("*/*") if p.is_dir())
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_parameters_unknown_or_mistyped_are_errors_naming_them():
+    assert pipeline.check_parameters({"n_gaps": 2}).n_gaps == 2
+    with pytest.raises(pipeline.PilotError, match="unknown parameter 'n_gap'"):
+        pipeline.check_parameters({"n_gap": 2})
+    with pytest.raises(pipeline.PilotError, match="parameter 'n_gaps'.*'3'"):
+        pipeline.check_parameters({"n_gaps": "3"})
+    with pytest.raises(pipeline.PilotError, match=r"parameter 'horizons\.1'"):
+        pipeline.check_parameters({"horizons": [1, "two"]})
+
+
+def test_bad_parameters_stop_before_any_run_folder(stand_in):
+    notebooks = write_stand_ins(stand_in / "nb")
+    out = stand_in / "reports"
+    for bad, message in (
+        ({"n_gap": 3}, "unknown parameter 'n_gap'"),
+        ({"seed": 1.5}, "parameter 'seed'"),
+        ({"run_dir": "/elsewhere"}, "set by the pilot itself"),
+        ({"n_gaps": 2}, "declared by no notebook"),  # the stand-ins declare only 3 parameters
+    ):
+        with pytest.raises(pipeline.PilotError, match=re.escape(message)) as caught:
+            pipeline.run_pilot("src", out, progress=False, notebooks=notebooks, parameters=bad)
+        assert "\n" not in str(caught.value)
+    assert not out.exists() or run_folders(out) == []
+
+
+def test_a_fatal_dataset_stops_with_one_line_before_any_folder(tmp_path, monkeypatch):
+    def fatal(source, cache_dir=None):
+        raise PilotInputError(f"{source}: interactions: missing column 'timestamp'")
+
+    monkeypatch.setattr(pipeline, "open_pilot", fatal)
+    out = tmp_path / "reports"
+    with pytest.raises(pipeline.PilotError, match="missing column 'timestamp'") as caught:
+        pipeline.run_pilot(
+            "data/x", out, progress=False, notebooks=write_stand_ins(tmp_path / "nb")
+        )
+    assert "\n" not in str(caught.value)
+    assert not out.exists()
+
+
+def test_the_kernel_is_this_interpreter_whatever_kernelspecs_exist():
+    manager = pipeline.this_interpreter_kernel_manager()(kernel_name="python3")
+    assert manager.kernel_spec.argv[0] == sys.executable
+
+
+# --------------------------------------------------------------------------- run folders
+
+
+def test_a_run_writes_a_complete_folder_and_renames_it_at_the_end(stand_in):
+    out = stand_in / "reports"
+    run = pipeline.run_pilot("src", out, progress=False, notebooks=write_stand_ins(stand_in / "nb"))
+    assert run.parent == out.resolve() / "acme-co"  # client name made safe for a path
+    assert RUN_ID.match(run.name) and run_folders(out) == [run]
+    for step in pipeline.STEPS:
+        assert (run / f"{step.name}.ipynb").is_file() and (run / f"{step.name}.html").is_file()
+        assert report.page_problems((run / f"{step.name}.html").read_text()) == []
+    summary = json.loads((run / "summary.json").read_text())
+    assert report.check_summary(summary) == []
+    assert summary["run_id"] == run.name and summary["client"] == "acme & co"
+    assert summary["data"] == DATA
+    index = (run / "index.html").read_text()
+    for href in re.findall(r'<a href="([^"#]+)"', index):
+        assert (run / href).is_file(), href
+    assert "01_process_model ok" in index  # each step's headline from its findings record
+    record = report.read_findings(run)[report.RUN_RECORD]
+    assert set(record["timings"]) == {s.name for s in pipeline.STEPS}
+
+
+def test_a_second_run_gets_its_own_folder(stand_in):
+    notebooks = write_stand_ins(stand_in / "nb")
+    only_06 = (pipeline.STEPS[5],)
+    runs = [
+        pipeline.run_pilot("src", stand_in / "r", False, notebooks=notebooks, steps=only_06)
+        for _ in range(2)
+    ]
+    assert runs[0] != runs[1] and all((r / "index.html").is_file() for r in runs)
+
+
+def test_a_failing_step_stops_the_run_with_step_cell_and_error_in_one_line(stand_in):
+    out = stand_in / "reports"
+    notebooks = write_stand_ins(stand_in / "nb", fail_at="03_lifecycle_report")
+    with pytest.raises(pipeline.PilotError) as caught:
+        pipeline.run_pilot("src", out, progress=False, notebooks=notebooks)
+    message = str(caught.value)
+    assert "\n" not in message
+    # In [4] of the executed notebook: parameters, injected parameters, set-up, the failure
+    assert "step 03_lifecycle_report failed at cell 4 (`x = 1`)" in message
+    assert "ValueError: boom: the stand-in failed" in message and "second line" not in message
+    [failed] = run_folders(out)
+    assert failed.name.endswith(".failed") and RUN_ID.match(failed.name.removesuffix(".failed"))
+    assert not (failed / "index.html").exists() and not (failed / "summary.json").exists()
+    assert not (failed / "04_process_gaps.ipynb").exists()  # later steps never ran
+    error = (failed / "error.html").read_text()
+    assert "03_lifecycle_report" in error and "raise ValueError" in error
+    assert "second line" in error  # the full error is on the page
+
+
+# --------------------------------------------------------------------------- the notebooks
+
+
+def parameters_cells(nb) -> list:
+    return [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("step", [s.name for s in pipeline.STEPS])
+def test_each_notebook_is_thin_typed_and_committed_without_outputs(step):
+    path = ROOT / "notebooks" / f"{step}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    [params] = parameters_cells(nb)
+    declared = papermill.inspect_notebook(str(path))
+    assignments = [ln for ln in params.source.splitlines() if "=" in ln.split("#")[0]]
+    assert len(declared) == len(assignments), "papermill could not read every parameter line"
+    fields = pipeline.NotebookParameters.model_fields
+    for name, info in declared.items():
+        assert name in fields, f"{step}: {name} is not in NotebookParameters"
+        assert info["help"], f"{step}: {name} has no comment"
+        assert info["inferred_type_name"] != "None", f"{step}: {name} has no type"
+        assert ast.literal_eval(info["default"]) == fields[name].default, name
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    setup = code[1].source
+    assert "notebook_setup(run_dir)" in setup and "open_pilot(source" in setup
+    assert f'STEP = "{step}"' in setup and "record_findings(" in code[-1].source
+    assert sum(c.cell_type == "markdown" for c in nb.cells) >= 2  # prose beside the output
+
+
+def test_every_pipeline_parameter_is_declared_by_some_notebook():
+    declared = set().union(
+        *(set(papermill.inspect_notebook(str(p))) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    )
+    assert set(pipeline.NotebookParameters.model_fields) == declared
+
+
+# --------------------------------------------------------------------------- end to end
+
+E2E_MODULES = ("synth", "score", "norms", "segments", "dovssay", "backtest", "record", "gaps")
+
+
+def _missing_modules() -> list[str]:
+    import importlib.util
+
+    return [m for m in E2E_MODULES if importlib.util.find_spec(f"rvq.{m}") is None]
+
+
+needs_pilot = pytest.mark.skipif(
+    bool(_missing_modules()), reason=f"rvq modules not there yet: {_missing_modules()}"
+)
+
+
+def small_world(folder: Path, seed: int = 11) -> Path:
+    from rvq import synth
+
+    world = synth.generate_world(synth.WorldSpec(accounts=200, periods=8, seed=seed))
+    return synth.write_world(world, folder)
+
+
+def rvq_command(*args: str, env_cache: Path) -> subprocess.CompletedProcess:
+    import os
+
+    env = {**os.environ, "RVQ_CACHE_DIR": str(env_cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "rvq.cli", *args], capture_output=True, text=True, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def pilot_runs(tmp_path_factory):
+    """Two `rvq pilot` runs of the same small world: the report folders."""
+    if _missing_modules():
+        pytest.skip(f"rvq modules not there yet: {_missing_modules()}")
+    root = tmp_path_factory.mktemp("e2e")
+    data = small_world(root / "data" / "demo")
+    runs = []
+    for _ in range(2):
+        done = rvq_command(
+            "pilot", str(data), "--out", str(root / "reports"), env_cache=root / "cache"
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs.append(Path(done.stdout.strip().splitlines()[-1].removeprefix("report: ")).parent)
+    return runs
+
+
+@needs_pilot
+def test_rvq_pilot_end_to_end_leaves_a_complete_report(pilot_runs):
+    run = pilot_runs[0]
+    assert RUN_ID.match(run.name) and run.parent.name == "demo"
+    names = {p.name for p in run.iterdir()}
+    for step in pipeline.STEPS:
+        assert {f"{step.name}.ipynb", f"{step.name}.html"} <= names
+    assert {"index.html", "summary.json"} <= names
+    summary = json.loads((run / "summary.json").read_text())
+    assert report.check_summary(summary) == []
+    assert summary["data"]["accounts"] == 200 and summary["data"]["periods"] == 8
+
+
+@needs_pilot
+def test_no_page_shows_code_errors_tracebacks_or_warnings(pilot_runs):
+    run = pilot_runs[0]
+    for page in sorted(run.glob("*.html")):
+        assert report.page_problems(page.read_text()) == [], page.name
+    for executed in sorted(run.glob("*.ipynb")):
+        nb = nbformat.read(executed, as_version=4)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                assert output.output_type != "error", executed.name
+                assert output.get("name") != "stderr", (executed.name, output.get("text"))
+
+
+@needs_pilot
+def test_the_same_seed_gives_the_same_findings(pilot_runs):
+    first, second = (json.loads((run / "summary.json").read_text()) for run in pilot_runs)
+    assert first["run_id"] != second["run_id"]
+    for summary in (first, second):
+        for key in ("run_id", "created"):
+            summary.pop(key, None)
+    assert first == second
+
+
+@needs_pilot
+def test_a_mistyped_config_or_a_fatal_dataset_stops_with_one_line_and_no_folder(tmp_path):
+    data = small_world(tmp_path / "data")
+    config = tmp_path / "pilot.yaml"
+    config.write_text(f"client: typo\ndata: {data}\nhorizon: [1, 2]\n")
+    broken = tmp_path / "broken"
+    shutil.copytree(data, broken)
+    interactions = (broken / "interactions.csv").read_text().splitlines()
+    header = interactions[0].split(",")
+    drop = header.index("timestamp")
+    (broken / "interactions.csv").write_text(
+        "\n".join(
+            ",".join(v for i, v in enumerate(ln.split(",")) if i != drop) for ln in interactions
+        )
+    )
+    out = tmp_path / "reports"
+    for source, reason in ((config, "horizon"), (broken, "timestamp")):
+        done = rvq_command("pilot", str(source), "--out", str(out), env_cache=tmp_path / "cache")
+        assert done.returncode != 0
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert reason in done.stderr
+    assert not out.exists() or run_folders(out) == []
+
+
+# --------------------------------------------------------------------------- in a browser
+
+
+@pytest.fixture
+def served(pilot_runs):
+    """The first run's folder served on 127.0.0.1 (a reviewer opens it the same way)."""
+    handler = partial(SimpleHTTPRequestHandler, directory=str(pilot_runs[0]))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@needs_pilot
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="no /usr/bin/chromium: run .ci/setup-browser.sh (CI does)"
+)
+def test_index_in_a_browser_links_resolve_images_load_console_clean(served):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1366, "height": 800})
+        console_errors = []
+        page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+        page.on("pageerror", lambda e: console_errors.append(str(e)))
+        page.on("requestfailed", lambda r: console_errors.append(f"failed: {r.url}"))
+        page.goto(served + "index.html", wait_until="load")
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        assert len(hrefs) >= 2 * len(pipeline.STEPS)
+        for href in sorted(set(hrefs)):
+            assert page.request.get(href).status == 200, href
+        for step in pipeline.STEPS:
+            page.goto(served + f"{step.name}.html", wait_until="load")
+            broken = page.eval_on_selector_all(
+                "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).length"
+            )
+            assert broken == 0, step.name
+        browser.close()
+    assert console_errors == []
