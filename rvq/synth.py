@@ -130,10 +130,10 @@ class ModelConstants:
     revenue_median: float = 30_000.0  # median quarterly revenue of an account
     cost_override_share: float = 0.01  # events whose cost column overrides the catalog
     nps_mean: float = 7.0
-    nps_slope: float = 1.6
+    nps_slope: float = 0.8
     nps_noise: float = 2.0
     csat_mean: float = 3.8
-    csat_slope: float = 0.6
+    csat_slope: float = 0.35
     csat_noise: float = 0.8
     surveys_per_contact: float = 0.12  # VoC survey answers per contact and quarter
 
