@@ -126,7 +126,7 @@ def catalog_coverage(scored_events: pd.DataFrame, catalog: pd.DataFrame) -> pd.D
 def unmapped_codes(
     validation,
     catalog: pd.DataFrame | None = None,
-    reason_pattern: str = r"unknown|not in (?:the )?catalog",
+    reason_pattern: str = r"unknown[ _]interaction[ _]code|not in (?:the )?catalog",
 ) -> pd.DataFrame:
     """Interaction codes in the data with no catalog entry, from the set-aside rows, with counts.
 
@@ -366,7 +366,7 @@ def _catalog_gaps(coverage: pd.DataFrame, owner_of: Mapping[str, str]) -> list[p
             + " / "
             + missing["function"].str.replace("_", " ")
             + ", RV "
-            + missing["rv"].map("{:+g}".format)
+            + missing["rv"].map("{:+g}".format).astype(str)
             + ") never appears in the data.",
             "weight": missing["rv"].abs() / largest if largest > 0 else 0.0,
             "weight_basis": "|RV| relative to the catalog's largest |RV|",

@@ -85,11 +85,11 @@ SET_ASIDE = pd.DataFrame(
         "interaction_code": ["ZZZ", "ZZZ", "ZZZ", "YYY", "DEMO"],
         "source_system": ["crm", "crm", "erp", "crm", "crm"],
         "reason": [
-            "unknown interaction code",
-            "unknown interaction code",
-            "unknown interaction code",
-            "unknown interaction code",
-            "duplicate event",
+            "unknown_interaction_code",
+            "unknown_interaction_code",
+            "unknown_interaction_code",
+            "unknown_interaction_code",
+            "duplicate_event",
         ],
     }
 )
@@ -106,7 +106,7 @@ def test_unmapped_codes_counts_unknown_codes_from_set_aside_rows():
 
 
 def test_unmapped_codes_uses_the_catalog_when_the_reason_says_otherwise():
-    rows = SET_ASIDE.assign(reason="bad timestamp")
+    rows = SET_ASIDE.assign(reason="unknown_account")
     assert unmapped_codes(rows).empty
     out = unmapped_codes(rows, catalog=CATALOG)
     assert dict(zip(out["interaction_code"], out["n_events"], strict=True)) == {"ZZZ": 3, "YYY": 1}
