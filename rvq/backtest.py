@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from rvq.granger import DHResult, dumitrescu_hurlin
 from rvq.leadlag import lead_lag_profile
@@ -189,16 +188,24 @@ def _within_sd(values: pd.Series, groups: pd.Series) -> float:
 
 
 def holm_adjust(p_values: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values (statsmodels `multipletests`); NaN stays NaN.
+    """Holm step-down adjusted p-values; NaN stays NaN.
 
     Holm controls the family-wise error rate over all the tests given (here: every
     outcome x horizon) under any dependence between them.
     """
     p = np.asarray(p_values, dtype=float)
     out = np.full_like(p, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+    ok = np.flatnonzero(np.isfinite(p))
+    if ok.size:
+        # the step-down formula (statsmodels' multipletests(method="holm") gives the same
+        # numbers, checked in the tests, but forces a gc.collect() per call: too slow for
+        # hundreds of simulated pilots)
+        order = np.argsort(p[ok])
+        m = ok.size
+        stepped = np.maximum.accumulate(p[ok][order] * (m - np.arange(m)))
+        adj = np.empty(m)
+        adj[order] = np.minimum(stepped, 1.0)
+        out[ok] = adj
     return out
 
 
@@ -512,3 +519,40 @@ def power(*args, **kwargs):
     from rvq.power import power as _power
 
     return _power(*args, **kwargs)
+
+
+def backtest_summary(
+    panel: pd.DataFrame,
+    accounts: pd.DataFrame | None = None,
+    config=None,
+    *,
+    dataset=None,
+    progress: bool = False,
+) -> dict:
+    """The step-f part of `summary.json`: ``leading_indicator``, ``segments``, ``do_vs_say``.
+
+    `config` (a `rvq.config.PilotConfig`, a dict, or None) supplies outcomes, horizons,
+    segments and seed; `dataset` is accepted for the CLI and not needed here.
+    """
+    from rvq.dovssay import do_vs_say
+    from rvq.segments import DEFAULT_SEGMENTS, segment_comparisons
+
+    def get(name, default):
+        if isinstance(config, dict):
+            return config.get(name, default)
+        return getattr(config, name, default) if config is not None else default
+
+    outcomes = tuple(get("outcomes", DEFAULT_OUTCOMES))
+    horizons = tuple(int(h) for h in get("horizons", DEFAULT_HORIZONS))
+    seed = int(get("seed", 0))
+    leading = leading_indicator_summary(
+        panel, outcomes=outcomes, horizons=horizons, seed=seed, progress=progress
+    )
+    best = {o: r.get("best_horizon") for o, r in leading.items()}
+    return {
+        "leading_indicator": leading,
+        "segments": segment_comparisons(
+            panel, accounts, segments=tuple(get("segments", DEFAULT_SEGMENTS)), seed=seed
+        ),
+        "do_vs_say": do_vs_say(panel, outcomes=outcomes, horizons=best, seed=seed),
+    }

@@ -8,7 +8,9 @@ known at t:
   mean of y up to t), recency / frequency / monetary features (periods since the last
   interaction, interactions in the last 4 periods, revenue now and its 4-period mean),
   and tenure (relationship age);
-- RV: RV flow now and in the two previous periods, cumulative RV (depth).
+- RV: RV flow now and in the two previous periods, and its 4-period mean (recent depth
+  gained). Cumulative RV is left out on purpose: it trends with time, so a model fitted
+  on early periods would extrapolate it into the later ones.
 
 Both models are ordinary least squares (scikit-learn) on the same rows. The gain is
 R²(baseline + RV) − R²(baseline) on the held-out periods, equal to
@@ -25,7 +27,7 @@ from sklearn.linear_model import LinearRegression
 
 from rvq.resample import bootstrap_sums, percentile_interval
 
-RV_FEATURES = ("rv_flow", "rv_flow_l1", "rv_flow_l2", "rv_cum")
+RV_FEATURES = ("rv_flow", "rv_flow_l1", "rv_flow_l2", "rv_flow_4")
 
 
 def forecast_features(
@@ -58,7 +60,7 @@ def forecast_features(
     feats["rv_flow"] = panel["rv_flow"].astype(float)
     feats["rv_flow_l1"] = g["rv_flow"].shift(1)
     feats["rv_flow_l2"] = g["rv_flow"].shift(2)
-    feats["rv_cum"] = panel["rv_cum"].astype(float) if "rv_cum" in panel else g["rv_flow"].cumsum()
+    feats["rv_flow_4"] = _rolling_mean(panel["rv_flow"].astype(float), panel[entity], 4)
     return feats, base, list(RV_FEATURES)
 
 
