@@ -8,9 +8,11 @@ at period by period:
 - the outcome gap (group A minus group B, in pooled SDs of that period) defines the
   **divergence period**: the first period at which the gap reaches half its late-window
   size — before it, the two groups were not yet (clearly) apart on the money;
-- RV is compared **before divergence** on each account's mean RV flow over those
-  periods: Cohen's d (difference in pooled SDs) and Cliff's delta (P(A > B) − P(A < B),
-  robust to outliers), each with a 95% account bootstrap interval;
+- RV is compared **before divergence**, like the outcome, against each account's own
+  start: mean RV flow from the end of the start window up to divergence minus the mean
+  over the start window (the raw mean before divergence if that span is empty): Cohen's
+  d (difference in pooled SDs) and Cliff's delta (P(A > B) − P(A < B), robust to
+  outliers), each with a 95% account bootstrap interval;
 - **how early**: per period, Cohen's d of RV flow and of cumulative RV between the
   groups with bootstrap intervals; the earliest period from which the interval stays
   above 0 up to the divergence period gives "periods early" (divergence − earliest).
@@ -274,7 +276,11 @@ def compare_before_divergence(
             reason="the groups already differ on the outcome in the first period: no history before divergence",
         )
         return result, pd.concat(timeline, ignore_index=True)
-    w = _wide(panel, "rv_flow").iloc[:, :div].mean(axis=1)
+    flow = _wide(panel, "rv_flow")
+    if div > third:  # RV gained between the start window and divergence, vs the start
+        w = flow.iloc[:, third:div].mean(axis=1) - flow.iloc[:, :third].mean(axis=1)
+    else:
+        w = flow.iloc[:, :div].mean(axis=1)
     result["before_divergence"] = {
         "rv_flow_mean": effect_sizes(w.loc[a], w.loc[b], n_boot=n_boot, seed=seed)
     }
