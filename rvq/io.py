@@ -209,22 +209,19 @@ def _read_csv_as(path: Path, encoding: str) -> RawTable:
 
 
 def read_csv(path: Path) -> RawTable:
-    """A CSV (optionally gzipped) with every column as text; non-UTF-8 files are detected,
-    decoded, and noted. Delimiter: ',', ';', tab or '|', whichever the header uses most."""
+    """A CSV (optionally gzipped) with every column as text. A non-UTF-8 file is detected
+    and decoded; `RawTable.decoded_from` names the encoding (validation warns about it).
+    Delimiter: ',', ';', tab or '|', whichever the header line uses most."""
     path = Path(path)
     try:
         return _read_csv_as(path, "utf-8")
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
         if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc).upper().replace("-", ""):
             raise
-    encoding = detect_encoding(path)
     try:
-        raw = _read_csv_as(path, encoding)
-    except (UnicodeDecodeError, pa.ArrowInvalid):  # a byte the sample did not show
-        encoding = "latin_1"
-        raw = _read_csv_as(path, encoding)
-    raw.notes.append(f"{path.name} is not UTF-8: decoded as {encoding}")
-    return raw
+        return _read_csv_as(path, detect_encoding(path))
+    except (UnicodeDecodeError, pa.ArrowInvalid):  # a byte the detection sample did not show
+        return _read_csv_as(path, "latin_1")
 
 
 def read_parquet(path: Path) -> RawTable:
@@ -413,18 +410,20 @@ def load_dataset(
     located = locate_tables(config)
     raw: dict[str, RawTable] = {}
     unreadable: dict[str, str] = {}
-    steps = tqdm(located.items(), desc="reading", unit="table", disable=not progress, leave=False)
-    for name, path in steps:
-        steps.set_postfix_str(name)
+    missing: dict[str, str] = {}
+    bar = tqdm(total=len(located) + 1, unit="step", disable=not progress, leave=False)
+    for name, path in located.items():
+        bar.set_description(f"reading {name}")
         if not path.exists():
-            unreadable[name] = f"{path}: no such file"
-            continue
-        try:
-            raw[name] = read_table(path, table_mapping(config, name))
-        except ConfigError:
-            raise
-        except Exception as exc:  # a file no reader can parse is a data problem, not a crash
-            unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
+            missing[name] = str(path)
+        else:
+            try:
+                raw[name] = read_table(path, table_mapping(config, name))
+            except ConfigError:
+                raise
+            except Exception as exc:  # a file no reader can parse is a data problem, not a crash
+                unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
+        bar.update()
 
     if catalog is not None:
         raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<catalog argument>")
@@ -433,6 +432,7 @@ def load_dataset(
         fallback = None if "catalog" in raw or "catalog" in unreadable else _default_catalog()
 
     where = str(config.data) if config.data is not None else "the configured tables"
+    bar.set_description("validating")
     frames, result = validate_tables(
         raw,
         fallback,
@@ -440,7 +440,10 @@ def load_dataset(
         as_of=config.as_of,
         where=where,
         unreadable=unreadable,
+        missing=missing,
     )
+    bar.update()
+    bar.close()
     return Dataset(
         interactions=frames.get("interactions"),
         catalog=frames.get("catalog"),

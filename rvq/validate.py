@@ -34,6 +34,7 @@ import difflib
 import html
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,7 +44,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, KINDS, STAGES, TABLES, VALUE_ASPECTS
+from rvq.schema import (
+    COMMUNITY_ROLES,
+    FUNCTIONS,
+    KINDS,
+    STAGES,
+    TABLE_SUFFIXES,
+    TABLES,
+    VALUE_ASPECTS,
+)
 
 if TYPE_CHECKING:
     from rvq.io import RawTable
@@ -69,6 +78,11 @@ class Problem:
     message: str
     rows: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        """One line: file, column, rule, message (what a CLI prints for a fatal problem)."""
+        where = f"{self.file}" + (f", column {self.column!r}" if self.column else "")
+        return f"{where} [{self.rule}]: {self.message}"
 
     def to_text(self) -> str:
         where = f"{self.file}" + (f", column {self.column!r}" if self.column else "")
@@ -346,18 +360,23 @@ def _period_labels(labels: pd.Series, freq: str) -> tuple[np.ndarray, np.ndarray
     return ordinals, kind
 
 
+def _arrow_text(values) -> pa.Array | pa.ChunkedArray:
+    if not isinstance(values, (pd.Series, pd.Index, np.ndarray)):
+        values = np.asarray(list(values), dtype=object)
+    return pa.array(values, type=pa.string(), from_pandas=True)
+
+
 def isin(values: pd.Series, allowed) -> np.ndarray:
     """Membership of text values in `allowed` as a bool array; missing values are never in.
 
     pyarrow's hash lookup: pandas' `isin` on Arrow strings loops in Python over the
     allowed values, which takes seconds for the account ids of a large table.
     """
-    left = pa.array(values, type=pa.string(), from_pandas=True)
-    right = pa.array(
-        pd.unique(np.asarray(allowed, dtype=object)), type=pa.string(), from_pandas=True
-    )
-    found = pc.is_in(left, value_set=right.drop_null(), skip_nulls=True)
-    return found.fill_null(False).to_numpy(zero_copy_only=False)
+    right = pc.unique(_arrow_text(allowed))
+    if isinstance(right, pa.ChunkedArray):
+        right = right.combine_chunks()
+    found = pc.is_in(_arrow_text(values), value_set=right.drop_null(), skip_nulls=True)
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _norm_label(s: pd.Series) -> pd.Series:
@@ -537,12 +556,22 @@ class _TableCheck:
 # --- the rules, table by table ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What a table's rules may refer to: the study settings and the usable ids so far."""
+
+    freq: str
+    as_of: date
+    accounts: pd.Index | None = None  # None: no usable accounts table to check against
+    codes: pd.Index | None = None  # None: no usable catalog
+
+
 def _missing_values(check: _TableCheck, columns: dict[str, pd.Series]) -> None:
     for col, values in columns.items():
         check.set_aside(values.isna().to_numpy(), col, "missing_value", f"with no {col}")
 
 
-def _check_accounts(check: _TableCheck) -> pd.DataFrame:
+def _check_accounts(check: _TableCheck, context: _Context) -> pd.DataFrame:
     f = check.frame
     ids = as_text(f["account_id"])
     _missing_values(check, {"account_id": ids})
@@ -593,6 +622,8 @@ def _check_accounts(check: _TableCheck) -> pd.DataFrame:
 
 
 def _dup_values(values: pd.Series, used: np.ndarray) -> np.ndarray:
+    if used.all():
+        return values.duplicated(keep="first").to_numpy()
     out = np.zeros(len(values), dtype=bool)
     out[used] = values[used].duplicated(keep="first").to_numpy()
     return out
@@ -602,7 +633,7 @@ def _listing(pairs) -> str:
     return ", ".join(f"{k!r} ×{v}" for k, v in pairs)
 
 
-def _check_catalog(check: _TableCheck) -> pd.DataFrame:
+def _check_catalog(check: _TableCheck, context: _Context) -> pd.DataFrame:
     f = check.frame
     codes = as_text(f["interaction_code"])
     check.set_aside(
@@ -650,13 +681,8 @@ def _check_catalog(check: _TableCheck) -> pd.DataFrame:
     return pd.DataFrame(out)[[c for c in TABLES["catalog"].columns if c in out]]
 
 
-def _check_interactions(
-    check: _TableCheck,
-    codes: pd.Index | None,
-    accounts: pd.Index | None,
-    as_of: date,
-) -> pd.DataFrame:
-    f = check.frame
+def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
+    f, codes, accounts, as_of = check.frame, context.codes, context.accounts, context.as_of
     ids = {c: as_text(f[c]) for c in ID_COLUMNS + ("source_system",) if c in f.columns}
     _missing_values(check, {c: ids[c] for c in ("account_id", "contact_id", "interaction_code")})
     _missing_values(check, {"timestamp": _given(f["timestamp"])})
@@ -759,10 +785,8 @@ def _report_zones(check: _TableCheck, column: str, zones: dict[str, int]) -> Non
     )
 
 
-def _check_outcomes(
-    check: _TableCheck, accounts: pd.Index | None, freq: str, as_of: date
-) -> tuple[pd.DataFrame, np.ndarray]:
-    f = check.frame
+def _check_outcomes(check: _TableCheck, context: _Context) -> pd.DataFrame:
+    f, accounts, freq, as_of = check.frame, context.accounts, context.freq, context.as_of
     ids = as_text(f["account_id"])
     _missing_values(check, {"account_id": ids})
     _missing_values(check, {"period": _given(f["period"])})
@@ -849,7 +873,7 @@ def _check_outcomes(
             "the revenue earned from it",
             below,
         )
-    return frame, check.used
+    return frame
 
 
 def _repair_share(check: _TableCheck, share: pd.Series) -> pd.Series:
@@ -915,8 +939,8 @@ def _combine_periods(check: _TableCheck, frame: pd.DataFrame, freq: str) -> pd.D
     return merged.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
-def _check_voc(check: _TableCheck, accounts: pd.Index | None, as_of: date) -> pd.DataFrame:
-    f = check.frame
+def _check_voc(check: _TableCheck, context: _Context) -> pd.DataFrame:
+    f, accounts, as_of = check.frame, context.accounts, context.as_of
     ids = as_text(f["account_id"])
     _missing_values(check, {"account_id": ids})
     _missing_values(check, {"date": _given(f["date"])})
@@ -1031,13 +1055,15 @@ def validate_tables(
     as_of: date | None = None,
     where: str = "the dataset",
     unreadable: dict[str, str] | None = None,
+    missing: dict[str, str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
     """Validate raw tables into canonical frames of usable rows, and say what was found.
 
     `catalog` is used when `raw` has no "catalog" table (the shipped pro forma model);
     `as_of` (default today) separates past from future; `where` names the dataset in
     messages about missing tables; `unreadable` maps a table to why its file could not be
-    read. Returns (frames, result): frames has every table, None when absent or unusable.
+    read; `missing` maps a table to the configured file that does not exist. Returns
+    (frames, result): frames has every table, None when absent or unusable.
     """
     from rvq.io import RawTable
 
@@ -1047,17 +1073,22 @@ def validate_tables(
     raw = dict(raw)
     if "catalog" not in raw and catalog is not None:
         raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<shipped catalog>")
-    for table, why in (unreadable or {}).items():
+    unreadable, missing = unreadable or {}, missing or {}
+    for table, why in unreadable.items():
         problems.append(
             Problem(table, why.split(": ", 1)[0], None, "unreadable_file", "fatal", why)
         )
         result.counts[table] = {"read": 0, "used": 0, "set_aside": 0}
+    for table, path in missing.items():
+        message = f"the config names {path} for the {table} table, and there is no such file"
+        problems.append(Problem(table, path, None, "missing_file", "fatal", message))
+        result.counts[table] = {"read": 0, "used": 0, "set_aside": 0}
     for table in TABLE_ORDER:
         spec = TABLES[table]
-        if table in raw or table in (unreadable or {}):
+        if table in raw or table in unreadable or table in missing:
             continue
         if spec.must_exist or table == "catalog":
-            looked = "/".join(f"{table}{s}" for s in (".parquet", ".csv", ".csv.gz"))
+            looked = "/".join(f"{table}{s}" for s in TABLE_SUFFIXES)
             problems.append(
                 Problem(
                     table,
@@ -1085,34 +1116,43 @@ def validate_tables(
                 f"the file is not UTF-8: its text was decoded as {raw[table].decoded_from}",
             )
         for note in raw[table].notes:
-            if "not UTF-8" not in note:
-                check.problem("warning", None, "reader_note", note)
+            check.problem("warning", None, "reader_note", note)
         check.malformed()
         if not check.require_columns():
             check.finish(result)
             continue
-        accounts_index = _usable_ids(frames.get("accounts"), "account_id")
-        if table == "accounts":
-            frame = _check_accounts(check)
-        elif table == "catalog":
-            frame = _check_catalog(check)
-        elif table == "interactions":
-            codes = _usable_ids(frames.get("catalog"), "interaction_code")
-            frame = _check_interactions(check, codes, accounts_index, as_of)
-        elif table == "outcomes":
-            frame, _ = _check_outcomes(check, accounts_index, freq, as_of)
-        else:
-            frame = _check_voc(check, accounts_index, as_of)
+        context = _Context(
+            freq=freq,
+            as_of=as_of,
+            accounts=_usable_ids(frames.get("accounts"), "account_id"),
+            codes=_usable_ids(frames.get("catalog"), "interaction_code"),
+        )
+        try:
+            frame = TABLE_RULES[table](check, context)
+        except Exception as exc:  # a value no rule foresaw: say so, never crash the run
+            check.problem(
+                "fatal", None, "validation_error", f"could not check: {type(exc).__name__}: {exc}"
+            )
         used = check.finish(result)
         if check.fatal:
             continue
-        frame = frame[used].reset_index(drop=True)
+        frame = frame.reset_index(drop=True) if used.all() else frame[used].reset_index(drop=True)
         if table == "outcomes":
             frame = _combine_periods(check, frame, freq)
         frames[table] = frame
     if "accounts" in checks:
         _coverage_warnings(result, checks["accounts"], frames, freq)
     return frames, result
+
+
+#: per table, the function that runs its rules and returns its canonical frame
+TABLE_RULES: dict[str, Callable[[_TableCheck, _Context], pd.DataFrame]] = {
+    "accounts": _check_accounts,
+    "catalog": _check_catalog,
+    "interactions": _check_interactions,
+    "outcomes": _check_outcomes,
+    "voc": _check_voc,
+}
 
 
 def _usable_ids(frame: pd.DataFrame | None, column: str) -> pd.Index | None:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import AS_OF, make_valid_tables, small_catalog
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rvq.io import RawTable, load_dataset
 from rvq.validate import ValidationResult, as_period, as_timestamp, validate_tables
@@ -463,3 +465,65 @@ def test_timestamp_parser_reports_the_zones_it_saw():
 def test_as_of_defaults_to_today(dataset_dir):
     ds = load_dataset(dataset_dir, progress=False)
     assert ds.config.as_of == date.today()
+
+
+def test_a_zero_byte_file_is_an_empty_table(tmp_path, valid_tables):
+    from conftest import write_tables
+
+    folder = write_tables(tmp_path / "pilot", valid_tables)
+    (folder / "outcomes.csv").write_bytes(b"")
+    ds = load_dataset(folder, as_of=AS_OF, progress=False)
+    problem = only(ds.validation, "empty_table", "outcomes")
+    assert problem.severity == "fatal" and "outcomes.csv" in problem.file
+
+
+def test_a_configured_file_that_does_not_exist_is_fatal(dataset_dir, tmp_path):
+    from rvq.config import PilotConfig
+
+    gone = tmp_path / "exports" / "voc_2024.csv"
+    config = PilotConfig(data=dataset_dir, tables={"voc": gone}, as_of=AS_OF)
+    ds = load_dataset(config, progress=False)
+    problem = only(ds.validation, "missing_file", "voc")
+    assert problem.severity == "fatal" and problem.file == str(gone)
+    assert str(problem).startswith(str(gone)) and "[missing_file]" in str(problem)
+
+
+# --- property: whatever is broken, rows are counted and the broken ones leave --------------
+
+#: corruption of one interaction row -> whether validation must set that row aside
+CORRUPTIONS = {
+    "bad_timestamp": ("timestamp", "not a date", True),
+    "future": ("timestamp", "2031-01-01", True),
+    "unknown_code": ("interaction_code", "NOPE", True),
+    "negative_cost": ("cost", "-1", True),
+    "text_cost": ("cost", "abc", True),
+    "unknown_account": ("account_id", "A404", True),
+    "blank_contact": ("contact_id", None, True),
+    "duplicate_event": ("event_id", "E0001", True),  # row 0's id; row 0 is never corrupted
+    "time_zone": ("timestamp", "2024-06-01T10:00:00+02:00", False),
+    "padded_id": ("account_id", "  A1 ", False),
+}
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as the CSV reader would give it: text, blanks missing."""
+    text = frame.astype(str)
+    return text.where(frame.notna(), None)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.integers(1, 59), st.sampled_from(sorted(CORRUPTIONS)), max_size=20))
+def test_any_mix_of_defects_keeps_the_count_and_sets_aside_exactly_the_broken_rows(damage):
+    tables = make_valid_tables()
+    raw = {name: RawTable(_as_read(f), f"{name}.csv") for name, f in tables.items()}
+    inter = raw["interactions"].frame
+    for row, kind in damage.items():
+        column, value, _ = CORRUPTIONS[kind]
+        inter.loc[row, column] = value
+    frames, result = validate_tables(raw, freq="Q", as_of=AS_OF)
+    assert_counts_balance(result)
+    broken = sorted(line(row) for row, kind in damage.items() if CORRUPTIONS[kind][2])
+    aside = result.set_aside.get("interactions")
+    assert ([] if aside is None else sorted(aside["line"].tolist())) == broken
+    assert len(frames["interactions"]) == 60 - len(broken)
+    assert not result.fatal
