@@ -290,8 +290,9 @@ def data_gaps(
     - `sources` (source_coverage): a source or team silent for some periods inside its
       active span weighs the silent share of that span; events with no source or team
       weigh their share of events as above;
-    - `completeness` (account_completeness): the share of accounts with no outcome, or
-      no VoC, in any period.
+    - `completeness` (account_completeness): the share of accounts with no outcome, no
+      VoC or no interaction in any period, and the share of account-periods without an
+      outcome.
     Heaviest gaps first. `owners` overrides FUNCTION_OWNERS (function → team).
     """
     owner_of = {**FUNCTION_OWNERS, **(owners or {})}
@@ -447,4 +448,18 @@ def _account_gaps(completeness: pd.DataFrame) -> list[pd.DataFrame]:
                     "owner": owner,
                 }
             )
+    periods = int(completeness["periods"].sum())
+    missing = periods - int(completeness["periods_with_outcomes"].sum())
+    if periods and missing:
+        rows.append(
+            {
+                "gap_kind": "account_periods_without_outcomes",
+                "subject": f"{missing} account-periods",
+                "description": f"{missing} of {periods} account-periods (from each account's "
+                "first record on) have no revenue or profit.",
+                "weight": missing / periods,
+                "weight_basis": "share of account-periods",
+                "owner": OUTCOME_OWNER,
+            }
+        )
     return [pd.DataFrame(rows, columns=GAP_COLUMNS)]

@@ -8,6 +8,7 @@ accounts with poor ones: that is where good and poor relationships part ways.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 COMPONENT_PREFIXES = ("rv_stage_", "rv_function_")
+#: scipy >= 1.15 takes `rng`; older releases (pyproject allows 1.11) take `random_state`
+_SEED_ARGUMENT = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
 
 DIVERGENCE_COLUMNS = [
     "component",
@@ -43,6 +46,8 @@ def account_outcome(panel: pd.DataFrame, outcome: str) -> pd.Series:
       second half of the account's periods with revenue, (late − early) / ((|late| +
       |early|) / 2), bounded in [−2, 2] and defined for small revenue; NaN when both are 0.
     - `share_of_wallet_change`: mean share of wallet in the second half minus the first.
+      (The same symmetric growth as `rvq.backtest.symmetric_growth`, period to period
+      there, half-window to half-window here: one number per account.)
     - any other panel column (`profit`, `revenue`, `share_of_wallet`, …): its mean per
       period, so accounts observed for fewer periods compare fairly.
     Halves: with an odd number of observed periods the middle one is left out.
@@ -154,7 +159,7 @@ def lifecycle_divergence(
                 axis=-1,
                 confidence_level=confidence,
                 method="percentile",
-                rng=np.random.default_rng(seed),
+                **{_SEED_ARGUMENT: np.random.default_rng(seed)},
             )
         ci_low[varies] = boot.confidence_interval.low
         ci_high[varies] = boot.confidence_interval.high

@@ -38,7 +38,7 @@ def planted_panel(planted="rv_stage_closing", n_accounts=90, n_periods=6, seed=3
 
 
 def test_planted_component_ranks_first_and_noise_is_not_flagged():
-    table = lifecycle_divergence(planted_panel(), "profit", n_boot=499, seed=1)
+    table = lifecycle_divergence(planted_panel(), "profit", n_boot=299, seed=1)
     first = table.iloc[0]
     assert first["component"] == "rv_stage_closing"
     assert (first["dimension"], first["level"]) == ("stage", "closing")
@@ -60,8 +60,8 @@ def test_a_backward_component_is_found_with_a_negative_effect():
 
 def test_divergence_is_reproducible_with_its_seed_and_handles_a_constant_component():
     panel = planted_panel().assign(rv_stage_retention=0.0)
-    a = lifecycle_divergence(panel, n_boot=199, seed=5)
-    b = lifecycle_divergence(panel, n_boot=199, seed=5)
+    a = lifecycle_divergence(panel, n_boot=99, seed=5)
+    b = lifecycle_divergence(panel, n_boot=99, seed=5)
     pd.testing.assert_frame_equal(a, b)
     flat = a.set_index("component").loc["rv_stage_retention"]
     assert np.isnan(flat["effect"]) and not flat["needs_further_analysis"]
