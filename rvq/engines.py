@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -306,12 +307,16 @@ def sparse_flows(
     """
     if engine not in BACKENDS:
         raise ValueError(f"unknown engine {engine!r}; registered: {sorted(BACKENDS)}")
-    con = BACKENDS[engine](**options)
-    table = _read(con, interactions)
-    expr = flows_expression(
-        table, _catalog_table(catalog), freq=freq, level=level, half_life=half_life
-    )
-    frame = con.to_pyarrow(expr).to_pandas()
+    with warnings.catch_warnings():
+        # the backends' own deprecation notices about pandas 3 are not the caller's concern
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        con = BACKENDS[engine](**options)
+        table = _read(con, interactions)
+        expr = flows_expression(
+            table, _catalog_table(catalog), freq=freq, level=level, half_life=half_life
+        )
+        frame = con.to_pyarrow(expr).to_pandas()
     unscored = int(frame["n_unscored"].sum()) if len(frame) else 0
     if unscored:
         raise ValueError(

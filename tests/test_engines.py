@@ -1,0 +1,143 @@
+"""The three engines -- memory, DuckDB, Spark -- give the same panel on one dataset."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rvq import engines, score
+from rvq.catalog import shipped_catalog
+
+HALF_LIFE = 3.0
+
+
+def make_interactions(seed: int = 3, n: int = 3000) -> pd.DataFrame:
+    """60 accounts, ~200 contacts (a few ids shared by two accounts), 30 months."""
+    rng = np.random.default_rng(seed)
+    codes = shipped_catalog()["interaction_code"].to_numpy()
+    account = rng.integers(0, 60, n)
+    contact = account * 3 + rng.integers(0, 4, n)  # ids 3a..3a+3: neighbours share one
+    days = rng.integers(0, 910, n)
+    cost = np.where(rng.random(n) < 0.1, rng.gamma(2.0, 20.0, n).round(2), np.nan)
+    return pd.DataFrame(
+        {
+            "account_id": [f"ACC{a:03d}" for a in account],
+            "contact_id": [f"C{c:04d}" for c in contact],
+            "timestamp": pd.Timestamp("2022-03-01")
+            + pd.to_timedelta(days, "D")
+            + pd.to_timedelta(rng.integers(0, 86400, n), "s"),
+            "interaction_code": codes[rng.integers(0, len(codes), n)],
+            "cost": cost,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def catalog() -> pd.DataFrame:
+    return shipped_catalog()
+
+
+@pytest.fixture(scope="module")
+def interactions() -> pd.DataFrame:
+    return make_interactions()
+
+
+@pytest.fixture(scope="module")
+def files(interactions, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("engines")
+    parquet, csv = folder / "interactions.parquet", folder / "interactions.csv"
+    interactions.to_parquet(parquet, index=False)
+    interactions.to_csv(csv, index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    return {"parquet": parquet, "csv": csv, "folder": folder}
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    accounts = [f"ACC{a:03d}" for a in range(0, 64, 2)]  # ACC060.. have no interactions
+    periods = pd.period_range("2022Q1", "2024Q4", freq="Q")
+    grid = pd.MultiIndex.from_product([accounts, periods], names=["account_id", "period"])
+    frame = grid.to_frame(index=False)
+    frame["revenue"] = rng.gamma(2.0, 100.0, len(frame))
+    frame["profit"] = rng.normal(10.0, 30.0, len(frame))
+    return frame
+
+
+def expected_panel(interactions, catalog, outcomes=None, level="account", **options):
+    if level == "contact":
+        return score.contact_period_panel(interactions, catalog, **options)
+    return score.account_period_panel(interactions, catalog, outcomes, **options)
+
+
+def engine_panel(source, catalog, engine, outcomes=None, level="account", **options):
+    if level == "contact":
+        return score.contact_period_panel(source, catalog, engine=engine, **options)
+    return score.account_period_panel(source, catalog, outcomes, engine=engine, **options)
+
+
+def assert_same_panel(actual: pd.DataFrame, expected: pd.DataFrame):
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(actual, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("form", "level", "half_life"),
+    [
+        ("parquet", "account", None),
+        ("parquet", "account", HALF_LIFE),
+        ("csv", "account", HALF_LIFE),
+        ("frame", "account", None),
+        ("parquet", "contact", HALF_LIFE),
+    ],
+)
+def test_duckdb_equals_memory(interactions, catalog, outcomes, files, form, level, half_life):
+    options = {"freq": "Q", "half_life": half_life}
+    expected = expected_panel(interactions, catalog, outcomes, level, **options)
+    source = interactions if form == "frame" else files[form]
+    actual = engine_panel(source, catalog, "duckdb", outcomes, level, **options)
+    assert_same_panel(actual, expected)
+    assert (actual["breadth"] > 0).any() if level == "account" else True
+
+
+def test_duckdb_monthly_with_a_window(interactions, catalog, files):
+    options = {"freq": "M", "periods": ("2022-06", "2023-12"), "velocity_window": 2}
+    expected = score.account_period_panel(interactions, catalog, **options)
+    actual = score.account_period_panel(files["folder"], catalog, engine="duckdb", **options)
+    assert_same_panel(actual, expected)
+
+
+def test_duckdb_keeps_to_its_memory_limit_and_spill_folder(tmp_path):
+    con = engines.duckdb_connection(memory_limit="256MB", temp_directory=tmp_path / "spill")
+    limit = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    folder = con.raw_sql("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert limit.replace(" ", "") in {"256.0MB", "244.1MiB", "256MB"}
+    assert folder == str(tmp_path / "spill") and (tmp_path / "spill").is_dir()
+
+
+def test_duckdb_refuses_unknown_interaction_codes(interactions, catalog):
+    broken = interactions.head(50).copy()
+    broken.loc[7, "interaction_code"] = "NOT_IN_CATALOG"
+    with pytest.raises(ValueError, match="not in the catalog"):
+        score.account_period_panel(broken, catalog, engine="duckdb")
+
+
+def test_unknown_engine_is_an_error(interactions, catalog):
+    with pytest.raises(ValueError, match="engine"):
+        score.account_period_panel(interactions, catalog, engine="abacus")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None,
+    reason="pyspark is not installed (it is in the `test` extra: pip install -e '.[test]')",
+)
+def test_spark_equals_memory(interactions, catalog, outcomes, files):
+    options = {"freq": "Q", "half_life": HALF_LIFE}
+    expected = expected_panel(interactions, catalog, outcomes, **options)
+    actual = engine_panel(files["parquet"], catalog, "spark", outcomes, **options)
+    assert_same_panel(actual, expected)
+    expected_contacts = expected_panel(interactions, catalog, level="contact", freq="M")
+    contacts = engine_panel(files["parquet"], catalog, "spark", level="contact", freq="M")
+    assert_same_panel(contacts, expected_contacts)
