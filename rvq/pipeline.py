@@ -129,12 +129,14 @@ def declared_parameters(notebook: str | os.PathLike) -> set[str]:
     return set(papermill.inspect_notebook(os.fspath(notebook)))
 
 
-def this_interpreter_kernel_manager():
+def this_interpreter_kernel_manager(log: Path | None = None):
     """A jupyter KernelManager class whose kernel is always this Python interpreter.
 
     The pilot must run in the environment rvq is installed in, on a fresh machine with
-    no `jupyter kernelspec install` and whatever kernelspecs a user has lying around. The
-    kernel logs errors only: its start-up notices would break the progress bar.
+    no `jupyter kernelspec install` and whatever kernelspecs a user has lying around.
+    The kernel process's own messages (start-up notices, shutdown noise) go to `log`
+    instead of the terminal, where they would break the progress bar; what the notebook's
+    code prints is unaffected (it travels to the notebook, not to the process's stderr).
     """
     from ipykernel.kernelspec import get_kernel_dict
     from jupyter_client import AsyncKernelManager
@@ -144,11 +146,15 @@ def this_interpreter_kernel_manager():
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
-                self._kernel_spec = KernelSpec(
-                    resource_dir="",
-                    **get_kernel_dict(extra_arguments=["--IPKernelApp.log_level=ERROR"]),
-                )
+                self._kernel_spec = KernelSpec(resource_dir="", **get_kernel_dict())
             return self._kernel_spec
+
+        async def start_kernel(self, **kw):
+            if log is not None:
+                stream = open(log, "a", encoding="utf-8")  # noqa: SIM115 - the kernel owns it
+                kw.setdefault("stdout", stream)
+                kw.setdefault("stderr", stream)
+            return await super().start_kernel(**kw)
 
     return ThisInterpreterKernelManager
 
@@ -241,7 +247,7 @@ def execute_step(
         log_output=False,
         request_save_on_cell_execute=False,
         cwd=str(notebooks),
-        kernel_manager_class=this_interpreter_kernel_manager(),
+        kernel_manager_class=this_interpreter_kernel_manager(run_dir / "kernel.log"),
     )
     report.render_notebook_html(executed, run_dir / f"{step.name}.html", title=step.title)
     return executed

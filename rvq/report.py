@@ -101,6 +101,7 @@ def notebook_setup(run_dir: str | os.PathLike | None = None) -> None:
     pd.set_option("display.max_rows", 40)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.precision", 3)
+    pd.set_option("display.float_format", number_text)
     pd.set_option("display.width", 120)
 
     if run_dir:
@@ -116,6 +117,43 @@ def notebook_setup(run_dir: str | os.PathLike | None = None) -> None:
             logger.propagate = False
         root = logging.getLogger()
         root.handlers[:] = [handler]
+
+
+def number_text(value: Any) -> str:
+    """A number as a reviewer reads it: thousands separated, three decimals for ordinary
+    values, scientific only for tiny ones (p-values), blank for missing."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    value = float(value)
+    if value == 0:
+        return "0"
+    if abs(value) < 0.001:
+        return f"{value:.1e}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3f}"
+
+
+def table(frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None found."):
+    """A frame as a reviewer's table: the row numbers hidden (unless the index means
+    something), numbers formatted by `number_text`, at most `rows` rows; an empty frame
+    becomes the sentence `empty` instead of a bare header."""
+    from IPython.display import Markdown
+
+    if frame is None or len(frame) == 0:
+        return Markdown(f"*{empty}*")
+    shown = frame if rows is None else frame.head(rows)
+    numeric = shown.select_dtypes("number").columns
+    styler = shown.style.format(number_text, subset=list(numeric), na_rep="")
+    if isinstance(shown.index, pd.RangeIndex):
+        styler = styler.hide(axis="index")
+    if rows is not None and len(frame) > rows:
+        styler = styler.set_caption(f"The first {rows} of {len(frame):,} rows.")
+    return styler
 
 
 # --------------------------------------------------------------------------- findings
@@ -376,37 +414,151 @@ def leading_indicator_sentence(outcome: str, result: Mapping[str, Any], period: 
     evidence = f"effect {_fmt(result.get('effect'))} SD of {word} per SD of RV ({ci}; adjusted {p})"
     if verdict == "leading":
         return f"{word.capitalize()}: RV moves first, by {horizon}{unit}{plural}; {evidence}."
+    reason = str(result.get("reason") or "").rstrip(".")
     return (
         f"{word.capitalize()}: no reliable sign that RV moves before {word}; "
-        f"the strongest horizon ({horizon}{unit}{plural}) shows {evidence}."
+        f"the strongest horizon ({horizon}{unit}{plural}) shows {evidence}"
+        + (f", but {reason}." if reason else ".")
     )
 
 
-def _segment_sentence(name: str, result: Mapping[str, Any]) -> str:
-    label = str(result.get("label") or result.get("question") or name).replace("_", " ")
-    if result.get("summary"):
-        return str(result["summary"])
-    verdict = result.get("verdict")
+def _interval(low: Any, high: Any) -> str:
+    return f"95% interval {_fmt(low)} to {_fmt(high)}"
+
+
+def _label(text: Any) -> str:
+    return str(text).replace("_", " ")
+
+
+def _d_words(stats: Mapping[str, Any]) -> str:
+    """A standardized difference between two groups: Cohen's d with its interval."""
+    return f"d = {_fmt(stats.get('cohens_d'))} ({_interval(stats.get('d_ci_low'), stats.get('d_ci_high'))})"
+
+
+def _clear(stats: Mapping[str, Any]) -> bool:
+    low, high = stats.get("d_ci_low"), stats.get("d_ci_high")
+    return _is_number(low) and _is_number(high) and (low > 0 or high < 0)
+
+
+def segment_sentence(name: str, result: Mapping[str, Any], period: str = "") -> tuple[str, str]:
+    """(verdict, one or two plain sentences) for one segment question of `rvq.segments`.
+
+    Outcome questions (1-3) compare RV of the two groups *before* their outcome diverged;
+    the community question (4) each role against non-participants; a configured segment
+    (5) its most and least profitable values. Differences are Cohen's d (pooled SDs) with
+    a 95% bootstrap interval; "differs" means the interval excludes zero.
+    """
+    verdict = str(result.get("verdict") or "")
+    groups = result.get("groups") or {}
     if verdict == "insufficient_data":
-        return (
-            f"{label.capitalize()}: not enough data ({result.get('reason', 'too few accounts')})."
+        return verdict, f"Not enough data to compare: {result.get('reason', 'groups too small')}."
+    if "roles" in result:  # question 4
+        parts, differs = [], False
+        for role, stats in result["roles"].items():
+            who = ROLE_WORDS.get(role, _label(role).capitalize())
+            if stats.get("verdict") == "insufficient_data" or "rv_flow" not in stats:
+                parts.append(f"{who}: too few accounts ({stats.get('n', 0)}).")
+                continue
+            rv, profit = stats["rv_flow"], stats.get("profit", {})
+            differs |= _clear(rv)
+            parts.append(
+                f"{who} ({rv.get('n_a')} accounts) against non-participants: RV per period "
+                f"{_d_words(rv)}" + (f"; profit {_d_words(profit)}." if profit else ".")
+            )
+        return ("differs" if differs else "no_clear_difference"), " ".join(parts)
+    if "before_divergence" in result:  # questions 1-3
+        stats = (result.get("before_divergence") or {}).get("rv_flow_mean", {})
+        early = (result.get("periods_early") or {}).get("rv_flow")
+        unit = period or "period"
+        when = (
+            f" The difference was visible {early} {unit}{'s' if early != 1 else ''} before "
+            f"the outcomes parted ways ({result.get('divergence_period')})."
+            if early
+            else ""
         )
-    parts = []
-    if _is_number(result.get("effect")):
-        parts.append(
-            f"difference {_fmt(result['effect'])} SD "
-            f"(95% interval {_fmt(result.get('ci_low'))} to {_fmt(result.get('ci_high'))})"
+        return verdict or ("differs_before" if _clear(stats) else "no_difference_before"), (
+            f"{_label(groups.get('a', 'group A')).capitalize()} ({groups.get('n_a')} accounts) "
+            f"against {_label(groups.get('b', 'group B'))} ({groups.get('n_b')}): mean RV per "
+            f"period {_fmt(stats.get('mean_a'), 1)} against {_fmt(stats.get('mean_b'), 1)} "
+            f"before they diverged, {_d_words(stats)}.{when}"
         )
-    p = result.get("p_adjusted", result.get("p_value"))
-    if _is_number(p):
-        parts.append(_p_words(p))
-    lead = result.get("periods_before", result.get("first_visible"))
-    if lead is not None:
-        parts.append(f"visible {lead} periods before the outcomes diverge")
-    verdict_words = {"differs": "RV differs", "no_difference": "no clear RV difference"}.get(
-        str(verdict), str(verdict or "result").replace("_", " ")
+    rv = result.get("rv_flow") or {}  # question 5: a configured segment
+    segment = name.removeprefix("segment:")
+
+    def value(label: Any) -> str:
+        return _label(str(label).removeprefix(f"{segment} = "))
+
+    return ("differs" if _clear(rv) else "no_clear_difference"), (
+        f"{_label(segment).capitalize()}: {value(groups.get('a', '?'))} against "
+        f"{value(groups.get('b', '?'))}, RV per period {_d_words(rv)}."
     )
-    return f"{label.capitalize()}: {verdict_words}" + (f"; {', '.join(parts)}." if parts else ".")
+
+
+def do_vs_say_sentence(do_vs_say: Mapping[str, Any]) -> tuple[str, str]:
+    """(verdict, plain sentences) for DO vs SAY (`rvq.dovssay`): how RV and the surveys
+    move together, and which leads the money better out of time."""
+    parts = []
+    for survey, by_rv in (do_vs_say.get("association") or {}).items():
+        stats = by_rv.get("rv_flow") or {}
+        if "between_corr" not in stats:
+            continue
+        parts.append(
+            f"RV and {survey.upper()}: accounts that do more say more "
+            f"(r = {_fmt(stats['between_corr'])}, {_interval(stats.get('between_ci_low'), stats.get('between_ci_high'))}); "
+            f"within an account over time r = {_fmt(stats.get('within_corr'))}."
+        )
+    winners, wins = [], []
+    for outcome, by_survey in (do_vs_say.get("horse_race") or {}).items():
+        if not isinstance(by_survey, Mapping):
+            continue
+        for survey, race in by_survey.items():
+            if not (isinstance(race, Mapping) and race.get("leads_better")):
+                continue
+            winners.append(race["leads_better"])
+            if race["leads_better"] in ("do", "say"):
+                better = "RV" if race["leads_better"] == "do" else survey.upper()
+                worse = survey.upper() if race["leads_better"] == "do" else "RV"
+                wins.append(f"{better} forecasts {_label(outcome)} better than {worse}")
+    if winners:
+        ties = winners.count("tie")
+        parts.append(
+            (
+                "Out of time, "
+                + "; ".join(wins)
+                + (f"; no clear winner in the other {ties} comparisons." if ties else ".")
+            )
+            if wins
+            else f"Out of time, neither RV nor the surveys forecasts the outcomes clearly "
+            f"better ({ties} comparisons)."
+        )
+    if not parts:
+        return "insufficient_data", "No survey answers to compare with RV."
+    verdict = (
+        "do_leads"
+        if "do" in winners and "say" not in winners
+        else "say_leads"
+        if "say" in winners and "do" not in winners
+        else "mixed"
+        if winners.count("tie") < len(winners)
+        else "no_clear_leader"
+    )
+    return verdict, " ".join(parts)
+
+
+ROLE_WORDS = {
+    "leader": "Leaders",
+    "doer": "Doers",
+    "watcher": "Watchers",
+    "any": "All participants",
+}
+
+#: which segment entries answer which question (the keys `rvq.segments` writes)
+SEGMENT_QUESTIONS = {
+    1: "profit_extremes",
+    2: "revenue_growth",
+    3: "share_of_wallet",
+    4: "community",
+}
 
 
 def executive_summary(summary: Mapping[str, Any], period: str = "") -> list[dict[str, Any]]:
@@ -414,34 +566,33 @@ def executive_summary(summary: Mapping[str, Any], period: str = "") -> list[dict
     one entry per question, with a verdict and one or two sentences of evidence."""
     answers: list[dict[str, Any]] = []
     segments = summary.get("segments") or {}
-    aliases = {
-        1: ("profit", "q1", "profit_extremes"),
-        2: ("revenue_growth", "q2", "revenue_growth_extremes"),
-        3: ("share_of_wallet", "q3", "share_of_wallet_extremes"),
-        4: ("community", "q4", "community_role"),
-    }
-    used = set()
-    for number, keys in aliases.items():
-        hits = [k for k in keys if k in segments]
-        if hits:
-            used.add(hits[0])
-            result = segments[hits[0]]
+    for number, key in SEGMENT_QUESTIONS.items():
+        if key in segments:
+            verdict, evidence = segment_sentence(key, segments[key], period)
             answers.append(
                 {
                     "question": number,
                     "text": PILOT_QUESTIONS[number],
-                    "verdict": result.get("verdict", "see step 06"),
-                    "evidence": _segment_sentence(hits[0], result),
+                    "verdict": verdict,
+                    "evidence": evidence,
                 }
             )
-    others = [k for k in segments if k not in used]
+    others = [k for k in segments if k.startswith("segment:")]
     if others:
+        found = {k: segment_sentence(k, segments[k], period) for k in others}
+        differing = [sentence for verdict, sentence in found.values() if verdict == "differs"]
+        alike = [
+            _label(k.removeprefix("segment:")) for k, (v, _) in found.items() if v != "differs"
+        ]
+        evidence = " ".join(differing)
+        if alike:
+            evidence += f" No clear RV difference between the extremes of: {', '.join(alike)}."
         answers.append(
             {
                 "question": 5,
                 "text": PILOT_QUESTIONS[5],
-                "verdict": "see evidence",
-                "evidence": " ".join(_segment_sentence(k, segments[k]) for k in others),
+                "verdict": "differs" if differing else "no_clear_difference",
+                "evidence": evidence.strip(),
             }
         )
     leading = summary.get("leading_indicator") or {}
@@ -465,24 +616,54 @@ def executive_summary(summary: Mapping[str, Any], period: str = "") -> list[dict
             ),
         }
     )
-    do_vs_say = summary.get("do_vs_say") or {}
-    if do_vs_say:
+    if summary.get("do_vs_say"):
+        verdict, evidence = do_vs_say_sentence(summary["do_vs_say"])
         answers.append(
-            {
-                "question": 7,
-                "text": PILOT_QUESTIONS[7],
-                "verdict": do_vs_say.get("verdict", "see evidence"),
-                "evidence": str(
-                    do_vs_say.get("summary")
-                    or "; ".join(
-                        f"{k.replace('_', ' ')}: {_fmt(v) if _is_number(v) else v}"
-                        for k, v in do_vs_say.items()
-                        if not isinstance(v, (dict, list))
-                    )
-                ),
-            }
+            {"question": 7, "text": PILOT_QUESTIONS[7], "verdict": verdict, "evidence": evidence}
         )
     return sorted(answers, key=lambda a: a["question"])
+
+
+def in_short(summary: Mapping[str, Any], period: str = "") -> str:
+    """The answer to the pilot's main question in one sentence: which outcomes RV leads
+    and by how many periods, which it does not, and which the data could not test."""
+    leading = {o: r for o, r in (summary.get("leading_indicator") or {}).items() if r}
+    unit = period or "period"
+
+    def by(result: Mapping[str, Any]) -> str:
+        h = result.get("best_horizon")
+        return f" (by {h} {unit}{'s' if h != 1 else ''})" if h else ""
+
+    led = [
+        f"{OUTCOME_WORDS.get(o, o)}{by(r)}"
+        for o, r in leading.items()
+        if r.get("verdict") == "leading"
+    ]
+    not_led = [
+        OUTCOME_WORDS.get(o, o) for o, r in leading.items() if r.get("verdict") == "not_leading"
+    ]
+    untested = [
+        OUTCOME_WORDS.get(o, o)
+        for o, r in leading.items()
+        if r.get("verdict") == "insufficient_data"
+    ]
+
+    def words(items: list[str], join: str = "and") -> str:
+        return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {join} {items[-1]}"
+
+    parts = []
+    if led:
+        parts.append(f"RV is a leading indicator of {words(led)}")
+    if not_led:
+        parts.append(
+            f"{'it is not' if led else 'RV is not'} a leading indicator of {words(not_led, 'or')}"
+        )
+    if untested:
+        parts.append(f"the data could not test {words(untested, 'or')}")
+    if not parts:
+        return "The back-test produced no verdict."
+    sentence = "; ".join(parts) + "."
+    return sentence[0].upper() + sentence[1:]
 
 
 def next_steps(summary: Mapping[str, Any]) -> list[str]:
@@ -594,6 +775,7 @@ def write_index_html(
         .get_template("run_index.html.j2")
         .render(
             summary=summary,
+            headline=in_short(summary, period),
             answers=answers,
             recommendations=recommendations,
             steps=steps,

@@ -40,6 +40,52 @@ NOT_LEADING = {
     "reverse_p_value": 0.12,
 }
 INSUFFICIENT = {"verdict": "insufficient_data", "reason": "no wallet or share_of_wallet column"}
+
+
+def d(value, low, high, n_a=20, n_b=30, **extra):
+    return {"n_a": n_a, "n_b": n_b, "cohens_d": value, "d_ci_low": low, "d_ci_high": high, **extra}
+
+
+#: shaped like rvq.segments.segment_comparisons' output
+SEGMENTS = {
+    "profit_extremes": {
+        "groups": {"a": "highest_profit", "b": "money_lost", "n_a": 40, "n_b": 28},
+        "divergence_period": "2024Q3",
+        "periods_early": {"rv_flow": 3},
+        "before_divergence": {"rv_flow_mean": d(0.96, 0.51, 1.36, mean_a=56.7, mean_b=26.0)},
+        "verdict": "differs_before",
+    },
+    "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet column"},
+    "community": {
+        "roles": {
+            "leader": {"n": 6, "verdict": "insufficient_data"},
+            "doer": {"rv_flow": d(-0.23, -0.76, 0.46, n_a=14), "profit": d(0.2, -0.2, 0.7)},
+        }
+    },
+    "segment:industry": {
+        "groups": {"a": "industry = retail (highest mean profit)", "b": "industry = energy (x)"},
+        "rv_flow": d(0.83, 0.42, 1.29),
+    },
+    "segment:team": {"groups": {"a": "team = a", "b": "team = b"}, "rv_flow": d(0.1, -0.3, 0.5)},
+}
+#: shaped like rvq.dovssay.do_vs_say's output
+DO_VS_SAY = {
+    "association": {
+        "nps": {
+            "rv_flow": {
+                "between_corr": 0.74,
+                "between_ci_low": 0.68,
+                "between_ci_high": 0.79,
+                "within_corr": 0.18,
+            }
+        },
+    },  # fmt: skip
+    "horse_race": {
+        "profit": {"nps": {"leads_better": "do", "gain_rv": 0.07, "gain_say": 0.01}},
+        "revenue_growth": {"nps": {"leads_better": "tie"}},
+        "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet"},
+    },
+}
 DATA = {
     "events_read": 1000,
     "events_used": 990,
@@ -61,10 +107,8 @@ def valid_summary() -> dict:
             "revenue_growth": NOT_LEADING,
             "share_of_wallet": INSUFFICIENT,
         },
-        segments={"profit": {"verdict": "differs", "effect": 0.5, "ci_low": 0.2, "ci_high": 0.8}},
-        do_vs_say={
-            "summary": "RV and NPS move together (r = 0.40); RV leads profit, NPS does not."
-        },
+        segments=SEGMENTS,
+        do_vs_say=DO_VS_SAY,
     )
 
 
@@ -188,15 +232,54 @@ def test_leading_sentence_gives_horizon_effect_interval_and_adjusted_p():
     assert "not enough data" in insufficient and "wallet" in insufficient
 
 
-def test_executive_summary_answers_in_question_order_with_overall_verdict():
-    answers = report.executive_summary(valid_summary(), "quarter")
-    numbers = [a["question"] for a in answers]
-    assert numbers == sorted(numbers) and {1, 6, 7} <= set(numbers)
-    q6 = next(a for a in answers if a["question"] == 6)
-    assert q6["verdict"] == "leading"  # one outcome leads
-    assert "Profit: RV moves first" in q6["evidence"]
-    q7 = next(a for a in answers if a["question"] == 7)
-    assert "NPS" in q7["evidence"]
+def test_executive_summary_answers_each_question_in_order_with_its_evidence():
+    answers = {a["question"]: a for a in report.executive_summary(valid_summary(), "quarter")}
+    assert list(answers) == [1, 3, 4, 5, 6, 7]  # no revenue-growth segment result given
+    assert answers[1]["verdict"] == "differs_before"
+    assert answers[1]["evidence"] == (
+        "Highest profit (40 accounts) against money lost (28): mean RV per period 56.7 against "
+        "26.0 before they diverged, d = 0.96 (95% interval 0.51 to 1.36). The difference was "
+        "visible 3 quarters before the outcomes parted ways (2024Q3)."
+    )
+    assert answers[3]["verdict"] == "insufficient_data" and "no wallet" in answers[3]["evidence"]
+    assert answers[4]["verdict"] == "no_clear_difference"  # the doers' interval spans zero
+    assert answers[4]["evidence"].startswith("Leaders: too few accounts (6). Doers (14 accounts)")
+    assert answers[5]["verdict"] == "differs"
+    assert answers[5]["evidence"] == (
+        "Industry: retail (highest mean profit) against energy (x), RV per period d = 0.83 "
+        "(95% interval 0.42 to 1.29). No clear RV difference between the extremes of: team."
+    )
+    assert answers[6]["verdict"] == "leading"  # one outcome leads
+    assert "Profit: RV moves first" in answers[6]["evidence"]
+    assert answers[7]["verdict"] == "do_leads"
+    assert "accounts that do more say more (r = 0.74" in answers[7]["evidence"]
+    assert (
+        "RV forecasts profit better than NPS; no clear winner in the other 1"
+        in (answers[7]["evidence"])
+    )
+
+
+def test_in_short_names_what_rv_leads_and_what_it_does_not():
+    assert report.in_short(valid_summary(), "quarter") == (
+        "RV is a leading indicator of profit (by 2 quarters); it is not a leading indicator "
+        "of revenue growth; the data could not test share of wallet."
+    )
+    none = copy.deepcopy(valid_summary())
+    none["leading_indicator"]["profit"] = NOT_LEADING
+    assert report.in_short(none).startswith(
+        "RV is not a leading indicator of profit or revenue growth;"
+    )
+
+
+def test_numbers_and_tables_read_as_a_reviewer_expects():
+    texts = [report.number_text(v) for v in (0.4992, 2.8e-08, 20075, 20075.0, np.nan, -0.027, 0)]
+    assert texts == ["0.499", "2.8e-08", "20,075", "20,075", "", "-0.027", "0"]
+    frame = pd.DataFrame({"code": ["x", "y", "z"], "p": [0.5, 1e-9, np.nan], "n": [1000, 2, 3]})
+    page = report.table(frame, rows=2).to_html()
+    assert "1,000" in page and "1.0e-09" in page and ">z<" not in page
+    assert "The first 2 of 3 rows." in page
+    assert "row_heading" not in page  # the meaningless 0..n row numbers are hidden
+    assert report.table(frame.iloc[:0], empty="Nothing here.").data == "*Nothing here.*"
 
 
 def test_next_steps_recommend_rv_tracking_only_when_rv_leads():
