@@ -89,7 +89,7 @@ class Problem:
         lines = [f"  {where} [{self.rule}]: {self.message}"]
         for ex in self.examples:
             line = ex.get("line")
-            values = ", ".join(f"{k}={v!r}" for k, v in ex.items() if k != "line")
+            values = ", ".join(f"{k}={v!r}" for k, v in ex.items() if k != "line" and v is not None)
             at = f"line {line}" if line is not None else "line ?"
             lines.append(f"      {at}: {values}")
         return "\n".join(lines)
@@ -249,41 +249,40 @@ def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
         return _to_ns(s.dt.tz_convert("UTC").dt.tz_localize(None)), {zone: int(s.notna().sum())}
     if pd.api.types.is_datetime64_dtype(s.dtype):
         return _to_ns(s), {}
-    text = as_text(s) if _is_textual(s) else s
+    text = as_text(s)  # numbers are not timestamps: as text they fail to parse, and say so
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
+        try:  # the common case, one fast pass: no value carries a zone
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
         except (ValueError, TypeError):
             parsed = None
     if parsed is not None and pd.api.types.is_datetime64_dtype(parsed.dtype):
         return _to_ns(parsed), {}
-    if parsed is not None and isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        zone = str(parsed.dtype.tz)
-        out = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        return _to_ns(out), {zone: int(parsed.notna().sum())}
-    # mixed offsets (or naive mixed with aware): parse to UTC, then describe the mix
+    # some values carry a zone: parse the zoned ones to UTC and the others as they are (one
+    # pass over both would let pandas 2 apply the first zone to the naive values)
+    zone = text.astype("str").str.extract(_ZONE)[0]
+    aware = zone.notna().to_numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    zones = (
-        text.astype("str")
-        .str.extract(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")[0]
-        .where(parsed.notna())
-    )
-    summary = zones.fillna("naive").where(parsed.notna()).value_counts().to_dict()
-    return _to_ns(parsed.dt.tz_localize(None)), {str(k): int(v) for k, v in summary.items()}
+        zoned = pd.to_datetime(text.where(aware), format="ISO8601", errors="coerce", utc=True)
+        naive = pd.to_datetime(text.where(~aware), format="ISO8601", errors="coerce")
+        if not pd.api.types.is_datetime64_dtype(naive.dtype):  # a zone the pattern missed
+            naive = pd.to_datetime(text.where(~aware), format="mixed", errors="coerce", utc=True)
+            naive = naive.dt.tz_localize(None)
+    parsed = _to_ns(naive).where(~aware, _to_ns(zoned.dt.tz_localize(None)))
+    seen = zone.where(aware, "naive").where(parsed.notna().to_numpy())
+    summary = seen.value_counts().to_dict()
+    return parsed, {str(k): int(v) for k, v in summary.items()}
 
 
+_ZONE = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$"
 _FREQ_RANK = {"D": 0, "B": 0, "h": 0, "W": 1, "M": 2, "Q": 3, "Y": 4, "A": 4}
 _MONTH = r"^(\d{4})-(\d{1,2})$"
+_QUARTER = r"^(\d{4})\s*-?\s*[Qq]([1-4])$"
 
 
 def bad_none(n: int) -> np.ndarray:
     return np.zeros(n, dtype=bool)
-
-
-_QUARTER = r"^(\d{4})\s*-?\s*[Qq]([1-4])$"
 
 
 def as_period(s: pd.Series, freq: str) -> tuple[pd.Series, np.ndarray, dict[str, int]]:
@@ -407,8 +406,8 @@ class _TableCheck:
     """One table's rows passing through the rules.
 
     `set_aside(mask, ...)` removes the rows of `mask` still in and records why;
-    `note(...)` records a repaired or warning problem. At the end `used` is the mask of
-    rows kept, and read = used + set aside by construction.
+    `problem(...)` records any other finding (fatal, repaired, warning). At the end `used`
+    is the mask of rows kept, and read = used + set aside by construction.
     """
 
     def __init__(self, table: str, raw: RawTable, problems: list[Problem]):
@@ -534,7 +533,9 @@ class _TableCheck:
         aside = ~self.used
         frames = []
         if aside.any():
-            rows = self.frame.loc[aside].copy()
+            rows = self.frame.loc[aside]
+            clash = {c: f"{c} (in file)" for c in ("line", "reason") if c in rows.columns}
+            rows = rows.rename(columns=clash)
             rows.insert(0, "line", self.lines[aside])
             rows["reason"] = self.reason[aside]
             frames.append(rows)
@@ -1016,7 +1017,9 @@ def _coverage_warnings(
                 "warning",
                 "account_id",
                 f"account_without_{table}",
-                f"{_count_rows(int(lacking.sum()))} of accounts have no {what}",
+                f"{int(lacking.sum()):,} "
+                + ("account has" if lacking.sum() == 1 else "accounts have")
+                + f" no {what}",
                 mask,
             )
     inter, outc = frames.get("interactions"), frames.get("outcomes")

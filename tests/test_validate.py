@@ -168,7 +168,7 @@ def test_future_timestamp_is_set_aside(tmp_path, valid_tables):
 
 
 def test_mixed_time_zones_are_converted_to_utc(tmp_path, valid_tables):
-    ts = valid_tables["interactions"]["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    ts = valid_tables["interactions"]["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S").tolist()
     ts[0] = "2024-01-02T09:30:00+02:00"
     ts[1] = "2024-01-05T23:00:00-05:00"
     ts[2] = "2024-01-06T08:00:00Z"
