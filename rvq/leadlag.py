@@ -19,10 +19,18 @@ from rvq.resample import bootstrap_sums, pearson_from_sums, pearson_sums, percen
 
 
 def _wide_within(panel: pd.DataFrame, col: str, entity: str, time: str) -> np.ndarray:
+    """Accounts x periods of `col`, each row minus its account's mean over observed cells.
+
+    An account without any observed value (e.g. one that never answered a survey) stays
+    all-NaN: it has no mean and contributes no pairs.
+    """
     wide = panel.pivot(index=entity, columns=time, values=col).sort_index(axis=1)
     a = wide.to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        return a - np.nanmean(a, axis=1, keepdims=True)
+    seen = np.isfinite(a)
+    count = seen.sum(axis=1, keepdims=True)
+    total = np.where(seen, a, 0.0).sum(axis=1, keepdims=True)
+    mean = np.divide(total, count, out=np.full(count.shape, np.nan), where=count > 0)
+    return a - mean
 
 
 def lead_lag_profile(

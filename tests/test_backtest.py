@@ -3,6 +3,8 @@ pilots with a known answer (planted, null, reverse)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from rvq.backtest import (
     leading_verdict,
     symmetric_growth,
 )
+from rvq.leadlag import lead_lag_profile
 from rvq.panelfe import two_way_fe
 
 FAST = {"n_boot": 100, "granger_boot": 19}
@@ -165,3 +168,17 @@ def test_summary_has_the_contract_keys():
             "p_adjusted",
             "reverse_p_value",
         } <= set(res[out])
+
+
+def test_lead_lag_ignores_accounts_without_any_outcome_and_does_not_warn():
+    """An account that never answered a survey (all-NaN outcome) has no mean to remove:
+    it adds no pairs, the correlation is the one without it, and nothing warns."""
+    w = simulate_panel(80, 8, effect=0.5, lag=1, seed=2, with_voc=False).panel
+    silent = w.assign(profit=w["profit"].where(w["account_id"] != "A00000"))
+    without = w[w["account_id"] != "A00000"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = lead_lag_profile(silent, "profit", max_lag=2, n_boot=20)
+    ref = lead_lag_profile(without, "profit", max_lag=2, n_boot=20)
+    np.testing.assert_allclose(got["corr"], ref["corr"], rtol=1e-12)
+    np.testing.assert_array_equal(got["n_pairs"], ref["n_pairs"])
