@@ -129,8 +129,8 @@ def number_text(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     value = float(value)
-    if value == 0:
-        return "0"
+    if value.is_integer() and abs(value) < 1e15:
+        return f"{value:,.0f}"
     if abs(value) < 0.001:
         return f"{value:.1e}"
     if abs(value) >= 1000:
@@ -147,8 +147,15 @@ def table(frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None foun
     if frame is None or len(frame) == 0:
         return Markdown(f"*{empty}*")
     shown = frame if rows is None else frame.head(rows)
-    numeric = shown.select_dtypes("number").columns
-    styler = shown.style.format(number_text, subset=list(numeric), na_rep="")
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
+    styler = shown.style.format(number_text, subset=numeric, na_rep="")
+    # text reads left-aligned (the page's default), numbers right-aligned under their header
+    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    positions = [i for i, c in enumerate(shown.columns) if c in set(numeric)]
+    styler = styler.set_table_styles(
+        [{"selector": f"th.col{i}", "props": "text-align: right;"} for i in positions],
+        overwrite=False,
+    )
     if isinstance(shown.index, pd.RangeIndex):
         styler = styler.hide(axis="index")
     if rows is not None and len(frame) > rows:
