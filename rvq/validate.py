@@ -508,7 +508,8 @@ class _TableCheck:
             return False
         missing = [c for c in TABLES[self.table].required if c not in cols]
         for col in missing:
-            close = difflib.get_close_matches(col, [str(c) for c in cols], n=1, cutoff=0.6)
+            spare = [str(c) for c in cols if c not in TABLES[self.table].columns]
+            close = difflib.get_close_matches(col, spare, n=1, cutoff=0.6)
             hint = (
                 f"; {close[0]!r} looks like it: map it in the config under "
                 f"{hint_config}: {{{self.table}: {{{close[0]!r}: {col}}}}}"

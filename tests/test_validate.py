@@ -94,6 +94,7 @@ def test_missing_required_column_is_fatal(tmp_path, valid_tables):
     problem = only(ds.validation, "missing_column", "interactions")
     assert problem.severity == "fatal"
     names_file_and_column(problem, "interactions.csv", "contact_id")
+    assert "looks like" not in problem.message  # canonical columns are not offered as a match
     assert ds.interactions is None
     counts = ds.validation.counts["interactions"]
     assert counts == {"read": 60, "used": 0, "set_aside": 60}
