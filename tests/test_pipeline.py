@@ -223,6 +223,80 @@ def test_a_failing_step_stops_the_run_with_step_cell_and_error_in_one_line(stand
     assert "second line" in error  # the full error is on the page
 
 
+# --------------------------------------------------------------------------- the cache
+
+
+def test_input_version_follows_files_and_config_not_the_clock(tmp_path):
+    import os
+
+    from rvq import cache
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "interactions.csv").write_text("a,b\n1,2\n")
+    (folder / ".hidden").write_text("ignored")
+    first = cache.input_version(folder)
+    assert cache.input_version(folder) == first  # same inputs, same key
+    (folder / ".hidden").write_text("still ignored")
+    assert cache.input_version(folder) == first
+    stat = (folder / "interactions.csv").stat()
+    os.utime(folder / "interactions.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    touched = cache.input_version(folder)
+    assert touched != first  # a re-exported file is a new input version
+    assert cache.input_version(folder, config={"seed": 8}) != touched  # so is another config
+
+
+def test_a_yaml_source_keys_on_the_files_it_names(tmp_path):
+    from rvq import cache
+
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "interactions.csv").write_text("x\n")
+    config = tmp_path / "pilot.yaml"
+    config.write_text("client: acme\ndata: export\n")
+    assert set(cache.input_files(config)) == {
+        config.resolve(),
+        (data / "interactions.csv").resolve(),
+    }
+    before = cache.input_version(config)
+    (data / "interactions.csv").write_text("x\ny\n")
+    assert cache.input_version(config) != before
+
+
+def test_cached_builds_once_per_key(tmp_path):
+    from rvq import cache
+
+    built = []
+
+    def build():
+        built.append(1)
+        return {"panel": [1, 2, 3]}
+
+    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, True)
+    assert len(built) == 1 and not list(tmp_path.glob("k1/.pilot-*"))  # no temp file left
+    (tmp_path / "k1" / "pilot.pkl").write_bytes(b"truncated")  # a damaged entry is rebuilt
+    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+
+
+def test_open_pilot_scores_once_and_refuses_fatal_inputs(tmp_path, valid_tables, write_dataset):
+    from rvq import cache
+
+    folder = write_dataset(tmp_path / "pilot", valid_tables)
+    pilot = cache.open_pilot(folder, cache_dir=tmp_path / "cache")
+    assert pilot.client == "pilot" and pilot.run_dir == pilot.cache_dir
+    assert pilot.data_counts()["events_read"] == len(valid_tables["interactions"])
+    assert pilot.data_counts()["accounts"] == 5
+    again = cache.open_pilot(folder, cache_dir=tmp_path / "cache", run_dir=tmp_path / "run")
+    assert again.key == pilot.key and again.run_dir == (tmp_path / "run").resolve()
+    assert again.panel.equals(pilot.panel)
+    broken = dict(valid_tables, interactions=valid_tables["interactions"].drop(columns="timestamp"))
+    bad = write_dataset(tmp_path / "bad", broken)
+    with pytest.raises(PilotInputError, match="timestamp") as caught:
+        cache.open_pilot(bad, cache_dir=tmp_path / "cache")
+    assert "\n" not in str(caught.value)
+
+
 # --------------------------------------------------------------------------- the notebooks
 
 
