@@ -448,9 +448,12 @@ def test_a_mistyped_config_or_a_fatal_dataset_stops_with_one_line_and_no_folder(
 @pytest.fixture
 def served(pilot_runs):
     """The first run's folder served on 127.0.0.1 (a reviewer opens it the same way)."""
-    handler = partial(SimpleHTTPRequestHandler, directory=str(pilot_runs[0]))
-    handler.log_message = lambda *args: None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(pilot_runs[0])))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -486,5 +489,8 @@ def test_index_in_a_browser_links_resolve_images_load_console_clean(served):
                 "img", "els => els.filter(i => !(i.complete && i.naturalWidth > 0)).length"
             )
             assert broken == 0, step.name
+            links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+            for href in sorted({h.split("#")[0] for h in links if h.startswith(served)}):
+                assert page.request.get(href).status == 200, (step.name, href)
         browser.close()
     assert console_errors == []
