@@ -138,6 +138,16 @@ def number_text(value: Any) -> str:
     return f"{value:.3f}"
 
 
+def _cell_text(value: Any) -> Any:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    ):
+        return number_text(value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    return value
+
+
 def table(frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None found."):
     """A frame as a reviewer's table: the row numbers hidden (unless the index means
     something), numbers formatted by `number_text`, at most `rows` rows; an empty frame
@@ -148,7 +158,9 @@ def table(frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None foun
         return Markdown(f"*{empty}*")
     shown = frame if rows is None else frame.head(rows)
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
-    styler = shown.style.format(number_text, subset=numeric, na_rep="")
+    # every cell through one formatter, HTML-escaped: client text never becomes markup
+    styler = shown.style.format(_cell_text, escape="html").format_index(escape="html", axis=0)
+    styler = styler.format_index(escape="html", axis=1)
     # text reads left-aligned (the page's default), numbers right-aligned under their header
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     positions = [i for i, c in enumerate(shown.columns) if c in set(numeric)]
@@ -477,13 +489,16 @@ def segment_sentence(name: str, result: Mapping[str, Any], period: str = "") -> 
         stats = (result.get("before_divergence") or {}).get("rv_flow_mean", {})
         early = (result.get("periods_early") or {}).get("rv_flow")
         unit = period or "period"
+        verdict = verdict or ("differs_before" if _clear(stats) else "no_difference_before")
         when = (
             f" The difference was visible {early} {unit}{'s' if early != 1 else ''} before "
             f"the outcomes parted ways ({result.get('divergence_period')})."
-            if early
+            if early and verdict == "differs_before"
+            else f" The outcomes parted ways in {result.get('divergence_period')}."
+            if result.get("divergence_period")
             else ""
         )
-        return verdict or ("differs_before" if _clear(stats) else "no_difference_before"), (
+        return verdict, (
             f"{_label(groups.get('a', 'group A')).capitalize()} ({groups.get('n_a')} accounts) "
             f"against {_label(groups.get('b', 'group B'))} ({groups.get('n_b')}): mean RV per "
             f"period {_fmt(stats.get('mean_a'), 1)} against {_fmt(stats.get('mean_b'), 1)} "

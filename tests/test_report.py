@@ -280,6 +280,10 @@ def test_numbers_and_tables_read_as_a_reviewer_expects():
     assert "The first 2 of 3 rows." in page
     assert "row_heading" not in page  # the meaningless 0..n row numbers are hidden
     assert report.table(frame.iloc[:0], empty="Nothing here.").data == "*Nothing here.*"
+    client_text = pd.DataFrame({"name": ["<b>Acme</b>"], "n": [1]}, index=pd.Index(["<i>"]))
+    escaped = report.table(client_text).to_html()
+    assert "<b>Acme</b>" not in escaped and "&lt;b&gt;Acme&lt;/b&gt;" in escaped
+    assert "&lt;i&gt;" in escaped  # index labels too
 
 
 def test_next_steps_recommend_rv_tracking_only_when_rv_leads():
