@@ -248,6 +248,7 @@ def execute_step(
         request_save_on_cell_execute=False,
         cwd=str(notebooks),
         kernel_manager_class=this_interpreter_kernel_manager(run_dir / "kernel.log"),
+        shutdown_kernel="immediate",  # the executed notebook is saved: no need to wait
     )
     report.render_notebook_html(executed, run_dir / f"{step.name}.html", title=step.title)
     return executed
