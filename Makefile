@@ -23,6 +23,7 @@ demo: $(DEMO)/truth.json
 
 pilot: $(STAMP) demo
 	$(BIN)/rvq validate $(DEMO)
+	$(BIN)/rvq pilot $(DEMO)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rvq tests notebooks benchmarks
