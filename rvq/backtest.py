@@ -83,6 +83,17 @@ def derive_outcomes(panel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_entity_codes(data: pd.DataFrame) -> pd.DataFrame:
+    """`data` with account ids replaced by integer codes in the order of first appearance.
+
+    For statistics whose results name no account: grouping by an integer is much faster
+    than by text (pandas hashes text ids on every groupby; 100,000 accounts, hundreds of
+    groupbys), and on a frame sorted by account the codes sort like the ids, so every
+    result is the same.
+    """
+    return data.assign(**{ENTITY: pd.factorize(data[ENTITY])[0]})
+
+
 def outcome_missing_reason(panel: pd.DataFrame, outcome: str) -> str | None:
     """Why `outcome` cannot be tested at all (None if it can be)."""
     if outcome not in panel or panel[outcome].notna().sum() == 0:
@@ -310,7 +321,7 @@ def leading_indicator_results(
     """Run the leading-indicator tests for every outcome and horizon and decide verdicts."""
     from tqdm.auto import tqdm
 
-    data = derive_outcomes(panel)
+    data = with_entity_codes(derive_outcomes(panel))
     n_periods = int(data[TIME].nunique())
     steps = tqdm(list(outcomes), desc="leading-indicator tests", disable=not progress)
     fe_rows, granger_rows, ll_frames, pre = [], [], [], {}

@@ -143,9 +143,9 @@ def do_vs_say(
     seed: int = 0,
 ) -> dict:
     """`summary.json["do_vs_say"]`: the association and the horse race per outcome and survey."""
-    from rvq.backtest import _clean, derive_outcomes, outcome_missing_reason
+    from rvq.backtest import _clean, derive_outcomes, outcome_missing_reason, with_entity_codes
 
-    data = derive_outcomes(panel)
+    data = with_entity_codes(derive_outcomes(panel))
     horizons = horizons or {}
     race = {}
     for outcome in outcomes:

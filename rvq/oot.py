@@ -17,17 +17,36 @@ R²(baseline + RV) − R²(baseline) on the held-out periods, equal to
 (SSE_baseline − SSE_full) / SST; its interval comes from resampling accounts (the
 account-block bootstrap in `rvq.resample`). A gain whose interval lies above 0 says RV
 carries information about the future that the outcome's own past does not.
+
+For the outcomes that grow or shrink (`GROWTH_LABELS`: revenue growth > 0, change in share
+of wallet > 0, at t+h) the same split also judges a classifier: logistic regression on
+standardized features, baseline vs baseline + RV, fitted on the early rows, scored by the
+AUC (the chance that a randomly chosen grower is ranked above a randomly chosen shrinker)
+on the later rows. Rows with no change at all are neither and left out. The AUC gain has
+its own account bootstrap interval. It is reported beside the R² gain; the verdict rule
+(`rvq.backtest.leading_verdict`) uses the R² gain.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from rvq.resample import bootstrap_sums, percentile_interval
+from rvq.resample import bootstrap_counts, bootstrap_sums, percentile_interval, weighted_auc
 
 RV_FEATURES = ("rv_flow", "rv_flow_l1", "rv_flow_l2", "rv_flow_4")
+
+#: outcome -> the derived column whose sign at t+h says "grows" (> 0) or "shrinks" (< 0)
+GROWTH_LABELS = {
+    "revenue_growth": "revenue_growth",
+    "share_of_wallet": "share_of_wallet_change",
+    "share_of_wallet_change": "share_of_wallet_change",
+}
+#: fewest growers and shrinkers, each, in the fitted and in the judged rows for an AUC
+MIN_CLASS = 10
 
 
 def forecast_features(
@@ -72,13 +91,27 @@ def _running_mean(values: pd.Series, groups: pd.Series) -> pd.Series:
 
 
 def _rolling_mean(values: pd.Series, groups: pd.Series, window: int) -> pd.Series:
-    return (
-        values.groupby(groups, sort=False)
-        .rolling(window, min_periods=1)
-        .mean()
-        .reset_index(level=0, drop=True)
-        .reindex(values.index)
-    )
+    """Mean of each group's last `window` rows up to this one, NaN ignored (NaN if none).
+
+    The same as ``values.groupby(groups).rolling(window, min_periods=1).mean()``, written as
+    `window` shifted sums over group-contiguous rows: pandas' grouped rolling builds one
+    window indexer per group, minutes for 100,000 accounts.
+    """
+    codes = pd.factorize(groups)[0]
+    order = np.argsort(codes, kind="stable")  # rows of a group together, in their order
+    c = codes[order]
+    v = values.to_numpy(dtype=float)[order]
+    seen = np.isfinite(v)
+    v = np.where(seen, v, 0.0)
+    total, count = v.copy(), seen.astype(float)
+    for j in range(1, window):
+        same = c[j:] == c[:-j]
+        total[j:] += np.where(same, v[:-j], 0.0)
+        count[j:] += same & seen[:-j]
+    out = np.empty(len(v))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[order] = np.where(count > 0, total / count, np.nan)
+    return pd.Series(out, index=values.index)
 
 
 def _recency(active: pd.Series, groups: pd.Series, time: pd.Series) -> pd.Series:
@@ -102,7 +135,9 @@ def out_of_time_gain(
     """R² gain from adding RV to the baseline, fitted on early periods, judged on later ones.
 
     The last `holdout` share of target periods (at least one) is held out. Returns a dict:
-    r2_baseline, r2_with_rv, gain, ci_low, ci_high, n_train, n_test, test_periods.
+    r2_baseline, r2_with_rv, gain, ci_low, ci_high, n_train, n_test, test_periods, and for
+    outcomes in `GROWTH_LABELS` (NaN for the others) the grows-vs-shrinks classification:
+    auc_baseline, auc_with_rv, auc_gain, auc_ci_low, auc_ci_high, auc_n_test.
     """
     feats, base, rvf = features or forecast_features(panel, outcome, entity=entity, time=time)
     target = panel.groupby(entity, sort=False)[outcome].shift(-horizon)
@@ -121,6 +156,7 @@ def out_of_time_gain(
         "n_train": 0,
         "n_test": 0,
         "test_periods": 0,
+        **_NO_AUC,
     }
     if periods.size < 3:
         return empty
@@ -155,6 +191,19 @@ def out_of_time_gain(
     r2_b, r2_f, gain = r2s(sums.sum(axis=0))
     draws = r2s(bootstrap_sums(sums, n_boot, seed))[2]
     lo, hi = percentile_interval(draws)
+    auc = _NO_AUC
+    if outcome in GROWTH_LABELS and GROWTH_LABELS[outcome] in panel:
+        change = panel.groupby(entity, sort=False)[GROWTH_LABELS[outcome]].shift(-horizon)
+        auc = _growth_auc(
+            X,
+            nb,
+            change.to_numpy(dtype=float),
+            train,
+            test,
+            panel[entity].to_numpy(),
+            n_boot=n_boot,
+            seed=seed,
+        )
     return {
         "r2_baseline": float(r2_b),
         "r2_with_rv": float(r2_f),
@@ -164,4 +213,60 @@ def out_of_time_gain(
         "n_train": int(train.sum()),
         "n_test": int(test.sum()),
         "test_periods": int(n_hold),
+        **auc,
+    }
+
+
+_NO_AUC = {
+    "auc_baseline": np.nan,
+    "auc_with_rv": np.nan,
+    "auc_gain": np.nan,
+    "auc_ci_low": np.nan,
+    "auc_ci_high": np.nan,
+    "auc_n_test": 0,
+}
+
+
+def _growth_auc(
+    X: np.ndarray,
+    n_base: int,
+    change: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    accounts: np.ndarray,
+    *,
+    n_boot: int,
+    seed: int,
+) -> dict:
+    """Grows (change > 0) vs shrinks (< 0): test AUC of logistic regressions on the first
+    `n_base` columns of X and on all of them, and the gain's account bootstrap interval."""
+    known = np.isfinite(change) & (change != 0)
+    fit_rows, judge_rows = train & known, test & known
+    grows = change > 0
+    for rows in (fit_rows, judge_rows):
+        if min(grows[rows].sum(), (~grows[rows]).sum()) < MIN_CLASS:
+            return dict(_NO_AUC)
+    scores = []
+    for cols in (slice(0, n_base), slice(None)):
+        model = make_pipeline(
+            StandardScaler(), LogisticRegression(solver="newton-cholesky", max_iter=200)
+        )
+        model.fit(X[fit_rows, cols], grows[fit_rows])
+        scores.append(model.decision_function(X[judge_rows, cols]))
+    label = grows[judge_rows]
+    n = int(judge_rows.sum())
+    auc_b, auc_f = (float(weighted_auc(sc, label, np.ones(n))) for sc in scores)
+    codes, uniques = pd.factorize(accounts[judge_rows])
+    draws = [
+        weighted_auc(scores[1], label, w) - weighted_auc(scores[0], label, w)
+        for w in (c[:, codes] for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20))
+    ]
+    lo, hi = percentile_interval(np.concatenate(draws) if draws else np.array([]))
+    return {
+        "auc_baseline": auc_b,
+        "auc_with_rv": auc_f,
+        "auc_gain": auc_f - auc_b,
+        "auc_ci_low": lo,
+        "auc_ci_high": hi,
+        "auc_n_test": n,
     }

@@ -47,15 +47,16 @@ def _sweep(
     scale = np.maximum(np.abs(a).max(axis=0), 1e-300)
     for _ in range(max_iter):
         before = out.copy()
-        sums = np.zeros((n_e, a.shape[1]))
-        np.add.at(sums, entity, out)
-        out -= (sums / np.maximum(cnt_e, 1))[entity]
-        sums = np.zeros((n_t, a.shape[1]))
-        np.add.at(sums, time, out)
-        out -= (sums / np.maximum(cnt_t, 1))[time]
+        out -= (_group_sums(out, entity, n_e) / np.maximum(cnt_e, 1))[entity]
+        out -= (_group_sums(out, time, n_t) / np.maximum(cnt_t, 1))[time]
         if np.max(np.abs(out - before) / scale) < tol:
             break
     return out
+
+
+def _group_sums(a: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
+    """Column sums of `a` per group code (one bincount per column: np.add.at is ~10x slower)."""
+    return np.column_stack([np.bincount(codes, weights=col, minlength=n) for col in a.T])
 
 
 def two_way_fe(y: np.ndarray, X: np.ndarray, entity: np.ndarray, time: np.ndarray) -> FEFit:
@@ -75,8 +76,7 @@ def two_way_fe(y: np.ndarray, X: np.ndarray, entity: np.ndarray, time: np.ndarra
     xtx_inv = np.linalg.inv(Xd.T @ Xd)
     beta = xtx_inv @ (Xd.T @ yd)
     resid = yd - Xd @ beta
-    scores = np.zeros((n_e, Xd.shape[1]))
-    np.add.at(scores, entity, Xd * resid[:, None])
+    scores = _group_sums(Xd * resid[:, None], entity, n_e)
     n = len(y)
     df_resid = n - (n_e + n_t - 1) - Xd.shape[1]  # effects (incl. the constant) and slopes
     cov = xtx_inv @ (scores.T @ scores) @ xtx_inv * (n / df_resid)

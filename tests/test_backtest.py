@@ -168,6 +168,11 @@ def test_summary_has_the_contract_keys():
             "p_adjusted",
             "reverse_p_value",
         } <= set(res[out])
+    # out of time: the R² gain for every outcome, the grows-vs-shrinks AUC where defined
+    oot = res["revenue_growth"]["tests"]["out_of_time"][0]
+    assert oot["gain"] is not None and oot["auc_gain"] is not None
+    assert oot["auc_ci_low"] <= oot["auc_gain"] <= oot["auc_ci_high"]
+    assert res["profit"]["tests"]["out_of_time"][0]["auc_gain"] is None
 
 
 def test_lead_lag_ignores_accounts_without_any_outcome_and_does_not_warn():
