@@ -10,13 +10,15 @@ What comes back is small -- one row per entity and active period -- and
 :mod:`rvq.score` finishes the panel from it (depth, velocity, age, outcomes, VoC) with
 the code the in-memory engine uses, so the three engines give the same panel.
 
-Accounts also get ``breadth_delta`` and ``n_contacts_active``. Per contact the depth is
-computed with a window over the contact's active periods: pure cumulative, or with a
-half-life ``h`` as ``d^t * sum_s flow_s * d^-s`` (``d = 0.5 ** (1/h)``, exponents taken from
-the contact's first period so they stay small; exact for histories shorter than about
-``1000 * h`` periods). ``breadth_delta`` is the change in "depth > BREADTH_TOLERANCE"
-between a contact's consecutive active periods -- the sign of a depth cannot change in a
-period without interactions, since fading only multiplies it by a positive number.
+Accounts also get ``n_contacts_active`` and ``breadth_delta``, the change in the number of
+contacts whose depth is positive, from a narrow per-contact flow (a second scan of the
+files, rather than materializing the scored interactions): one window over each
+contact's active periods gives its depth now and at its previous active period --
+pure cumulative, or with a half-life ``h`` as ``scale_t^-1 * sum_{s<=t} flow_s * scale_s``
+with ``scale_s = 2^((s - anchor) / h)``, the anchor being the first period in the data so
+the weights stay finite (exact for histories shorter than about ``1000 * h`` periods).
+As in :mod:`rvq.score`, a contact's sign is taken after each interaction; fading alone
+never changes it.
 
 Engines are a registry (:data:`BACKENDS`): a name and a function that returns an Ibis
 connection; :func:`register_backend` adds one (any Ibis backend with window functions).
@@ -39,14 +41,24 @@ from rvq.score import BREADTH_TOLERANCE, FLOW_SUMS, SPLITS, Source
 
 #: backend name -> function(**options) returning an Ibis connection
 BACKENDS: dict[str, Callable[..., Any]] = {}
+#: backends whose connection is closed after each run (frees DuckDB's buffer pool)
+_CLOSE_AFTER_RUN: set[str] = set()
 
 #: DuckDB's default memory limit here: leaves room for the returned rows and the panel
 DUCKDB_MEMORY_LIMIT = "3GB"
 
 
-def register_backend(name: str, connect: Callable[..., Any]) -> None:
-    """Make ``engine=name`` available; ``connect(**options)`` returns an Ibis connection."""
+def register_backend(name: str, connect: Callable[..., Any], *, close: bool = False) -> None:
+    """Make ``engine=name`` available; ``connect(**options)`` returns an Ibis connection.
+
+    ``close``: disconnect after each run (for in-process engines whose memory should go
+    back before the panel is built; not for a shared Spark session).
+    """
     BACKENDS[name] = connect
+    if close:
+        _CLOSE_AFTER_RUN.add(name)
+    else:
+        _CLOSE_AFTER_RUN.discard(name)
 
 
 def duckdb_connection(
@@ -135,7 +147,7 @@ def spark_connection(session: Any = None, **session_options: Any) -> Any:
     return ibis.pyspark.connect(session or local_spark_session(**session_options))
 
 
-register_backend("duckdb", duckdb_connection)
+register_backend("duckdb", duckdb_connection, close=True)
 register_backend("spark", spark_connection)
 
 
@@ -228,19 +240,8 @@ def _catalog_table(catalog: pd.DataFrame) -> Any:
     return ibis.memtable(frame, schema=schema)
 
 
-def flows_expression(
-    table: Any, catalog: Any, *, freq: str, level: str, half_life: float | None = None
-) -> Any:
-    """Ibis expression: the sums per entity and active period (see the module doc).
-
-    ``table`` holds the interactions, ``catalog`` the catalog as an Ibis table (see
-    ``_catalog_table``). Columns: the entity ids, ``period_ordinal`` (pandas Period ordinal
-    at ``freq``), ``n_unscored`` (interactions whose code is not in the catalog), the
-    :data:`rvq.score.FLOW_SUMS` and split columns; for accounts also
-    ``n_contacts_active`` and ``breadth_delta``.
-    """
-    import ibis
-
+def _scored(table: Any, catalog: Any, freq: str) -> Any:
+    """Interactions joined to the catalog, with their period ordinal at ``freq``."""
     events = _canonical(table)
     ts = events.timestamp
     if freq == "M":
@@ -248,7 +249,33 @@ def flows_expression(
     else:
         ordinal = (ts.year() - 1970) * 4 + ts.quarter() - 1
     events = events.mutate(period_ordinal=ordinal.cast("int64"))
-    joined = events.left_join(catalog, events.interaction_code == catalog.cat_code)
+    return events.left_join(catalog, events.interaction_code == catalog.cat_code)
+
+
+def flows_expression(
+    table: Any,
+    catalog: Any,
+    *,
+    freq: str,
+    level: str,
+    half_life: float | None = None,
+    anchor: int = 0,
+    contact_table: Any = None,
+) -> Any:
+    """Ibis expression: the sums per entity and active period (see the module doc).
+
+    ``table`` holds the interactions, ``catalog`` the catalog as an Ibis table (see
+    ``_catalog_table``). Columns: the entity ids, ``period_ordinal`` (pandas Period ordinal
+    at ``freq``), ``n_unscored`` (interactions whose code is not in the catalog), the
+    :data:`rvq.score.FLOW_SUMS` and split columns; for accounts also
+    ``n_contacts_active`` and ``breadth_delta``. With a half-life, ``anchor`` (a period
+    ordinal at or before the first interaction) keeps the fading weights small.
+    ``contact_table`` is a second handle on the same interactions for the per-contact
+    part, so an engine scans the files twice instead of materializing the join.
+    """
+    import ibis
+
+    joined = _scored(table, catalog, freq)
     rv = joined.cat_rv.fill_null(0.0)
     metrics = {
         "n_interactions": joined.count(),
@@ -262,31 +289,50 @@ def flows_expression(
         for value in values:
             metrics[prefix + value] = ibis.ifelse(joined[f"cat_{column}"] == value, rv, 0.0).sum()
     keys = ["account_id", "contact_id", "period_ordinal"]
-    per_contact = joined.group_by(keys).aggregate(**metrics)
     if level == "contact":
-        return per_contact
+        return joined.group_by(keys).aggregate(**metrics)
     if level != "account":
         raise ValueError(f"level must be 'account' or 'contact', got {level!r}")
 
-    contact = [per_contact.account_id, per_contact.contact_id]
-    in_order = ibis.window(group_by=contact, order_by=per_contact.period_ordinal)
-    running = ibis.cumulative_window(group_by=contact, order_by=per_contact.period_ordinal)
+    # account sums straight from the interactions; breadth from a narrow per-contact flow
+    sums = joined.group_by(["account_id", "period_ordinal"]).aggregate(**metrics)
+    scored = _scored(table if contact_table is None else contact_table, catalog, freq)
+    flow = scored.group_by(keys).aggregate(rv_flow=scored.cat_rv.fill_null(0.0).sum())
+    # depth now and at the contact's previous active period, from one sort of its rows:
+    # depth_t = scale_t^-1 * sum_{s<=t} flow_s * scale_s, scale_s = 2^((s - anchor) / h)
     if half_life is None:
-        with_depth = per_contact.mutate(depth=per_contact.rv_flow.sum().over(running))
+        scale = ibis.literal(1.0)
     else:
-        first = per_contact.period_ordinal.min().over(ibis.window(group_by=contact))
-        rel = per_contact.mutate(rel=(per_contact.period_ordinal - first).cast("float64"))
-        rel = rel.mutate(scaled=(rel.rv_flow * 2.0 ** (rel.rel / half_life)).sum().over(running))
-        with_depth = rel.mutate(depth=rel.scaled * 2.0 ** (-rel.rel / half_life))
-    positive = with_depth.mutate(positive=(with_depth.depth > BREADTH_TOLERANCE).cast("int64"))
-    delta = positive.mutate(
-        breadth_delta=positive.positive - positive.positive.lag().over(in_order).fill_null(0)
+        scale = 2.0 ** ((flow.period_ordinal - anchor).cast("float64") / half_life)
+    contact = [flow.account_id, flow.contact_id]
+    order = flow.period_ordinal
+    running = ibis.window(group_by=contact, order_by=order, rows=(None, 0))
+    before = ibis.window(group_by=contact, order_by=order, rows=(None, -1))
+    weighted = flow.rv_flow * scale
+    depths = flow.mutate(
+        scaled=weighted.sum().over(running),
+        scaled_before=weighted.sum().over(before),
+        ordinal_before=order.lag().over(ibis.window(group_by=contact, order_by=order)),
+        scale=scale,
     )
-    sums = {name: delta[name].sum() for name in metrics}
-    sums["n_interactions"] = delta.n_interactions.sum()
-    sums["n_contacts_active"] = delta.count()
-    sums["breadth_delta"] = delta.breadth_delta.sum()
-    return delta.group_by(["account_id", "period_ordinal"]).aggregate(**sums)
+    if half_life is None:
+        scale_before = ibis.literal(1.0)
+    else:
+        scale_before = 2.0 ** ((depths.ordinal_before - anchor).cast("float64") / half_life)
+    now = (depths.scaled / depths.scale > BREADTH_TOLERANCE).cast("int64")
+    then = (depths.scaled_before / scale_before > BREADTH_TOLERANCE).fill_null(False)
+    delta = depths.select("account_id", "period_ordinal", breadth_delta=now - then.cast("int64"))
+    breadth = delta.group_by(["account_id", "period_ordinal"]).aggregate(
+        n_contacts_active=delta.count(), breadth_delta=delta.breadth_delta.sum()
+    )
+    both = sums.inner_join(breadth, ["account_id", "period_ordinal"])
+    return both.select(*sums.columns, "n_contacts_active", "breadth_delta")
+
+
+def _first_ordinal(con: Any, table: Any, freq: str) -> int:
+    """Period ordinal of the earliest interaction (Parquet statistics make this cheap)."""
+    first = con.execute(_canonical(table).timestamp.min())
+    return pd.Timestamp(first).to_period(freq).ordinal if pd.notna(first) else 0
 
 
 def sparse_flows(
@@ -313,10 +359,21 @@ def sparse_flows(
         warnings.simplefilter("ignore", FutureWarning)
         con = BACKENDS[engine](**options)
         table = _read(con, interactions)
+        anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
         expr = flows_expression(
-            table, _catalog_table(catalog), freq=freq, level=level, half_life=half_life
+            table,
+            _catalog_table(catalog),
+            freq=freq,
+            level=level,
+            half_life=half_life,
+            anchor=anchor,
+            contact_table=_read(con, interactions) if level == "account" else None,
         )
-        frame = con.to_pyarrow(expr).to_pandas()
+        try:
+            frame = con.to_pyarrow(expr).to_pandas()
+        finally:
+            if engine in _CLOSE_AFTER_RUN:
+                con.disconnect()
     unscored = int(frame["n_unscored"].sum()) if len(frame) else 0
     if unscored:
         raise ValueError(

@@ -26,7 +26,10 @@ Definitions (one row per entity -- account, or contact -- and period ``t``):
     cost is 0 (no interaction, or only free ones).
 ``breadth`` (accounts only)
     Contacts of the account whose own depth (same definition as ``rv_cum``, per contact)
-    is positive at ``t`` -- more than ``BREADTH_TOLERANCE`` RV, so rounding never counts.
+    was positive -- more than ``BREADTH_TOLERANCE`` RV, so rounding never counts -- after
+    their latest interaction up to ``t``. Fading never changes the sign of a depth, so
+    only interactions move a contact in or out of the breadth (a long-faded contact
+    still counts until negative RV takes it out).
 ``n_contacts_active`` (accounts only)
     Contacts with at least one interaction in ``t``.
 ``age``
@@ -452,9 +455,11 @@ def memory_flows(
         n_pairs = len(pair_account)
         pair_key = pair * n_periods + period
         contact_flow = _bincount2d(pair_key, n_pairs, n_periods, rv)
-        positive = _depth(contact_flow, half_life) > BREADTH_TOLERANCE
         active = np.zeros(n_pairs * n_periods, dtype=bool)
         active[pair_key] = True
+        positive = _positive_since_last_interaction(
+            _depth(contact_flow, half_life), active.reshape(n_pairs, n_periods)
+        )
         owner_key = (pair_account[:, None] * n_periods + np.arange(n_periods)).ravel()
         sums["breadth"] = _bincount2d(owner_key, n_rows, n_periods, positive.ravel()).astype(
             np.int64
@@ -463,6 +468,15 @@ def memory_flows(
             np.int64
         )
     return Flows(entities, first, n_periods, freq, sums)
+
+
+def _positive_since_last_interaction(depth: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Per contact and period: was the depth positive after the latest interaction so far?"""
+    columns = np.arange(depth.shape[1])
+    latest = np.maximum.accumulate(np.where(active, columns, -1), axis=1)
+    positive = (depth > BREADTH_TOLERANCE) & active
+    carried = np.take_along_axis(positive, np.maximum(latest, 0), axis=1)
+    return carried & (latest >= 0)
 
 
 def flows_from_sparse(

@@ -141,3 +141,22 @@ def test_spark_equals_memory(interactions, catalog, outcomes, files):
     expected_contacts = expected_panel(interactions, catalog, level="contact", freq="M")
     contacts = engine_panel(files["parquet"], catalog, "spark", level="contact", freq="M")
     assert_same_panel(contacts, expected_contacts)
+
+
+def test_fading_alone_keeps_a_contact_in_the_breadth(catalog):
+    """A contact met once, 4 years ago, under a 1-month half-life: faded, still positive."""
+    positive = catalog.loc[catalog["rv"] > 0, "interaction_code"].iloc[0]
+    interactions = pd.DataFrame(
+        {
+            "account_id": ["A", "A"],
+            "contact_id": ["old", "new"],
+            "timestamp": pd.to_datetime(["2020-01-15", "2024-01-15"]),
+            "interaction_code": [positive, positive],
+        }
+    )
+    options = {"freq": "M", "half_life": 1.0}
+    memory = score.account_period_panel(interactions, catalog, **options)
+    duck = score.account_period_panel(interactions, catalog, engine="duckdb", **options)
+    assert memory["rv_cum"].iloc[-2] < 1e-12  # depth all but gone after 47 halvings
+    assert memory["breadth"].iloc[-2] == 1 and memory["breadth"].iloc[-1] == 2
+    assert_same_panel(duck, memory)
