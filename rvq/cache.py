@@ -170,21 +170,31 @@ def _code_files() -> list[Path]:
 
 
 def input_version(source: str | os.PathLike, config: Any = None) -> str:
-    """A key that changes when any input file (path, size, mtime), the config or the rvq
-    code changes: the cache key of a pilot."""
+    """A key that changes when any input file (path, size, mtime) or the config changes:
+    one version of a pilot's inputs. A pilot's cache folder and, in interactive work, its
+    findings records live under this key."""
     h = hashlib.sha256()
-    h.update(f"format={CACHE_FORMAT};rvq={rvq.__version__};pandas={pd.__version__};".encode())
-    h.update(f"python={sys.version_info[:2]}".encode())
-    for group in (input_files(source), _code_files()):
-        for path in group:
-            st = path.stat()
-            h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for path in input_files(source):
+        st = path.stat()
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     if config is not None:
         dumped = (
             config.model_dump_json() if hasattr(config, "model_dump_json") else repr(config)
         ).encode()
         h.update(hashlib.sha256(dumped).digest())
     return h.hexdigest()[:20]
+
+
+def code_version() -> str:
+    """A key that changes with rvq's code (its modules' sizes and mtimes, its version) and
+    the pandas and Python versions: a scored pilot pickled by other code is not reused."""
+    h = hashlib.sha256()
+    h.update(f"format={CACHE_FORMAT};rvq={rvq.__version__};pandas={pd.__version__};".encode())
+    h.update(f"python={sys.version_info[:2]}".encode())
+    for path in _code_files():
+        st = path.stat()
+        h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:12]
 
 
 def default_cache_dir() -> Path:
@@ -198,14 +208,16 @@ def default_cache_dir() -> Path:
 # --------------------------------------------------------------------------- the cache
 
 
-def cached(key: str, cache_dir: Path, build: Callable[[], Any]) -> tuple[Any, bool]:
-    """The object stored under `key` in `cache_dir`, built and stored on a miss.
+def cached(key: str, cache_dir: Path, build: Callable[[], Any], code: str = "") -> tuple[Any, bool]:
+    """The object stored under `key` (and `code`, the code version) in `cache_dir`, built
+    and stored on a miss.
 
     Returns `(object, hit)`. Writes are atomic (a temporary file renamed into place), so
-    two processes building the same entry at once both end with a whole file.
+    two processes building the same entry at once both end with a whole file; entries of
+    other code versions under the same key are removed when a new one is written.
     """
     entry = cache_dir / key
-    path = entry / "pilot.pkl"
+    path = entry / f"pilot-{code}.pkl" if code else entry / "pilot.pkl"
     if path.is_file():
         try:
             with path.open("rb") as fh:
@@ -222,6 +234,9 @@ def cached(key: str, cache_dir: Path, build: Callable[[], Any]) -> tuple[Any, bo
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    for stale in entry.glob("pilot*.pkl"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return value, False
 
 
@@ -293,7 +308,8 @@ def open_pilot(
     cache_dir: str | os.PathLike | None = None,
     refresh: bool = False,
 ) -> Pilot:
-    """The validated, scored pilot of `source`, from the cache when the inputs are unchanged.
+    """The validated, scored pilot of `source`, from the cache when the inputs (and rvq's
+    code) are unchanged.
 
     `run_dir` is where the calling notebook records its findings (empty: this pilot's
     cache folder); `cache_dir` where scored pilots are kept (empty: `default_cache_dir()`);
@@ -303,9 +319,10 @@ def open_pilot(
     config = load_config(src)
     key = input_version(src, config)
     folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+    code = code_version()
     if refresh:
-        (folder / key / "pilot.pkl").unlink(missing_ok=True)
-    pilot, _ = cached(key, folder, lambda: score_pilot(src, key))
+        (folder / key / f"pilot-{code}.pkl").unlink(missing_ok=True)
+    pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
     pilot.cache_dir = folder / key
     pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
     return pilot

@@ -280,6 +280,30 @@ def test_cached_builds_once_per_key(tmp_path):
     assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
 
 
+def test_changed_code_rescores_but_keeps_the_findings_of_the_input_version(tmp_path, monkeypatch):
+    from rvq import cache
+
+    module = tmp_path / "score.py"
+    module.write_text("v1")
+    monkeypatch.setattr(cache, "_code_files", lambda: [module])
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "interactions.csv").write_text("x\n")
+    key, code = cache.input_version(data), cache.code_version()
+    findings = tmp_path / "cache" / key / "findings"
+    findings.mkdir(parents=True)
+    assert cache.cached(key, tmp_path / "cache", lambda: "old", code=code) == ("old", False)
+    module.write_text("v2, longer")  # a developer edits the scoring code
+    assert cache.input_version(data) == key  # same inputs: same folder, same findings
+    new_code = cache.code_version()
+    assert new_code != code
+    assert cache.cached(key, tmp_path / "cache", lambda: "new", code=new_code) == ("new", False)
+    assert [p.name for p in (tmp_path / "cache" / key).glob("pilot*.pkl")] == [
+        f"pilot-{new_code}.pkl"
+    ]
+    assert findings.is_dir()
+
+
 def test_open_pilot_scores_once_and_refuses_fatal_inputs(tmp_path, valid_tables, write_dataset):
     from rvq import cache
 
