@@ -124,18 +124,35 @@ def _configure_backtest(p: argparse.ArgumentParser) -> None:
 def backtest(args: argparse.Namespace) -> int:
     """Run the step-f statistics alone and write the summary.json document."""
     import json
+    from datetime import UTC, datetime
     from pathlib import Path
 
     from rvq import backtest as bt
-    from rvq import score
+    from rvq import cache, report
 
-    dataset = _load(args.source)
-    if dataset.validation.fatal:
-        print(dataset.validation.to_text(), file=sys.stderr)
-        raise CommandError("fatal input problems; run `rvq validate` for the full report")
-    panel = score.panel_from_dataset(dataset)
-    summary = bt.backtest_summary(panel, dataset.accounts, dataset.config, dataset=dataset)
-    text = json.dumps(summary, indent=2, default=str)
+    source = Path(args.source)
+    if not source.exists():
+        raise CommandError(f"no such dataset or config: {source}")
+    try:
+        pilot = cache.open_pilot(source)
+    except cache.PilotInputError as exc:
+        raise CommandError(f"{exc} (run `rvq validate {source}` for the full report)") from exc
+    except ValueError as exc:  # ConfigError
+        raise CommandError(str(exc).splitlines()[0]) from exc
+    dataset = pilot.dataset
+    results = bt.backtest_summary(pilot.panel, dataset.accounts, dataset.config, dataset=dataset)
+    summary = report.summary_document(
+        client=dataset.config.client,
+        run_id="backtest-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        data=pilot.data_counts(),
+        leading_indicator=results["leading_indicator"],
+        segments=results.get("segments"),
+        do_vs_say=results.get("do_vs_say"),
+    )
+    problems = report.check_summary(summary)
+    if problems:
+        raise CommandError("summary does not meet the contract: " + "; ".join(problems))
+    text = json.dumps(summary, indent=2)
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(text + "\n")
