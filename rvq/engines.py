@@ -11,8 +11,8 @@ What comes back is small -- one row per entity and active period -- and
 the code the in-memory engine uses, so the three engines give the same panel.
 
 Accounts also get ``n_contacts_active`` and ``breadth_delta``, the change in the number of
-contacts whose depth is positive, from a narrow per-contact flow (a second scan of the
-files, rather than materializing the scored interactions): one window over each
+contacts whose depth is positive, from a narrow per-contact flow (a second query and
+scan of the files, so each query has the whole memory limit): one window over each
 contact's active periods gives its depth now and at its previous active period --
 pure cumulative, or with a half-life ``h`` as ``scale_t^-1 * sum_{s<=t} flow_s * scale_s``
 with ``scale_s = 2^((s - anchor) / h)``, the anchor being the first period in the data so
@@ -258,20 +258,13 @@ def flows_expression(
     *,
     freq: str,
     level: str,
-    half_life: float | None = None,
-    anchor: int = 0,
-    contact_table: Any = None,
 ) -> Any:
     """Ibis expression: the sums per entity and active period (see the module doc).
 
     ``table`` holds the interactions, ``catalog`` the catalog as an Ibis table (see
     ``_catalog_table``). Columns: the entity ids, ``period_ordinal`` (pandas Period ordinal
     at ``freq``), ``n_unscored`` (interactions whose code is not in the catalog), the
-    :data:`rvq.score.FLOW_SUMS` and split columns; for accounts also
-    ``n_contacts_active`` and ``breadth_delta``. With a half-life, ``anchor`` (a period
-    ordinal at or before the first interaction) keeps the fading weights small.
-    ``contact_table`` is a second handle on the same interactions for the per-contact
-    part, so an engine scans the files twice instead of materializing the join.
+    :data:`rvq.score.FLOW_SUMS` and split columns. Breadth is :func:`breadth_expression`.
     """
     import ibis
 
@@ -294,11 +287,23 @@ def flows_expression(
     if level != "account":
         raise ValueError(f"level must be 'account' or 'contact', got {level!r}")
 
-    # account sums straight from the interactions; breadth from a narrow per-contact flow
-    sums = joined.group_by(["account_id", "period_ordinal"]).aggregate(**metrics)
-    scored = _scored(table if contact_table is None else contact_table, catalog, freq)
+    return joined.group_by(["account_id", "period_ordinal"]).aggregate(**metrics)
+
+
+def breadth_expression(
+    table: Any, catalog: Any, *, freq: str, half_life: float | None = None, anchor: int = 0
+) -> Any:
+    """Ibis expression: per account and active period, ``n_contacts_active`` and ``breadth_delta``.
+
+    From a narrow per-contact flow: one window over each contact's active periods gives
+    its depth now and at its previous active period (see the module doc). ``anchor`` (a
+    period ordinal at or before the first interaction) keeps the fading weights small.
+    """
+    import ibis
+
+    scored = _scored(table, catalog, freq)
+    keys = ["account_id", "contact_id", "period_ordinal"]
     flow = scored.group_by(keys).aggregate(rv_flow=scored.cat_rv.fill_null(0.0).sum())
-    # depth now and at the contact's previous active period, from one sort of its rows:
     # depth_t = scale_t^-1 * sum_{s<=t} flow_s * scale_s, scale_s = 2^((s - anchor) / h)
     if half_life is None:
         scale = ibis.literal(1.0)
@@ -322,11 +327,9 @@ def flows_expression(
     now = (depths.scaled / depths.scale > BREADTH_TOLERANCE).cast("int64")
     then = (depths.scaled_before / scale_before > BREADTH_TOLERANCE).fill_null(False)
     delta = depths.select("account_id", "period_ordinal", breadth_delta=now - then.cast("int64"))
-    breadth = delta.group_by(["account_id", "period_ordinal"]).aggregate(
+    return delta.group_by(["account_id", "period_ordinal"]).aggregate(
         n_contacts_active=delta.count(), breadth_delta=delta.breadth_delta.sum()
     )
-    both = sums.inner_join(breadth, ["account_id", "period_ordinal"])
-    return both.select(*sums.columns, "n_contacts_active", "breadth_delta")
 
 
 def _first_ordinal(con: Any, table: Any, freq: str) -> int:
@@ -359,18 +362,18 @@ def sparse_flows(
         warnings.simplefilter("ignore", FutureWarning)
         con = BACKENDS[engine](**options)
         table = _read(con, interactions)
-        anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
-        expr = flows_expression(
-            table,
-            _catalog_table(catalog),
-            freq=freq,
-            level=level,
-            half_life=half_life,
-            anchor=anchor,
-            contact_table=_read(con, interactions) if level == "account" else None,
-        )
+        cat = _catalog_table(catalog)
         try:
+            # two queries, one after the other, so each has the whole memory limit
+            expr = flows_expression(table, cat, freq=freq, level=level)
             frame = con.to_pyarrow(expr).to_pandas()
+            if level == "account":
+                anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
+                expr = breadth_expression(
+                    _read(con, interactions), cat, freq=freq, half_life=half_life, anchor=anchor
+                )
+                breadth = con.to_pyarrow(expr).to_pandas()
+                frame = frame.merge(breadth, on=["account_id", "period_ordinal"], how="left")
         finally:
             if engine in _CLOSE_AFTER_RUN:
                 con.disconnect()
@@ -381,6 +384,8 @@ def sparse_flows(
             "(run `rvq validate` to see them)"
         )
     numeric = [*FLOW_SUMS, *(prefix + v for _, prefix, values in SPLITS for v in values)]
+    if level == "account":
+        numeric += ["n_contacts_active", "breadth_delta"]
     frame[numeric] = frame[numeric].fillna(0)
     return frame.drop(columns="n_unscored")
 
