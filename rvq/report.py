@@ -120,8 +120,9 @@ def notebook_setup(run_dir: str | os.PathLike | None = None) -> None:
 
 
 def number_text(value: Any) -> str:
-    """A number as a reviewer reads it: thousands separated, three decimals for ordinary
-    values, scientific only for tiny ones (p-values), blank for missing."""
+    """A number as a reviewer reads it: thousands separated, about three significant
+    digits (no decimals from 100 up, one from 10 up, three below), scientific only for
+    tiny ones (p-values), blank for missing."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -133,8 +134,10 @@ def number_text(value: Any) -> str:
         return f"{value:,.0f}"
     if abs(value) < 0.001:
         return f"{value:.1e}"
-    if abs(value) >= 1000:
+    if abs(value) >= 100:
         return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
     return f"{value:.3f}"
 
 

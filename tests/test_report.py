@@ -272,8 +272,20 @@ def test_in_short_names_what_rv_leads_and_what_it_does_not():
 
 
 def test_numbers_and_tables_read_as_a_reviewer_expects():
-    texts = [report.number_text(v) for v in (0.4992, 2.8e-08, 20075, 20075.0, np.nan, -0.027, 0)]
-    assert texts == ["0.499", "2.8e-08", "20,075", "20,075", "", "-0.027", "0"]
+    values = (0.4992, 2.8e-08, 20075, 20075.0, np.nan, -0.027, 0, 134.5, 22.351, 4630.26)
+    texts = [report.number_text(v) for v in values]
+    assert texts == [
+        "0.499",
+        "2.8e-08",
+        "20,075",
+        "20,075",
+        "",
+        "-0.027",
+        "0",
+        "134",
+        "22.4",
+        "4,630",
+    ]
     frame = pd.DataFrame({"code": ["x", "y", "z"], "p": [0.5, 1e-9, np.nan], "n": [1000, 2, 3]})
     page = report.table(frame, rows=2).to_html()
     assert "1,000" in page and "1.0e-09" in page and ">z<" not in page
