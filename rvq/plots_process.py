@@ -283,6 +283,7 @@ def plot_gap_interactions(gaps: ProcessGaps, gap_id: int = 1, ax=None, top: int 
         )
     peak = rows["_bar"].max()
     ax.set_xlim(0, peak * 1.9 if peak > 0 else 1)
+    ax.set_ylim(-0.5, max(len(rows), 4) - 0.5)  # one or two bars keep a normal thickness
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
     present = [a for a in VALUE_ASPECTS if a in set(rows["value_aspect"])]
     handles = [plt.Rectangle((0, 0), 1, 1, color=ASPECT_COLORS[a]) for a in present]
