@@ -38,6 +38,24 @@ class ConfigError(ValueError):
     """A configuration the user must fix: the message names the file, the key and the problem."""
 
 
+class PrivacyConfig(BaseModel):
+    """Privacy of a pilot's outputs (rvq.privacy): pseudonyms for account and contact
+    identifiers, and suppression of figures built from too few accounts."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    pseudonymize: bool = Field(
+        False, description="replace account and contact ids (and account names) by keyed hashes"
+    )
+    min_cell_accounts: NonNegativeInt = Field(
+        0, description="suppress table cells and segment figures from fewer accounts (0: off)"
+    )
+    key_env: str = Field(
+        "RVQ_PSEUDONYM_KEY",
+        description="environment variable (or secrets-file entry) holding the hashing key",
+    )
+
+
 class PilotConfig(BaseModel):
     """Everything one pilot run needs to know; every field has a default that runs the demo.
 
@@ -81,6 +99,7 @@ class PilotConfig(BaseModel):
         None, description="periods for RV depth to halve; None keeps the plain cumulative sum"
     )
     min_interactions_per_account: NonNegativeInt = 0
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @field_validator("tables", "columns")
     @classmethod
