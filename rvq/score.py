@@ -223,6 +223,7 @@ class _CatalogArrays:
     rv: np.ndarray
     cost: np.ndarray
     split_codes: dict[str, np.ndarray]  # catalog column -> position in its enumeration, -1
+    row: np.ndarray  # the catalog row of each code
 
 
 def _catalog_lookup(catalog: pd.DataFrame) -> pd.DataFrame:
@@ -259,6 +260,7 @@ def _catalog_arrays(catalog: pd.DataFrame, codes: pd.Series) -> tuple[np.ndarray
         rv=lookup["rv"].to_numpy(dtype=np.float64)[where],
         cost=lookup["cost"].to_numpy(dtype=np.float64)[where],
         split_codes=splits,
+        row=where,
     )
     return raw, arrays
 
@@ -292,7 +294,7 @@ def _event_rv_cost(interactions: pd.DataFrame, catalog: pd.DataFrame):
         row_cost = pd.to_numeric(interactions["cost"]).to_numpy(dtype=np.float64, na_value=np.nan)
         cost = np.where(np.isnan(row_cost), cost, row_cost)
     splits = {column: codes[raw] for column, codes in cat.split_codes.items()}
-    return rv, cost, splits
+    return rv, cost, splits, cat.row[raw]
 
 
 def score_events(
@@ -306,9 +308,8 @@ def score_events(
     """
     _check_freq(freq)
     events = _read_source(interactions).copy()
-    rv, cost, _ = _event_rv_cost(events, catalog)
+    rv, cost, _, where = _event_rv_cost(events, catalog)
     lookup = _catalog_lookup(catalog)
-    where = lookup.index.get_indexer(events["interaction_code"].astype(str))
     events["rv"] = rv
     events["cost"] = cost
     for column in ("stage", "function", "value_aspect", "kind"):
@@ -417,7 +418,7 @@ def memory_flows(
     each contact's own depth and ``n_contacts_active`` from a contact x period bitmap.
     """
     ordinals = _period_ordinals(interactions["timestamp"], freq)
-    rv, cost, split_codes = _event_rv_cost(interactions, catalog)
+    rv, cost, split_codes, _ = _event_rv_cost(interactions, catalog)
     account, accounts, pair, pair_account, pair_contact, contacts = _entity_codes(
         interactions, level
     )
