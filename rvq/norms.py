@@ -161,6 +161,40 @@ def _fmt(values: pd.Series, spec: str = "{:.1f}") -> pd.Series:
     return values.map(spec.format)
 
 
+def _reasons(flag: str, rows: pd.DataFrame, value: str, k: int, near_zero: float) -> pd.Series:
+    """Plain-words reasons for the flagged rows (formatted for those rows only)."""
+    age = _fmt(rows["age"], "{:.0f}")
+    depth = _fmt(rows[value])
+    if flag == "stalled":
+        return (
+            f"RV flow within +/-{near_zero:g} in each of the last {k} periods while {value} "
+            + depth
+            + " is below the norm's median "
+            + _fmt(rows["p50"])
+            + " at age "
+            + age
+        )
+    if flag == "falling_behind":
+        return (
+            f"{value} "
+            + depth
+            + " is below the norm's 25th percentile "
+            + _fmt(rows["p25"])
+            + " at age "
+            + age
+            + "; its percentile rank fell from "
+            + _fmt(rows["rank_before"], "{:.0f}")
+            + " to "
+            + _fmt(rows["norm_percentile"], "{:.0f}")
+            + f" over {k} periods"
+        )
+    return (
+        f"negative RV flow in each of the last {k} periods (together "
+        + _fmt(rows["flow_last_k"])
+        + ")"
+    )
+
+
 def flag_exceptions(
     panel: pd.DataFrame,
     bands: pd.DataFrame,
@@ -213,43 +247,15 @@ def flag_exceptions(
     else:
         judged = pos["period"] == pd.Period(period, freq=pos["period"].dtype.freq)
 
-    age = _fmt(pos["age"], "{:.0f}")
-    depth = _fmt(pos[value])
-    reasons = {
-        "stalled": (
-            f"RV flow within +/-{near_zero:g} in each of the last {k} periods while {value} "
-            + depth
-            + " is below the norm's median "
-            + (_fmt(pos["p50"]) if has_bands else "")
-            + " at age "
-            + age
-        ),
-        "falling_behind": (
-            f"{value} "
-            + depth
-            + " is below the norm's 25th percentile "
-            + (_fmt(pos["p25"]) if has_bands else "")
-            + " at age "
-            + age
-            + f" and its rank fell over {k} periods from the "
-            + _fmt(rank_before, "{:.0f}")
-            + "th to the "
-            + _fmt(pos["norm_percentile"], "{:.0f}")
-            + "th percentile"
-        ),
-        "declining": (
-            f"negative RV flow in each of the last {k} periods (together "
-            + _fmt(_last_k_sum(pos["rv_flow"], groups, k))
-            + ")"
-        ),
-    }
+    pos["rank_before"] = rank_before
+    pos["flow_last_k"] = _last_k_sum(pos["rv_flow"], groups, k)
     rows = []
     for flag in FLAGS:
         hit = rules[flag] & judged
         if hit.any():
-            part = pos.loc[hit, [*keys, "period", "age", value, "norm_percentile"]].copy()
+            part = pos.loc[hit].copy()
             part["flag"] = flag
-            part["reason"] = reasons[flag][hit]
+            part["reason"] = _reasons(flag, part, value, k, near_zero)
             rows.append(part)
     columns = [*keys, "period", "age", value, "norm_percentile", "flag", "reason"]
     if not rows:
