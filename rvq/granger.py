@@ -63,11 +63,13 @@ def _lagged(a: np.ndarray, k: int, order: int) -> np.ndarray:
     return a[:, order - k : T - k]
 
 
-def _design(y: np.ndarray, x: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _design(
+    y: np.ndarray, x: np.ndarray, K: int, ok: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Target (N x T-K), regressors [1, y lags, x lags] (N x T-K x 1+2K), usable-row mask.
 
     Rows that are not usable (a missing target or lag) are zero in the target and in X, so
-    they drop out of every sum.
+    they drop out of every sum. `ok` skips finding them when the caller knows them.
     """
     target = y[:, K:]
     X = np.empty((*target.shape, 1 + 2 * K))
@@ -75,7 +77,8 @@ def _design(y: np.ndarray, x: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarra
     for k in range(1, K + 1):
         X[:, :, k] = _lagged(y, k, K)
         X[:, :, K + k] = _lagged(x, k, K)
-    ok = np.isfinite(target) & np.isfinite(X).all(axis=2)
+    if ok is None:
+        ok = np.isfinite(target) & np.isfinite(X).all(axis=2)
     X[~ok] = 0.0
     return np.where(ok, target, 0.0), X, ok
 
@@ -200,7 +203,7 @@ def _bootstrap_z(
             fitted = beta[:, 0] + sum(beta[:, k] * ys[:, :, t - k] for k in range(1, K + 1))
             ys[:, :, t] = np.where(ok[:, j], fitted + resid[:, j] * v[:, :, j], y[:, t])
         # a replicate keeps the observed data's missing cells: its usable rows are `ok`
-        tb, Xb, _ = _design(ys.reshape(c * N, T), np.tile(x, (c, 1)), K)
+        tb, Xb, _ = _design(ys.reshape(c * N, T), np.tile(x, (c, 1)), K, np.tile(ok, (c, 1)))
         draws.append(_wald(Xb, tb, np.tile(n_obs, c), K).reshape(c, N))
     W = np.concatenate(draws, axis=0)
     B = W.shape[0]

@@ -35,7 +35,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from rvq.resample import bootstrap_counts, bootstrap_sums, percentile_interval, weighted_auc
+from rvq.resample import auc_given_weights, bootstrap_counts, bootstrap_sums, percentile_interval
 
 RV_FEATURES = ("rv_flow", "rv_flow_l1", "rv_flow_l2", "rv_flow_4")
 
@@ -255,10 +255,11 @@ def _growth_auc(
         scores.append(model.decision_function(X[judge_rows, cols]))
     label = grows[judge_rows]
     n = int(judge_rows.sum())
-    auc_b, auc_f = (float(weighted_auc(sc, label, np.ones(n))) for sc in scores)
+    auc_base, auc_full = (auc_given_weights(sc, label) for sc in scores)
+    auc_b, auc_f = (float(f(np.ones((1, n)))[0]) for f in (auc_base, auc_full))
     codes, uniques = pd.factorize(accounts[judge_rows])
     draws = [
-        weighted_auc(scores[1], label, w) - weighted_auc(scores[0], label, w)
+        auc_full(w) - auc_base(w)
         for w in (c[:, codes] for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20))
     ]
     lo, hi = percentile_interval(np.concatenate(draws) if draws else np.array([]))

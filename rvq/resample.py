@@ -10,7 +10,7 @@ vectorized: 100,000 accounts x 200 replicates is one matrix product per chunk.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -59,24 +59,36 @@ def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) ->
     weights give the ordinary AUC (sklearn's ``roc_auc_score``). `weights` is
     (replicates x observations) or one vector. NaN where a replicate lacks either class.
     """
+    auc = auc_given_weights(scores, labels)(np.atleast_2d(np.asarray(weights, dtype=float)))
+    return auc if np.ndim(weights) > 1 else auc[0]
+
+
+def auc_given_weights(scores: np.ndarray, labels: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """`weighted_auc` for fixed scores and labels, as a function of the weights matrix.
+
+    The sort is done once: the negatives are sorted by score, and every positive's place
+    among them (strictly below, and below or tied) is found by binary search. A replicate
+    is then one cumulative sum of the negatives' weights: its AUC is
+    sum_i w_i (W_neg below s_i + W_neg tied with s_i / 2) / (W_pos W_neg).
+    """
     scores = np.asarray(scores, dtype=float)
     pos = np.asarray(labels, dtype=bool)
-    w = np.atleast_2d(np.asarray(weights, dtype=float))
-    order = np.argsort(scores, kind="stable")
-    s, pos, w = scores[order], pos[order], w[:, order]
-    # tie groups of equal scores: a negative in the same group counts half
-    new = np.r_[True, s[1:] != s[:-1]]
-    group = np.cumsum(new) - 1
-    first = np.flatnonzero(new)
-    last = np.r_[first[1:], len(s)] - 1
-    cum_neg = np.cumsum(np.where(pos, 0.0, w), axis=1)
-    neg_before = np.where(first > 0, cum_neg[:, first - 1], 0.0)  # below each tie group
-    neg_in = cum_neg[:, last] - neg_before  # within it
-    credit = neg_before[:, group] + 0.5 * neg_in[:, group]
-    w_pos = np.where(pos, w, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = (w_pos * credit).sum(axis=1) / (w_pos.sum(axis=1) * cum_neg[:, -1])
-    return auc if np.ndim(weights) > 1 else auc[0]
+    neg_idx = np.flatnonzero(~pos)
+    neg_idx = neg_idx[np.argsort(scores[neg_idx], kind="stable")]
+    pos_idx = np.flatnonzero(pos)
+    neg_sorted = scores[neg_idx]
+    below = np.searchsorted(neg_sorted, scores[pos_idx], side="left")
+    not_above = np.searchsorted(neg_sorted, scores[pos_idx], side="right")
+
+    def auc(weights: np.ndarray) -> np.ndarray:
+        cum = np.zeros((len(weights), len(neg_idx) + 1))
+        np.cumsum(weights[:, neg_idx], axis=1, out=cum[:, 1:])
+        w_pos = weights[:, pos_idx]
+        credit = cum[:, below] + 0.5 * (cum[:, not_above] - cum[:, below])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (w_pos * credit).sum(axis=1) / (w_pos.sum(axis=1) * cum[:, -1])
+
+    return auc
 
 
 def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:

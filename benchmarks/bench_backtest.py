@@ -1,0 +1,159 @@
+"""Benchmark: scoring and the step-f back-test on synthetic worlds of 2,000 and 100,000 accounts.
+
+    nice .venv/bin/python benchmarks/bench_backtest.py                 # 2,000 and 100,000
+    nice .venv/bin/python benchmarks/bench_backtest.py --accounts 2000 # one size
+
+For each size, a world of ``--periods`` quarters (default 12: the demo's shape) is
+generated with ``rvq.synth.generate_world`` (the demo's spec, seed 7), scored with
+``rvq.score.account_period_panel`` (the in-memory engine) and back-tested with
+``rvq.backtest.backtest_summary`` (leading indicator, segments, DO vs SAY: what
+``rvq backtest`` runs after loading the data).
+
+Two child processes per size, so each peak is its own: the first generates and scores
+(its peak is the generator's, which holds every interaction) and writes the panel and the
+accounts table to Parquet; the second reads them (not timed) and runs the back-test. The
+table shows the seconds of scoring and of ``backtest_summary`` and each child's peak
+resident memory (``resource.getrusage``). Seconds are wall-clock; "CPU s" is the
+process's CPU time (all its threads), which a busy shared machine inflates less: when
+the load is high, read wall-clock as an upper bound.
+
+Measured figures are at the end of this file (``RESULTS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def score_child(accounts: int, periods: int, seed: int, workdir: Path) -> dict:
+    """Generate and score one world; write panel.parquet and accounts.parquet."""
+    from rvq.catalog import shipped_catalog
+    from rvq.score import account_period_panel
+    from rvq.synth import WorldSpec, generate_world
+
+    started = time.perf_counter()
+    world = generate_world(WorldSpec(accounts=accounts, periods=periods, seed=seed))
+    generate_s = time.perf_counter() - started
+    t = world.tables
+    n_events = len(t["interactions"])
+    started, cpu = time.perf_counter(), time.process_time()
+    panel = account_period_panel(
+        t["interactions"], shipped_catalog(), t["outcomes"], t.get("voc"), freq="Q"
+    )
+    score_s, score_cpu = time.perf_counter() - started, time.process_time() - cpu
+    panel.assign(period=panel["period"].astype(str)).to_parquet(workdir / "panel.parquet")
+    t["accounts"].to_parquet(workdir / "accounts.parquet")
+    return {
+        "interactions": n_events,
+        "panel_rows": len(panel),
+        "generate_s": generate_s,
+        "score_s": score_s,
+        "score_cpu_s": score_cpu,
+        "score_peak_mb": _peak_mb(),
+    }
+
+
+def backtest_child(workdir: Path) -> dict:
+    """Read the panel and run `backtest_summary` on it, timed."""
+    from rvq.backtest import backtest_summary
+
+    panel = pd.read_parquet(workdir / "panel.parquet")
+    panel["period"] = pd.PeriodIndex(panel["period"], freq="Q")
+    accounts = pd.read_parquet(workdir / "accounts.parquet")
+    loaded_mb = _peak_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = backtest_summary(panel, accounts)
+    backtest_s, backtest_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "backtest_s": backtest_s,
+        "backtest_cpu_s": backtest_cpu,
+        "backtest_loaded_mb": loaded_mb,
+        "backtest_peak_mb": _peak_mb(),
+        "verdicts": {o: r["verdict"] for o, r in summary["leading_indicator"].items()},
+        "best_horizon": {o: r["best_horizon"] for o, r in summary["leading_indicator"].items()},
+    }
+
+
+def _child(*args: str) -> dict:
+    command = [sys.executable, __file__, "--child", *args]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_size(accounts: int, periods: int, seed: int) -> dict:
+    """Both children for one size; the merged row of the table."""
+    with tempfile.TemporaryDirectory(prefix="rvq-bench-backtest-") as tmp:
+        row = {"accounts": accounts, "periods": periods}
+        row |= _child("score", str(accounts), str(periods), str(seed), tmp)
+        row |= _child("backtest", tmp)
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    table = pd.DataFrame(
+        {
+            "accounts": [r["accounts"] for r in rows],
+            "interactions": [r["interactions"] for r in rows],
+            "panel rows": [r["panel_rows"] for r in rows],
+            "generate s": [round(r["generate_s"], 1) for r in rows],
+            "score s": [round(r["score_s"], 1) for r in rows],
+            "score CPU s": [round(r["score_cpu_s"], 1) for r in rows],
+            "backtest s": [round(r["backtest_s"], 1) for r in rows],
+            "backtest CPU s": [round(r["backtest_cpu_s"], 1) for r in rows],
+            "peak RSS gen+score MB": [round(r["score_peak_mb"]) for r in rows],
+            "peak RSS backtest MB": [round(r["backtest_peak_mb"]) for r in rows],
+        }
+    )
+    print(table.to_string(index=False))
+    for r in rows:
+        print(
+            f"{r['accounts']:>7} accounts: verdicts {r['verdicts']}, best horizons {r['best_horizon']}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, nargs="+", default=[2000, 100_000])
+    parser.add_argument("--periods", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        if kind == "score":
+            a, p, s, workdir = rest
+            result = score_child(int(a), int(p), int(s), Path(workdir))
+        else:
+            result = backtest_child(Path(rest[0]))
+        print(json.dumps(result))
+        return 0
+    rows = []
+    for n in args.accounts:
+        rows.append(run_size(n, args.periods, args.seed))
+        print(f"done: {n} accounts", file=sys.stderr, flush=True)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+RESULTS = """
+(measured figures are filled in below after a run)
+"""
