@@ -5,7 +5,9 @@ inputs, validates them, scores the interactions and builds the account x period 
 it stores the result under a key made of the input files (paths, sizes, modification
 times), the config and the rvq code, so the six later notebooks of a run -- and any
 re-run on unchanged inputs -- open the same pilot in a second instead of re-scoring.
-A fatal validation problem raises `PilotInputError` with a one-line reason.
+A fatal validation problem raises `PilotInputError` with a one-line reason. With the
+config's `privacy.pseudonymize` on, the dataset is pseudonymized here, before scoring
+(`rvq.privacy.protect_dataset`), so nothing downstream sees a raw identifier.
 """
 
 from __future__ import annotations
@@ -182,7 +184,21 @@ def input_version(source: str | os.PathLike, config: Any = None) -> str:
             config.model_dump_json() if hasattr(config, "model_dump_json") else repr(config)
         ).encode()
         h.update(hashlib.sha256(dumped).digest())
+        h.update(_pseudonym_key_version(config).encode())
     return h.hexdigest()[:20]
+
+
+def _pseudonym_key_version(config: Any) -> str:
+    """With pseudonyms on, a fingerprint of the key (a new key must not reuse the
+    pseudonyms of the old one); empty otherwise."""
+    from rvq import privacy
+
+    if not privacy.privacy_settings(config).pseudonymize:
+        return ""
+    try:
+        return privacy.key_fingerprint(privacy.pseudonym_key(config))
+    except privacy.PrivacyKeyError as exc:
+        raise PilotInputError(str(exc)) from None
 
 
 def code_version() -> str:
@@ -270,7 +286,7 @@ def one_line(exc: BaseException) -> str:
 
 def score_pilot(source: Path, key: str) -> Pilot:
     """Read, validate and score `source` (the expensive part, run once per input version)."""
-    from rvq import io, score
+    from rvq import io, privacy, score
 
     try:
         dataset = io.load_dataset(source, progress=False)
@@ -280,6 +296,10 @@ def score_pilot(source: Path, key: str) -> Pilot:
         raise PilotInputError(one_line(exc)) from exc
     if dataset.validation.fatal:
         raise PilotInputError(fatal_reason(dataset.validation, source))
+    try:  # once, before scoring: everything downstream sees pseudonyms only
+        dataset = privacy.protect_dataset(dataset)
+    except privacy.PrivacyKeyError as exc:
+        raise PilotInputError(str(exc)) from None
     config = dataset.config
     events = score.score_events(dataset.interactions, dataset.catalog, freq=config.freq)
     panel = score.panel_from_dataset(dataset)
@@ -315,6 +335,8 @@ def open_pilot(
     cache folder); `cache_dir` where scored pilots are kept (empty: `default_cache_dir()`);
     `refresh` re-reads and re-scores even on a hit.
     """
+    from rvq import privacy
+
     src = Path(source).expanduser().resolve()
     config = load_config(src)
     key = input_version(src, config)
@@ -325,6 +347,7 @@ def open_pilot(
     pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
     pilot.cache_dir = folder / key
     pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
+    privacy.activate(privacy.privacy_settings(pilot.config))  # tables and segments suppress
     return pilot
 
 

@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from rvq.privacy import suppressed_text
 from rvq.resample import bootstrap_sums, percentile_interval
 
 ENTITY, TIME = "account_id", "period_index"
@@ -233,9 +234,18 @@ def _sym(cur: pd.Series, prev: pd.Series) -> pd.Series:
 
 
 def compare_before_divergence(
-    panel: pd.DataFrame, question: str, *, n_boot: int = 200, seed: int = 0, quantile: float = 0.2
+    panel: pd.DataFrame,
+    question: str,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    quantile: float = 0.2,
+    min_group: int = MIN_GROUP,
 ) -> tuple[dict, pd.DataFrame]:
-    """One outcome question: the result dict and a per-period timeline frame."""
+    """One outcome question: the result dict and a per-period timeline frame.
+
+    Groups of fewer than `min_group` accounts give `insufficient_data` (with privacy's
+    small-cell suppression their sizes are not shown)."""
     text = QUESTIONS[question]
     needed = {
         "profit_extremes": "profit",
@@ -250,12 +260,18 @@ def compare_before_divergence(
         )
         return {"question": text, "verdict": "insufficient_data", "reason": reason}, pd.DataFrame()
     a, b, label_a, label_b, outcome = outcome_groups(panel, question, quantile=quantile)
-    if len(a) < MIN_GROUP or len(b) < MIN_GROUP:
+    if len(a) < min_group or len(b) < min_group:
+        if min_group > MIN_GROUP:  # small-cell suppression: the sizes are not shown
+            reason = f"a group is {suppressed_text(min_group)}"
+            groups = {"a": label_a, "b": label_b}
+        else:
+            reason = f"fewer than {min_group} accounts in a group ({len(a)} vs {len(b)})"
+            groups = {"a": label_a, "b": label_b, "n_a": len(a), "n_b": len(b)}
         return {
             "question": text,
             "verdict": "insufficient_data",
-            "reason": f"fewer than {MIN_GROUP} accounts in a group ({len(a)} vs {len(b)})",
-            "groups": {"a": label_a, "b": label_b, "n_a": len(a), "n_b": len(b)},
+            "reason": reason,
+            "groups": groups,
         }, pd.DataFrame()
 
     y = _wide(panel, outcome)
@@ -333,9 +349,15 @@ def _account_means(panel: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
 
 
 def community_comparison(
-    panel: pd.DataFrame, accounts: pd.DataFrame, *, n_boot: int = 200, seed: int = 0
+    panel: pd.DataFrame,
+    accounts: pd.DataFrame,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    min_group: int = MIN_GROUP,
 ) -> dict:
-    """Question 4: mean RV flow and mean profit per community role vs non-participants."""
+    """Question 4: mean RV flow and mean profit per community role vs non-participants
+    (roles of fewer than `min_group` accounts: `insufficient_data`)."""
     if (
         accounts is None
         or "community_role" not in accounts
@@ -352,8 +374,9 @@ def community_comparison(
     out = {"question": QUESTIONS["community"], "roles": {}}
     for r in ("leader", "doer", "watcher", "any"):
         grp = means[(role != "none") & role.notna()] if r == "any" else means[role == r]
-        if len(grp) < MIN_GROUP or len(none) < MIN_GROUP:
-            out["roles"][r] = {"n": len(grp), "verdict": "insufficient_data"}
+        if len(grp) < min_group or len(none) < min_group:
+            shown = suppressed_text(min_group) if min_group > MIN_GROUP else len(grp)
+            out["roles"][r] = {"n": shown, "verdict": "insufficient_data"}
             continue
         out["roles"][r] = {
             "rv_flow": effect_sizes(grp["rv_flow"], none["rv_flow"], n_boot=n_boot, seed=seed),
@@ -374,8 +397,10 @@ def segment_extremes(
     n_boot: int = 200,
     seed: int = 0,
     quantile: float = 0.2,
+    min_group: int = MIN_GROUP,
 ) -> dict:
-    """Question 5: RV of a configured segment's extremes (by mean profit, or numeric quintiles)."""
+    """Question 5: RV of a configured segment's extremes (by mean profit, or numeric
+    quintiles); only values held by `min_group` accounts or more are compared."""
     text = f"Does RV differ between the extremes of the segment '{column}'?"
     if accounts is None or column not in accounts or accounts[column].isna().all():
         return {
@@ -391,17 +416,17 @@ def segment_extremes(
         labels = (f"top {quantile:.0%} of {column}", f"bottom {quantile:.0%} of {column}")
     else:
         by = means.groupby(seg.astype(str))["profit"].agg(["mean", "size"])
-        by = by[by["size"] >= MIN_GROUP]
+        by = by[by["size"] >= min_group]
         if len(by) < 2:
             return {
                 "question": text,
                 "verdict": "insufficient_data",
-                "reason": f"fewer than two {column} values with {MIN_GROUP}+ accounts",
+                "reason": f"fewer than two {column} values with {min_group}+ accounts",
             }
         hi, lo = by["mean"].idxmax(), by["mean"].idxmin()
         a, b = means[seg.astype(str) == hi], means[seg.astype(str) == lo]
         labels = (f"{column} = {hi} (highest mean profit)", f"{column} = {lo} (lowest mean profit)")
-    if len(a) < MIN_GROUP or len(b) < MIN_GROUP:
+    if len(a) < min_group or len(b) < min_group:
         return {"question": text, "verdict": "insufficient_data", "reason": "groups too small"}
     return {
         "question": text,
@@ -422,32 +447,62 @@ def segment_comparisons(
     n_boot: int = 200,
     seed: int = 0,
     quantile: float = 0.2,
+    min_accounts: int | None = None,
 ) -> dict:
     """`summary.json["segments"]`: questions 1–5, one dict per question (JSON-safe)."""
     return segment_results(
-        panel, accounts, segments=segments, n_boot=n_boot, seed=seed, quantile=quantile
+        panel,
+        accounts,
+        segments=segments,
+        n_boot=n_boot,
+        seed=seed,
+        quantile=quantile,
+        min_accounts=min_accounts,
     )[0]
 
 
 def segment_results(
-    panel, accounts=None, *, segments=DEFAULT_SEGMENTS, n_boot=200, seed=0, quantile=0.2
+    panel,
+    accounts=None,
+    *,
+    segments=DEFAULT_SEGMENTS,
+    n_boot=200,
+    seed=0,
+    quantile=0.2,
+    min_accounts: int | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     """The segments dict and a tidy per-period timeline (question, period_index, measure,
-    gap_d, ci_low, ci_high) for the figures."""
-    from rvq.backtest import _clean, derive_outcomes
+    gap_d, ci_low, ci_high) for the figures.
 
+    `min_accounts` is the privacy floor (`rvq.privacy.min_cell_accounts`; default: the
+    opened pilot's `privacy.min_cell_accounts`): no group of fewer accounts is compared,
+    and never fewer than `MIN_GROUP`."""
+    from rvq.backtest import _clean, derive_outcomes
+    from rvq.privacy import min_cell_accounts
+
+    min_group = max(MIN_GROUP, min_cell_accounts(min_accounts))
     data = derive_outcomes(panel)
     out, frames = {}, []
     for q in ("profit_extremes", "revenue_growth", "share_of_wallet"):
-        res, tl = compare_before_divergence(data, q, n_boot=n_boot, seed=seed, quantile=quantile)
+        res, tl = compare_before_divergence(
+            data, q, n_boot=n_boot, seed=seed, quantile=quantile, min_group=min_group
+        )
         out[q] = res
         if len(tl):
             frames.append(tl.assign(question=q))
-    out["community"] = community_comparison(data, accounts, n_boot=n_boot, seed=seed)
+    out["community"] = community_comparison(
+        data, accounts, n_boot=n_boot, seed=seed, min_group=min_group
+    )
     for col in segments:
         if accounts is not None and col in accounts:
             out[f"segment:{col}"] = segment_extremes(
-                data, accounts, col, n_boot=n_boot, seed=seed, quantile=quantile
+                data,
+                accounts,
+                col,
+                n_boot=n_boot,
+                seed=seed,
+                quantile=quantile,
+                min_group=min_group,
             )
     timeline = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return _clean(out), timeline

@@ -1,0 +1,294 @@
+"""Privacy of a pilot's outputs: pseudonyms for identifiers, suppression of small cells.
+
+Business units and partners compare RV without revealing contacts or interactions. Two
+switches in the config's `privacy:` block (`rvq.config.PrivacyConfig`) do it:
+
+- `pseudonymize`: every account and contact identifier (and every account name) is
+  replaced by a keyed hash -- HMAC-SHA256 under a secret key, truncated to 16 hex digits,
+  with a readable prefix (`acct_3f9a...`, `ct_81c0...`). The same key gives the same
+  pseudonym in every run, so runs stay comparable; without the key nobody can go back to
+  the identifier or test a guess (a plain hash could be reversed by hashing a customer
+  list). It is applied once, where the pilot is opened (`rvq.cache.score_pilot`, via
+  `protect_dataset`), before anything is scored: the panel, the notebooks, their HTML,
+  the findings, `summary.json`, the logs and every CSV only ever see pseudonyms. The
+  validation report's example rows and set-aside rows are pseudonymized too, and the raw
+  text of malformed lines is withheld.
+- `min_cell_accounts` (k): a table cell or segment figure built from fewer than k
+  accounts is shown as "suppressed (< k accounts)" (`suppress_small_cells`, used by
+  `rvq.report.table`; `rvq.segments` requires groups of k accounts).
+
+The key comes from the environment variable named by `key_env` (default
+`RVQ_PSEUDONYM_KEY`) or, failing that, from the same name in the config's secrets file;
+it never comes from notebook parameters, so it never reaches an executed notebook.
+Pseudonymizing without a key is an error, never a silent fall-back to an unkeyed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rvq.config import PrivacyConfig
+
+#: identifier column -> pseudonym prefix
+PREFIXES: dict[str, str] = {"account_id": "acct_", "contact_id": "ct_"}
+#: hex digits kept of each HMAC (64 bits: collisions negligible below billions of ids)
+DIGITS = 16
+#: columns that name an account in words; replaced by the account's pseudonym
+NAME_COLUMNS = ("name",)
+#: columns holding a raw input line (malformed rows); withheld when pseudonymizing
+RAW_TEXT_COLUMNS = ("text",)
+WITHHELD = "(withheld: pseudonymization is on)"
+#: columns that count the accounts a table row is built from
+ACCOUNT_COUNT_COLUMNS = ("n_accounts", "accounts", "accounts_affected")
+
+
+class PrivacyKeyError(ValueError):
+    """Pseudonymization is on and no key was found: one line naming where rvq looked."""
+
+
+# --------------------------------------------------------------------------- the key
+
+
+def _secrets_entries(path: Path) -> dict[str, str]:
+    """Name -> value from a secrets file: YAML or JSON mapping, else `NAME=value` lines."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml", ".json"):
+        import yaml
+
+        parsed = yaml.safe_load(text) if path.suffix.lower() != ".json" else json.loads(text)
+        return {str(k): str(v) for k, v in (parsed or {}).items() if v is not None}
+    entries = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            name, value = line.removeprefix("export ").split("=", 1)
+            entries[name.strip()] = value.strip().strip("'\"")
+    return entries
+
+
+def pseudonym_key(config: Any) -> bytes:
+    """The hashing key: `$<key_env>`, else the `<key_env>` entry of the config's secrets
+    file (`config.secrets`, when the config has one). PrivacyKeyError when neither has it."""
+    settings = privacy_settings(config)
+    name = settings.key_env
+    value = os.environ.get(name)
+    secrets = getattr(config, "secrets", None)
+    if not value and secrets:
+        path = Path(secrets).expanduser()
+        if path.is_file():
+            value = _secrets_entries(path).get(name)
+    if not value:
+        where = f"${name}" + (f" or the secrets file {secrets}" if secrets else "")
+        raise PrivacyKeyError(
+            f"privacy.pseudonymize is on but no key was found in {where}: set it to a long "
+            "random secret (the same one in every run that must be comparable)"
+        )
+    return value.encode("utf-8")
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short digest that changes with the key and does not reveal it (for cache keys)."""
+    return hmac.new(key, b"rvq key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def privacy_settings(config: Any) -> PrivacyConfig:
+    """The `privacy` block of a config (defaults: nothing pseudonymized or suppressed)."""
+    settings = getattr(config, "privacy", None)
+    return settings if isinstance(settings, PrivacyConfig) else PrivacyConfig()
+
+
+# --------------------------------------------------------------------------- pseudonyms
+
+
+def pseudonyms(values: Iterable[Any], key: bytes, prefix: str) -> pd.Series:
+    """`prefix` + the first 16 hex digits of HMAC-SHA256(key, identifier) for each value.
+
+    Identifiers are compared as stripped text (what validation keeps); missing values stay
+    missing. One HMAC per distinct identifier. ValueError on a collision (two identifiers,
+    one pseudonym), which at 64 bits does not happen in practice but must never pass.
+    """
+    series = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    missing = series.isna().to_numpy()
+    text = series.astype(object).where(~missing, "").astype(str).str.strip()
+    codes, uniques = pd.factorize(text)
+    hashed = np.array(
+        [
+            prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:DIGITS]
+            for u in uniques
+        ],
+        dtype=object,
+    )
+    if len(set(hashed)) != len(hashed):
+        raise ValueError(f"two {prefix}identifiers share a pseudonym: use a longer digest")
+    out = np.where(missing, None, hashed[codes] if len(hashed) else None)
+    result = pd.Series(out, index=series.index, dtype=object)
+    return result.astype(series.dtype) if pd.api.types.is_string_dtype(series.dtype) else result
+
+
+def pseudonymize_frame(frame: pd.DataFrame | None, key: bytes) -> pd.DataFrame | None:
+    """A copy of `frame` with account and contact ids pseudonymized, account names replaced
+    by the account's pseudonym, and raw input lines withheld."""
+    if frame is None:
+        return None
+    out = frame.copy()
+    for column, prefix in PREFIXES.items():
+        if column in out.columns:
+            out[column] = pseudonyms(out[column], key, prefix)
+    for column in NAME_COLUMNS:
+        if column in out.columns:
+            stand_in = out["account_id"] if "account_id" in out.columns else None
+            out[column] = stand_in if stand_in is not None else WITHHELD
+    for column in RAW_TEXT_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].where(out[column].isna(), WITHHELD)
+    return out
+
+
+def _pseudonymize_example(example: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    out = dict(example)
+    for column, prefix in PREFIXES.items():
+        if out.get(column) is not None:
+            out[column] = str(pseudonyms([out[column]], key, prefix).iloc[0])
+    for column in NAME_COLUMNS:
+        if out.get(column) is not None:
+            out[column] = out.get("account_id") or WITHHELD
+    for column in RAW_TEXT_COLUMNS:
+        if out.get(column) is not None:
+            out[column] = WITHHELD
+    return out
+
+
+def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
+    """The validated `rvq.io.Dataset` with every identifier pseudonymized (see the module
+    doc): its frames, the validation's set-aside rows and its problems' example rows.
+
+    Returns `dataset` unchanged when the config does not ask for pseudonyms. `key`
+    overrides `pseudonym_key(dataset.config)`.
+    """
+    from dataclasses import replace
+
+    if not privacy_settings(dataset.config).pseudonymize:
+        return dataset
+    key = key if key is not None else pseudonym_key(dataset.config)
+    validation = dataset.validation
+    validation = replace(
+        validation,
+        problems=[
+            replace(p, examples=[_pseudonymize_example(e, key) for e in p.examples])
+            for p in validation.problems
+        ],
+        set_aside={t: pseudonymize_frame(f, key) for t, f in validation.set_aside.items()},
+    )
+    return replace(
+        dataset,
+        interactions=pseudonymize_frame(dataset.interactions, key),
+        accounts=pseudonymize_frame(dataset.accounts, key),
+        outcomes=pseudonymize_frame(dataset.outcomes, key),
+        voc=pseudonymize_frame(dataset.voc, key),
+        validation=validation,
+    )
+
+
+# --------------------------------------------------------------------------- small cells
+
+#: the settings of the pilot opened last in this process (a notebook kernel opens one)
+_active = PrivacyConfig()
+
+
+def activate(settings: PrivacyConfig | None) -> None:
+    """Make `settings` the ones `suppress_small_cells` and `rvq.segments` use by default
+    (`rvq.cache.open_pilot` calls it with the opened pilot's config)."""
+    global _active
+    _active = settings if isinstance(settings, PrivacyConfig) else PrivacyConfig()
+
+
+def active_settings() -> PrivacyConfig:
+    """The privacy settings of the pilot opened last in this process."""
+    return _active
+
+
+def min_cell_accounts(k: int | None = None) -> int:
+    """`k` when given, else the active pilot's `privacy.min_cell_accounts` (0: off)."""
+    return int(_active.min_cell_accounts if k is None else k)
+
+
+def suppressed_text(k: int) -> str:
+    """What a suppressed cell shows."""
+    return f"suppressed (< {k} accounts)"
+
+
+def suppress_small_cells(
+    frame: pd.DataFrame,
+    k: int | None = None,
+    *,
+    accounts: str | pd.Series | None = None,
+) -> pd.DataFrame:
+    """`frame` with every figure built from fewer than `k` accounts shown as
+    "suppressed (< k accounts)".
+
+    The number of accounts behind each row is `accounts` (a column name or a Series
+    aligned with `frame`), else the first of `ACCOUNT_COUNT_COLUMNS` in the frame, else 1
+    for a per-account table (one with an `account_id` column). A row built from fewer
+    than `k` (and more than zero) accounts has every numeric and date cell suppressed,
+    the count included; labels (codes, names of stages, pseudonyms) stay. A frame whose
+    rows' account counts are unknown is returned as it is. `k` defaults to the active
+    pilot's setting; 0 or 1 suppresses nothing.
+    """
+    k = min_cell_accounts(k)
+    if k <= 1 or frame is None or len(frame) == 0:
+        return frame
+    if isinstance(accounts, pd.Series):
+        counts = accounts
+    elif isinstance(accounts, str):
+        counts = frame[accounts]
+    else:
+        column = next((c for c in ACCOUNT_COUNT_COLUMNS if c in frame.columns), None)
+        if column is not None:
+            counts = frame[column]
+        elif "account_id" in frame.columns:
+            counts = pd.Series(1, index=frame.index)
+        else:
+            return frame
+    n = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    small = (n > 0) & (n < k)
+    if not small.any():
+        return frame
+    figures = [
+        c
+        for c in frame.columns
+        if (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+        or pd.api.types.is_datetime64_any_dtype(frame[c])
+        or isinstance(frame[c].dtype, pd.PeriodDtype)
+    ]
+    out = frame.copy()
+    for column in figures:
+        values = out[column].astype(object)
+        values[small] = suppressed_text(k)
+        out[column] = values
+    return out
+
+
+__all__ = [
+    "ACCOUNT_COUNT_COLUMNS",
+    "PREFIXES",
+    "PrivacyKeyError",
+    "activate",
+    "active_settings",
+    "key_fingerprint",
+    "min_cell_accounts",
+    "protect_dataset",
+    "pseudonym_key",
+    "pseudonyms",
+    "pseudonymize_frame",
+    "suppress_small_cells",
+    "suppressed_text",
+]

@@ -1,0 +1,225 @@
+"""Privacy: no raw identifier in any output with pseudonyms on; small cells suppressed;
+client text escaped in HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import AS_OF
+
+from rvq import privacy, report, segments, synth
+from rvq.cache import PilotInputError, open_pilot
+from rvq.config import PrivacyConfig
+from rvq.io import load_dataset
+
+KEY = "test-pseudonym-key-7c1e0b55a9d04f3e"
+
+
+@pytest.fixture(autouse=True)
+def _inactive_after():
+    yield
+    privacy.activate(None)  # open_pilot activates settings process-wide: leave none behind
+
+
+# --------------------------------------------------------------------------- pseudonyms
+
+
+def test_pseudonyms_are_keyed_stable_prefixed_and_keep_missing():
+    ids = pd.Series(["A1", " A1 ", "A2", None], dtype=object)
+    first = privacy.pseudonyms(ids, KEY.encode(), "acct_")
+    again = privacy.pseudonyms(ids, KEY.encode(), "acct_")
+    other = privacy.pseudonyms(ids, b"another key", "acct_")
+    assert first.tolist() == again.tolist()
+    assert first[0] == first[1] != first[2]  # compared as stripped text
+    assert pd.isna(first[3])
+    assert re.fullmatch(r"acct_[0-9a-f]{16}", first[0])
+    assert first[0] != other[0]
+    # HMAC-SHA256, not a plain hash: a guessed id hashed without the key does not match
+    import hashlib
+
+    assert hashlib.sha256(b"A1").hexdigest()[:16] not in first[0]
+
+
+def test_protect_dataset_reaches_frames_examples_and_set_aside_rows(
+    valid_tables, write_dataset, tmp_path
+):
+    tables = valid_tables
+    bad = tables["interactions"].iloc[[3]].assign(timestamp="not a date")
+    tables["interactions"] = pd.concat([tables["interactions"], bad], ignore_index=True)
+    folder = write_dataset(tmp_path / "d", tables)
+    with (folder / "interactions.csv").open("a") as fh:
+        fh.write("A2,A2-C1,oops\n")  # a malformed line: its raw text must be withheld
+    ds = load_dataset(folder, as_of=AS_OF, progress=False)
+    ds.config = ds.config.model_copy(update={"privacy": PrivacyConfig(pseudonymize=True)})
+    safe = privacy.protect_dataset(ds, key=KEY.encode())
+
+    raw_ids = set(tables["accounts"]["account_id"]) | set(tables["interactions"]["contact_id"])
+    names = set(tables["accounts"]["name"])
+    text = repr(safe.validation.to_dict()) + "".join(
+        f.to_csv() for f in (safe.interactions, safe.accounts, safe.outcomes, safe.voc)
+    )
+    text += "".join(f.to_csv() for f in safe.validation.set_aside.values())
+    found = [i for i in raw_ids | names if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w])", text)]
+    assert not found
+    assert safe.accounts["name"].tolist() == safe.accounts["account_id"].tolist()
+    assert privacy.WITHHELD in safe.validation.set_aside["interactions"]["text"].tolist()
+    # the same account gets the same pseudonym in every table
+    assert set(safe.outcomes["account_id"]) <= set(safe.accounts["account_id"])
+    # and the raw dataset was not changed in place
+    assert ds.accounts["account_id"].iloc[0] == "A1"
+
+
+def test_pseudonymizing_without_a_key_stops_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("RVQ_PSEUDONYM_KEY", raising=False)
+    data = synth.write_world(
+        synth.generate_world(synth.WorldSpec(accounts=20, periods=4)), tmp_path / "d"
+    )
+    config = tmp_path / "pilot.yaml"
+    config.write_text(yaml.safe_dump({"data": str(data), "privacy": {"pseudonymize": True}}))
+    with pytest.raises(PilotInputError, match=r"RVQ_PSEUDONYM_KEY") as info:
+        open_pilot(config, cache_dir=tmp_path / "cache")
+    assert "\n" not in str(info.value)
+
+
+def test_the_key_can_come_from_a_secrets_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("RVQ_PSEUDONYM_KEY", raising=False)
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text(f"# rvq secrets\nRVQ_PSEUDONYM_KEY='{KEY}'\n")
+    config = SimpleNamespace(privacy=PrivacyConfig(pseudonymize=True), secrets=secrets)
+    assert privacy.pseudonym_key(config) == KEY.encode()
+    monkeypatch.setenv("RVQ_PSEUDONYM_KEY", "from the environment")  # the environment first
+    assert privacy.pseudonym_key(config) == b"from the environment"
+
+
+# --------------------------------------------------------------------------- suppression
+
+
+def test_rows_built_from_fewer_than_k_accounts_are_suppressed():
+    frame = pd.DataFrame(
+        {
+            "interaction_code": ["DEMO", "WEB", "REFERRAL", "NEVER"],
+            "n_events": [4, 30, 100, 0],
+            "n_accounts": [1, 4, 12, 0],
+            "first_seen": pd.to_datetime(["2024-01-01"] * 4),
+        }
+    )
+    out = privacy.suppress_small_cells(frame, 5)
+    hidden = "suppressed (< 5 accounts)"
+    assert out.loc[0, "n_events"] == out.loc[1, "n_accounts"] == out.loc[1, "first_seen"] == hidden
+    assert out.loc[2, "n_events"] == 100 and out.loc[2, "n_accounts"] == 12
+    assert out.loc[3, "n_events"] == 0  # nothing about any account in a zero-account row
+    assert out["interaction_code"].tolist() == frame["interaction_code"].tolist()
+    assert privacy.suppress_small_cells(frame, 0) is frame
+    assert frame.loc[0, "n_events"] == 4  # the caller's frame is not changed
+
+
+def test_per_account_rows_are_cells_of_one_account():
+    frame = pd.DataFrame({"account_id": ["acct_1", "acct_2"], "revenue": [1.0, 2.0]})
+    assert (privacy.suppress_small_cells(frame, 2)["revenue"] == "suppressed (< 2 accounts)").all()
+    counted = pd.DataFrame({"team": ["T1", "T2"], "revenue": [1.0, 2.0]})
+    assert (
+        privacy.suppress_small_cells(counted, 2, accounts=pd.Series([1, 9])).loc[1, "revenue"]
+        == 2.0
+    )
+
+
+def test_report_tables_suppress_with_the_opened_pilots_setting_and_escape_text():
+    frame = pd.DataFrame(
+        {"name": ["<script>alert(1)</script> Corp", "Plain"], "accounts": [2, 40], "rv": [1.5, 2.5]}
+    )
+    privacy.activate(PrivacyConfig(min_cell_accounts=5))
+    page = report.table(frame).to_html()
+    assert "suppressed (&lt; 5 accounts)" in page and "1.500" not in page and "2.500" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Corp" in page
+    privacy.activate(None)
+    assert "1.500" in report.table(frame).to_html()
+
+
+def _small_panel(accounts: int = 150) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from rvq import score
+    from rvq.catalog import shipped_catalog
+
+    world = synth.generate_world(synth.WorldSpec(accounts=accounts, periods=8, seed=3))
+    t = world.tables
+    panel = score.account_period_panel(t["interactions"], shipped_catalog(), t["outcomes"])
+    return panel, t["accounts"]
+
+
+def test_segment_groups_smaller_than_k_are_suppressed_not_compared():
+    panel, accounts = _small_panel()
+    normal = segments.segment_comparisons(panel, accounts, n_boot=20, seed=1)
+    assert any(r.get("verdict") != "insufficient_data" for r in normal.values() if "verdict" in r)
+    privacy.activate(PrivacyConfig(min_cell_accounts=1000))  # more accounts than the world has
+    strict = segments.segment_comparisons(panel, accounts, n_boot=20, seed=1)
+    for name, result in strict.items():
+        if "roles" in result:
+            for role in result["roles"].values():
+                assert role["verdict"] == "insufficient_data"
+                assert role["n"] == "suppressed (< 1000 accounts)"
+        else:
+            assert result["verdict"] == "insufficient_data", name
+            assert "n_a" not in result.get("groups", {}), name
+    ok, words = report.segment_sentence("profit_extremes", strict["profit_extremes"])
+    assert "suppressed" in words
+
+
+# --------------------------------------------------------------------------- the whole run
+
+
+def _raw_identifiers(data: Path) -> set[str]:
+    accounts = pd.read_csv(data / "accounts.csv", dtype=str)
+    interactions = pd.read_csv(data / "interactions.csv", dtype=str, usecols=["contact_id"])
+    return set(accounts["account_id"]) | set(accounts["name"]) | set(interactions["contact_id"])
+
+
+def test_a_pseudonymized_pilot_run_shows_no_raw_identifier_anywhere(tmp_path, monkeypatch):
+    from rvq.pipeline import run_pilot
+
+    monkeypatch.setenv("RVQ_PSEUDONYM_KEY", KEY)
+    world = synth.generate_world(synth.WorldSpec(accounts=150, periods=8, seed=5))
+    data = synth.write_world(world, tmp_path / "data")
+    with (data / "interactions.csv").open("a") as fh:  # set-aside rows reach the report too
+        row = pd.read_csv(data / "interactions.csv", nrows=1, dtype=str).iloc[0]
+        fh.write(",".join(["" if pd.isna(v) else str(v) for v in row]) + "\n")  # duplicate
+        fh.write(f"{row['account_id']},{row['contact_id']},broken line\n")  # malformed
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "client": "partner",
+                "data": "data",
+                "privacy": {"pseudonymize": True, "min_cell_accounts": 5},
+            }
+        )
+    )
+    run = run_pilot(config, tmp_path / "reports", progress=False, cache_dir=tmp_path / "cache")
+
+    ids = sorted(_raw_identifiers(data), key=len, reverse=True)
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9+/])(?:" + "|".join(map(re.escape, ids)) + r")(?![A-Za-z0-9])"
+    )
+    files = [p for p in run.rglob("*") if p.is_file()]
+    kinds = {p.suffix for p in files}
+    assert {".ipynb", ".html", ".json", ".log"} <= kinds, kinds
+    leaks = {}
+    for path in files:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        hits = pattern.findall(text)
+        if hits:
+            leaks[path.name] = sorted(set(hits))[:5]
+        assert KEY not in text, path.name
+    assert not leaks
+    # the positive control: identifiers do reach the outputs, as pseudonyms
+    key = KEY.encode()
+    some = pd.read_csv(data / "accounts.csv", dtype=str)["account_id"]
+    expected = set(privacy.pseudonyms(some, key, "acct_"))
+    shown = set(
+        re.findall(r"acct_[0-9a-f]{16}", "".join(p.read_text(errors="replace") for p in files))
+    )
+    assert shown and shown <= expected
+    assert any("suppressed (&lt; 5 accounts)" in p.read_text() for p in run.glob("*.html"))
