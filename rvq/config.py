@@ -56,6 +56,18 @@ class PrivacyConfig(BaseModel):
     )
 
 
+class SqlOptions(BaseModel):
+    """How database sources (`tables:` URLs, see rvq.sql) are read: where the password comes
+    from (an environment variable; the config never holds it) and the rows per fetch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password_env: str = Field(
+        "RVQ_DB_PASSWORD", min_length=1, description="environment variable holding the password"
+    )
+    chunksize: PositiveInt = Field(50_000, description="rows fetched per round trip")
+
+
 class PilotConfig(BaseModel):
     """Everything one pilot run needs to know; every field has a default that runs the demo.
 
@@ -66,9 +78,14 @@ class PilotConfig(BaseModel):
 
     client: str = "demo"
     data: Path | None = Field(None, description="dataset folder holding the canonical tables")
-    tables: dict[str, Path] = Field(
-        default_factory=dict, description="per-table file paths; override the folder lookup"
+    tables: dict[str, Path | str] = Field(
+        default_factory=dict,
+        description="per-table file paths or database URLs (rvq.sql); override the folder lookup",
     )
+    secrets: Path | None = Field(
+        None, description="YAML file holding the database password ({password: ...})"
+    )
+    sql: SqlOptions = Field(default_factory=SqlOptions)
     preset: str | None = Field(
         None, description="name of a registered export mapping (rvq.io.register_mapping)"
     )
@@ -109,7 +126,30 @@ class PilotConfig(BaseModel):
                 raise ValueError(f"unknown table {name!r}{_did_you_mean(name, TABLES)}")
         return value
 
-    @field_validator("data", "output")
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _urls_stay_text(cls, value: Any) -> Any:
+        """Database URLs stay strings (a Path would fold `//`); anything else is a path."""
+        if not isinstance(value, dict):
+            return value
+        return {
+            name: loc if isinstance(loc, str) and "://" in loc else _as_path(loc)
+            for name, loc in value.items()
+        }
+
+    @field_validator("tables")
+    @classmethod
+    def _no_password_in_urls(cls, value: dict[str, Path | str]) -> dict[str, Path | str]:
+        for name, loc in value.items():
+            if isinstance(loc, str) and _url_has_password(loc):
+                raise ValueError(
+                    f"the URL of table {name!r} holds a password: remove it and set the "
+                    "environment variable named by sql.password_env (default RVQ_DB_PASSWORD) "
+                    "or name a secrets file with `secrets:`"
+                )
+        return value
+
+    @field_validator("data", "output", "secrets")
     @classmethod
     def _relative_to_config_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         base = (info.context or {}).get("base")
@@ -120,16 +160,38 @@ class PilotConfig(BaseModel):
     @field_validator("tables")
     @classmethod
     def _tables_relative_to_config_file(
-        cls, value: dict[str, Path], info: ValidationInfo
-    ) -> dict[str, Path]:
+        cls, value: dict[str, Path | str], info: ValidationInfo
+    ) -> dict[str, Path | str]:
         base = (info.context or {}).get("base")
         if base is None:
             return value
-        return {name: p if p.is_absolute() else Path(base) / p for name, p in value.items()}
+        return {name: _relative_to(base, loc) for name, loc in value.items()}
 
     def resolved_as_of(self) -> date:
         """The date after which timestamps count as future: `as_of`, or today when unset."""
         return self.as_of or date.today()
+
+
+def _as_path(value: Any) -> Any:
+    return Path(value) if isinstance(value, str) else value
+
+
+def _url_has_password(url: str) -> bool:
+    netloc = url.partition("#")[0].split("://", 1)[-1].split("/", 1)[0]
+    userinfo, at, _ = netloc.rpartition("@")
+    return bool(at) and ":" in userinfo and bool(userinfo.split(":", 1)[1])
+
+
+def _relative_to(base: Any, location: Path | str) -> Path | str:
+    """A file path, or a DuckDB file's URL (`duckdb:///relative`), taken relative to `base`;
+    other URLs unchanged."""
+    if isinstance(location, Path):
+        return location if location.is_absolute() else Path(base) / location
+    prefix = "duckdb:///"
+    if location.lower().startswith(prefix) and not location[len(prefix) :].startswith("/"):
+        file, sep, target = location[len(prefix) :].partition("#")
+        return f"{prefix}{Path(base) / Path(file).expanduser()}{sep}{target}"
+    return location
 
 
 def _did_you_mean(word: str, choices) -> str:

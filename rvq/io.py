@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from tqdm.auto import tqdm
 from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.schema import TABLE_SUFFIXES, TABLES
 from rvq.validate import ValidationResult, validate_tables
+
+if TYPE_CHECKING:
+    from rvq.sql import SqlSource
 
 #: encodings (as Python normalizes them) that need no warning
 UTF8_NAMES = {"utf_8", "utf-8", "utf8", "ascii", "utf_8_sig"}
@@ -321,7 +325,8 @@ def read_table(
 
     `mapping` is a dict of client column -> canonical column, or a TableMapping.
     """
-    raw = reader_for(path)(Path(path))
+    location = path if "://" in str(path) else Path(path)  # a URL is no path (rvq.sql)
+    raw = reader_for(location)(location)
     if mapping is None:
         return raw
     if not isinstance(mapping, TableMapping):
@@ -332,15 +337,21 @@ def read_table(
 # --- datasets -------------------------------------------------------------------------
 
 
-def locate_tables(config: PilotConfig) -> dict[str, Path]:
+def locate_tables(config: PilotConfig) -> dict[str, Path | SqlSource]:
     """Where each table's file is: `config.tables` first, then `<data>/<table><suffix>`
     for the suffixes in `schema.TABLE_SUFFIXES` (first found wins). Tables found nowhere
     are absent from the result; configured paths are returned even if missing (validation
-    reports them)."""
-    found: dict[str, Path] = {}
+    reports them). A configured database URL becomes a `rvq.sql.SqlSource`."""
+    found: dict[str, Path | SqlSource] = {}
     for name in TABLES:
         if name in config.tables:
-            found[name] = Path(config.tables[name])
+            location = config.tables[name]
+            if "://" in str(location):
+                from rvq.sql import config_sql_source
+
+                found[name] = config_sql_source(str(location), name, config)
+            else:
+                found[name] = Path(location)
             continue
         if config.data is None:
             continue
@@ -471,3 +482,7 @@ __all__ = [
     "register_mapping",
     "register_reader",
 ]
+
+# database readers register themselves for their URL schemes; imported last since they
+# build on RawTable and register_reader above
+import rvq.sql  # noqa: E402, F401
