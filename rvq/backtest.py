@@ -7,7 +7,9 @@ pieces of evidence, each with its own assumptions stated where it is computed:
    the outcome's own history, account and period effects, account-clustered SEs
    (linearmodels PanelOLS) — does RV add to the outcome's own past (Granger-style)?
 2. Dumitrescu–Hurlin heterogeneous-panel Granger test, both directions (`rvq.granger`);
-3. out-of-time validation (`rvq.oot`): fit on early periods, judge on later ones;
+3. out-of-time validation (`rvq.oot`): fit on early periods, judge on later ones — the
+   R² gain from adding RV to a strong baseline, and for revenue growth and share of
+   wallet the AUC gain of classifying "grows vs shrinks", each with a bootstrap interval;
 4. a lead–lag profile (`rvq.leadlag`), descriptive, for the figure.
 
 p-values of (1) are Holm-adjusted over outcomes x horizons. `leading_verdict` is the one
