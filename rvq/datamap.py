@@ -152,7 +152,9 @@ def unmapped_codes(
     rows = rows.loc[unknown & rows["interaction_code"].notna()]
     time = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
     if "timestamp" in rows:
-        time = pd.to_datetime(rows["timestamp"], errors="coerce", format="mixed")
+        # raw text as read: zoned and naive values may mix, so read all as UTC, then naive
+        time = pd.to_datetime(rows["timestamp"], errors="coerce", format="mixed", utc=True)
+        time = time.dt.tz_localize(None)
     rows = rows.assign(
         interaction_code=rows["interaction_code"].astype(str),
         _time=time,

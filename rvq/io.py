@@ -296,6 +296,8 @@ def table_mapping(config: PilotConfig, table: str) -> TableMapping | None:
     base = None
     if config.preset is not None:
         if config.preset not in MAPPINGS:
+            import rvq.presets  # noqa: F401  (registers the CRM presets; imports rvq.io)
+        if config.preset not in MAPPINGS:
             known = ", ".join(sorted(MAPPINGS)) or "none registered"
             raise ConfigError(f"preset {config.preset!r} is not a known mapping ({known})")
         base = MAPPINGS[config.preset].get(table)

@@ -194,3 +194,23 @@ def test_data_gaps_weighs_and_owns_each_gap():
     money = gaps.loc[gaps["gap_kind"] == "account_periods_without_outcomes"]
     assert money["weight"].tolist() == [pytest.approx(1 / 6)]
     assert money["owner"].tolist() == ["Finance"]
+
+
+def test_unmapped_codes_read_mixed_zoned_and_naive_raw_timestamps():
+    """Set-aside rows keep their raw text; a client CSV may mix zoned and naive times."""
+    from types import SimpleNamespace
+
+    from rvq.datamap import unmapped_codes
+
+    rows = pd.DataFrame(
+        {
+            "account_id": ["A1", "A2", "A1"],
+            "interaction_code": ["X_NEW", "X_NEW", "X_NEW"],
+            "timestamp": ["2024-01-05T10:00:00+02:00", "2024-03-01", "2024-02-01 09:00"],
+            "reason": ["unknown_interaction_code"] * 3,
+        }
+    )
+    validation = SimpleNamespace(set_aside={"interactions": rows})
+    out = unmapped_codes(validation)
+    assert out.loc[0, "n_events"] == 3
+    assert str(out.loc[0, "first_seen"]).startswith("2024-01-05 08:00")
