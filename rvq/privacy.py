@@ -76,8 +76,9 @@ def _secrets_entries(path: Path) -> dict[str, str]:
 
 
 def pseudonym_key(config: Any) -> bytes:
-    """The hashing key: `$<key_env>`, else the `<key_env>` entry of the config's secrets
-    file (`config.secrets`, when the config has one). PrivacyKeyError when neither has it."""
+    """The hashing key: `$<key_env>`, else the `<key_env>` (or `pseudonym_key`) entry of
+    the config's secrets file (`config.secrets`, YAML, JSON or NAME=value lines).
+    PrivacyKeyError when neither has it."""
     settings = privacy_settings(config)
     name = settings.key_env
     value = os.environ.get(name)
@@ -85,7 +86,8 @@ def pseudonym_key(config: Any) -> bytes:
     if not value and secrets:
         path = Path(secrets).expanduser()
         if path.is_file():
-            value = _secrets_entries(path).get(name)
+            entries = _secrets_entries(path)
+            value = entries.get(name) or entries.get("pseudonym_key")
     if not value:
         where = f"${name}" + (f" or the secrets file {secrets}" if secrets else "")
         raise PrivacyKeyError(

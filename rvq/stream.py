@@ -1,0 +1,311 @@
+"""Interaction files larger than memory: validated block by block, scored on DuckDB.
+
+`rvq.io.load_dataset` reads the interactions whole. For a CSV bigger than the memory at
+hand, `streamed_panel` never holds it: pyarrow's streaming CSV reader hands it over in
+blocks (`block_size` bytes, every column as text); each block goes through the same
+rules as a whole table (`rvq.validate.validate_tables`, against the small validated
+accounts and catalog), its usable rows are appended to a Parquet file and the rest are
+counted (and their first examples kept). Duplicates across blocks are then found by
+DuckDB over that Parquet file (by `event_id`, or the whole row without one), and the
+account x period panel is scored from it by `rvq.engines` on DuckDB, which spills to
+disk under its memory limit. Rows read = used + set aside, as for any table.
+
+What stays in memory: one block, the small tables (accounts, catalog, outcomes, VoC),
+the counts and up to `MAX_EXAMPLES` example rows per rule. `should_stream` says when a
+file is large enough to need this path (a share of the available memory).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from rvq.config import PilotConfig, load_config
+from rvq.io import RawTable, locate_tables, read_table, table_mapping
+from rvq.validate import MAX_EXAMPLES, Problem, ValidationResult, validate_tables
+
+#: a CSV larger than this share of the available memory is streamed (pandas needs several
+#: times a file's size to hold it as text)
+MEMORY_SHARE = 0.25
+#: bytes of CSV text per block
+BLOCK_SIZE = 64 << 20
+
+
+def should_stream(path: str | os.PathLike, available: int | None = None) -> bool:
+    """True when a CSV file is too large to read whole: above `MEMORY_SHARE` of the
+    available memory (`available` bytes; default: what the system reports)."""
+    if available is None:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    return Path(path).stat().st_size > MEMORY_SHARE * available
+
+
+@dataclass
+class StreamedPilot:
+    """The panel of a streamed dataset, its validation and the Parquet file of the usable
+    interactions (canonical columns), which other DuckDB queries can reuse."""
+
+    panel: pd.DataFrame
+    validation: ValidationResult
+    interactions: Path
+    frames: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+
+
+class _Merged:
+    """Problems of every block folded into one per (rule, column, severity)."""
+
+    def __init__(self) -> None:
+        self.problems: dict[tuple, Problem] = {}
+        self.read = self.used = 0
+        self.set_aside: list[pd.DataFrame] = []
+        self.kept_aside = 0
+
+    def add(self, result: ValidationResult) -> None:
+        for p in result.problems:
+            if p.table != "interactions":
+                continue
+            key = (p.rule, p.column, p.severity)
+            if key not in self.problems:
+                self.problems[key] = Problem(**{**vars(p), "examples": list(p.examples)})
+                continue
+            merged = self.problems[key]
+            merged.rows += p.rows
+            room = MAX_EXAMPLES - len(merged.examples)
+            if room > 0:
+                merged.examples += p.examples[:room]
+        counts = result.counts.get("interactions", {"read": 0, "used": 0})
+        self.read += counts["read"]
+        self.used += counts["used"]
+        aside = result.set_aside.get("interactions")
+        if aside is not None and self.kept_aside < 1000:  # examples, not the whole file
+            self.set_aside.append(aside.head(1000 - self.kept_aside))
+            self.kept_aside += min(len(aside), 1000 - self.kept_aside)
+
+
+def _small_tables(config: PilotConfig) -> tuple[dict[str, RawTable], dict[str, str], Path | None]:
+    """Every table but the interactions, read whole; the interactions' path."""
+    located = locate_tables(config)
+    raw, unreadable = {}, {}
+    for name, path in located.items():
+        if name == "interactions" or not path.exists():
+            continue
+        try:
+            raw[name] = read_table(path, table_mapping(config, name))
+        except Exception as exc:  # a data problem, reported by validation
+            unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
+    return raw, unreadable, located.get("interactions")
+
+
+def _block_reader(path: Path, block_size: int, malformed: list) -> pacsv.CSVStreamingReader:
+    import csv
+
+    with open(path, "rb") as fh:
+        header = fh.readline().decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    names = next(csv.reader([header]), [])
+
+    def keep_aside(row) -> str:
+        malformed.append((row.number, row.text))
+        return "skip"
+
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=True,
+            null_values=["", "NA", "N/A", "#N/A", "NULL", "null", "NaN", "nan", "None"],
+        ),
+    )
+
+
+def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
+    """The usable rows with the columns the engines read, in fixed types."""
+    return pa.table(
+        {
+            "account_id": pa.array(frame["account_id"].astype(object), pa.string()),
+            "contact_id": pa.array(frame["contact_id"].astype(object), pa.string()),
+            "timestamp": pa.array(frame["timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
+            "interaction_code": pa.array(frame["interaction_code"].astype(object), pa.string()),
+            "cost": pa.array(frame["cost"].astype("float64"), pa.float64()),
+            "event_id": pa.array(frame["event_id"].astype(object), pa.string()),
+            "line": pa.array(frame["line"].astype("int64"), pa.int64()),
+        }
+    )
+
+
+def _drop_cross_block_duplicates(parquet: Path, memory_limit: str) -> tuple[Path, int, list]:
+    """Rows repeating an earlier one (same event_id, or the same values without one)
+    across blocks: removed by DuckDB; returns the new file, how many, examples."""
+    import duckdb
+
+    out = parquet.with_name(parquet.stem + "-unique.parquet")
+    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    try:
+        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'rvq-duckdb-spill'}'")
+        key = (
+            "coalesce(event_id, concat_ws('\x1f', account_id, contact_id, "
+            "CAST(timestamp AS VARCHAR), interaction_code, CAST(cost AS VARCHAR)))"
+        )
+        ranked = (
+            f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY line) AS rn "
+            f"FROM read_parquet('{parquet}')"
+        )
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn = 1) TO '{out}' (FORMAT parquet)"
+        )
+        dropped = con.execute(f"SELECT count(*) FROM ({ranked}) WHERE rn > 1").fetchone()[0]
+        examples = (
+            con.execute(f"SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn > 1 LIMIT {MAX_EXAMPLES}")
+            .df()
+            .to_dict(orient="records")
+            if dropped
+            else []
+        )
+    finally:
+        con.close()
+    parquet.unlink()
+    return out, int(dropped), examples
+
+
+def streamed_panel(
+    source: str | os.PathLike | PilotConfig,
+    *,
+    work_dir: str | os.PathLike | None = None,
+    block_size: int = BLOCK_SIZE,
+    memory_limit: str = "1GB",
+) -> StreamedPilot:
+    """Validate and score a dataset whose interactions CSV is larger than memory.
+
+    `source` is a dataset folder, a YAML config or a PilotConfig (its `as_of`, `freq`,
+    `half_life`, mapping and catalog apply as in `rvq.io.load_dataset`). The usable
+    interactions go to `<work_dir>/interactions.parquet` (default: a new temporary
+    folder); DuckDB works under `memory_limit`. ValueError when the validation is fatal.
+    """
+    from rvq import score
+
+    config = source if isinstance(source, PilotConfig) else load_config(source)
+    config = config.model_copy(update={"as_of": config.resolved_as_of()})
+    raw, unreadable, path = _small_tables(config)
+    if path is None or not path.exists():
+        raise FileNotFoundError(f"no interactions file for {config.data or config.tables}")
+    fallback = None
+    if "catalog" not in raw:
+        from rvq.catalog import shipped_catalog
+
+        fallback = shipped_catalog()
+    frames, small = validate_tables(
+        raw, fallback, freq=config.freq, as_of=config.as_of, unreadable=unreadable
+    )
+    small.problems[:] = [p for p in small.problems if p.table != "interactions"]
+    small.counts.pop("interactions", None)
+    accounts_raw = (
+        RawTable(frames["accounts"], "<validated accounts>")
+        if frames["accounts"] is not None
+        else None
+    )
+    catalog = frames["catalog"]
+
+    work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="rvq-stream-"))
+    work.mkdir(parents=True, exist_ok=True)
+    parquet = work / "interactions-blocks.parquet"
+    merged, malformed = _Merged(), []
+    mapping = table_mapping(config, "interactions")
+    writer, line = None, 2
+    try:
+        for batch in _block_reader(path, block_size, malformed):
+            block = RawTable(batch.to_pandas(), str(path))
+            block.frame.columns = [str(c).strip() for c in block.frame.columns]
+            if mapping is not None:
+                block = mapping.apply(block)
+            block.lines = np.arange(line, line + len(block.frame))
+            line += len(block.frame)
+            tables = {"interactions": block}
+            if accounts_raw is not None:
+                tables["accounts"] = accounts_raw
+            usable, result = validate_tables(tables, catalog, freq=config.freq, as_of=config.as_of)
+            merged.add(result)
+            frame = usable["interactions"]
+            if frame is None or not len(frame):
+                continue
+            used_lines = block.lines[_used_mask(result, block)]
+            table = _canonical_arrow(frame.assign(line=used_lines))
+            if writer is None:
+                writer = pq.ParquetWriter(parquet, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+    validation = small
+    problems = list(merged.problems.values())
+    n_malformed = len(malformed)
+    if n_malformed:
+        problems.append(
+            Problem(
+                "interactions", str(path), None, "malformed_row", "set_aside",
+                f"{n_malformed:,} rows whose number of fields differs from the header's: set aside",
+                n_malformed,
+                [{"line": n, "text": str(t)[:200]} for n, t in malformed[:MAX_EXAMPLES]],
+            )
+        )  # fmt: skip
+    used = merged.used
+    if writer is not None:
+        parquet, dropped, examples = _drop_cross_block_duplicates(parquet, memory_limit)
+        if dropped:
+            used -= dropped
+            problems.append(
+                Problem(
+                    "interactions", str(path), "event_id", "duplicate_event", "set_aside",
+                    f"{dropped:,} rows repeating an earlier row of another block: set aside",
+                    dropped, examples,
+                )
+            )  # fmt: skip
+        final = work / "interactions.parquet"
+        os.replace(parquet, final)
+    else:
+        final = parquet
+    read = merged.read + n_malformed
+    validation.problems[:0] = problems
+    validation.counts["interactions"] = {"read": read, "used": used, "set_aside": read - used}
+    validation.files["interactions"] = str(path)
+    if merged.set_aside:
+        validation.set_aside["interactions"] = pd.concat(merged.set_aside, ignore_index=True)
+    if used == 0:
+        validation.problems.append(
+            Problem(
+                "interactions", str(path), None, "empty_table", "fatal", "no usable interactions"
+            )
+        )
+    if validation.fatal:
+        first = next(p for p in validation.problems if p.severity == "fatal")
+        raise ValueError(f"{first}; run `rvq validate` on a sample for the full report")
+
+    panel = score.account_period_panel(
+        [final],
+        catalog,
+        frames["outcomes"],
+        frames["voc"],
+        freq=config.freq,
+        half_life=config.half_life,
+        engine="duckdb",
+        engine_options={"memory_limit": memory_limit},
+    )
+    return StreamedPilot(panel=panel, validation=validation, interactions=final, frames=frames)
+
+
+def _used_mask(result: ValidationResult, block: RawTable) -> np.ndarray:
+    """Which rows of the block validation kept (the set-aside rows carry their line)."""
+    aside = result.set_aside.get("interactions")
+    if aside is None or not len(aside):
+        return np.ones(len(block.frame), dtype=bool)
+    return ~np.isin(block.lines, aside["line"].dropna().astype("int64").to_numpy())
