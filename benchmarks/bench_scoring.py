@@ -245,7 +245,7 @@ def totals(rv_flow, cost, breadth) -> dict:
     }
 
 
-def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str) -> dict:
+def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threads: int) -> dict:
     from rvq import score
     from rvq.catalog import shipped_catalog
 
@@ -293,6 +293,8 @@ def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str) -> di
     elif variant.startswith("rvq duckdb"):
         source = workdir / "text_ids.parquet" if "big" not in variant else workdir / "big"
         options = {"memory_limit": memory_limit, "temp_directory": str(workdir / "spill")}
+        if threads:
+            options["threads"] = threads
 
         def run():
             panel = score.account_period_panel(
@@ -326,6 +328,7 @@ def child(variant: str, workdir: Path, args) -> dict:
     command = [
         sys.executable, __file__, "--child", variant, "--workdir", str(workdir),
         "--repeat", str(args.repeat), "--memory-limit", args.memory_limit,
+        "--threads", str(args.threads),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -368,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-only", action="store_true", help="only the --big run")
     parser.add_argument("--big-events", type=int, default=200_000_000)
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit")
+    parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
     parser.add_argument(
         "--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)"
     )
@@ -375,7 +379,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
-        print(json.dumps(run_child(args.child, args.workdir, args.repeat, args.memory_limit)))
+        print(
+            json.dumps(
+                run_child(args.child, args.workdir, args.repeat, args.memory_limit, args.threads)
+            )
+        )
         return 0
 
     workdir = Path(tempfile.mkdtemp(prefix="rvq-bench-", dir=args.workdir))
@@ -415,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
             size_gb = sum(f.stat().st_size for f in folder.iterdir()) / 1e9
             print(
                 f"\nbig: {written:,} interactions in {size_gb:.1f} GB of Parquet "
-                f"(written in {time.perf_counter() - started:.0f} s); DuckDB memory limit {args.memory_limit}\n"
+                f"(written in {time.perf_counter() - started:.0f} s); DuckDB memory limit "
+                f"{args.memory_limit}, threads {args.threads or 'all'}\n"
             )
             big_args = argparse.Namespace(**{**vars(args), "repeat": 1})
             result = child("rvq duckdb (big)", workdir, big_args)

@@ -338,6 +338,17 @@ def _first_ordinal(con: Any, table: Any, freq: str) -> int:
     return pd.Timestamp(first).to_period(freq).ordinal if pd.notna(first) else 0
 
 
+def _run(engine: str, options: Mapping[str, Any], build: Callable[[Any], Any]) -> pd.DataFrame:
+    """Build an expression on a connection to ``engine``, run it, return a pandas frame."""
+    con = BACKENDS[engine](**options)
+    try:
+        table = con.to_pyarrow(build(con))
+    finally:
+        if engine in _CLOSE_AFTER_RUN:
+            con.disconnect()
+    return table.to_pandas()
+
+
 def sparse_flows(
     interactions: Source,
     catalog: pd.DataFrame,
@@ -360,23 +371,23 @@ def sparse_flows(
         # the backends' own deprecation notices about pandas 3 are not the caller's concern
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        con = BACKENDS[engine](**options)
-        table = _read(con, interactions)
         cat = _catalog_table(catalog)
-        try:
-            # two queries, one after the other, so each has the whole memory limit
-            expr = flows_expression(table, cat, freq=freq, level=level)
-            frame = con.to_pyarrow(expr).to_pandas()
-            if level == "account":
-                anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
-                expr = breadth_expression(
-                    _read(con, interactions), cat, freq=freq, half_life=half_life, anchor=anchor
-                )
-                breadth = con.to_pyarrow(expr).to_pandas()
-                frame = frame.merge(breadth, on=["account_id", "period_ordinal"], how="left")
-        finally:
-            if engine in _CLOSE_AFTER_RUN:
-                con.disconnect()
+
+        def sums(con):
+            return flows_expression(_read(con, interactions), cat, freq=freq, level=level)
+
+        def breadth(con):
+            table = _read(con, interactions)
+            anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
+            return breadth_expression(table, cat, freq=freq, half_life=half_life, anchor=anchor)
+
+        # two queries, one after the other (DuckDB: each on a fresh connection), so each
+        # has the whole memory limit
+        frame = _run(engine, options, sums)
+        if level == "account":
+            frame = frame.merge(
+                _run(engine, options, breadth), on=["account_id", "period_ordinal"], how="left"
+            )
     unscored = int(frame["n_unscored"].sum()) if len(frame) else 0
     if unscored:
         raise ValueError(
