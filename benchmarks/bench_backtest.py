@@ -155,5 +155,21 @@ if __name__ == "__main__":
 
 
 RESULTS = """
-(measured figures are filled in below after a run)
+Measured 2026-11-24 on the shared 2-core machine (load average 3.4-4.5 from other jobs),
+`nice .venv/bin/python benchmarks/bench_backtest.py`, 12 quarters, seed 7:
+
+ accounts  interactions  panel rows  generate s  score s  score CPU s  backtest s  backtest CPU s  peak RSS gen+score MB  peak RSS backtest MB
+     2000        272795       24000         0.4      0.1          0.1         2.5             3.7                    314                   360
+   100000      13595964     1200000        21.9      7.9          6.0       152.9           101.2                   5054                  1626
+
+Both worlds: every outcome `leading` at best horizon 2 (the planted lag).
+The whole `rvq backtest /tmp/demo --json` (read, validate, score, back-test) takes 9-16 s.
+
+Before the hot spots were fixed, the same 100,000-account back-test took 395 s wall
+(load ~5) and 557 s under cProfile: pandas' grouped rolling means (one window indexer per
+account: 228 s), the Dumitrescu-Hurlin bootstrap (einsum products, two Gram matrices per
+fit pair: 150 s), `np.add.at` in the fixed-effects sweep (alternating projections, ~10
+passes: 50 s), per-replicate re-ranking for Cliff's delta (48 s), and hashing text account
+ids in every groupby (30 s). Each was replaced by an exact vectorized equivalent; the
+demo's summary.json is unchanged to 1e-8 (relative).
 """

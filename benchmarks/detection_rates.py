@@ -63,6 +63,7 @@ def pilot(task: tuple[str, dict, int]) -> dict:
     for outcome in OUTCOMES:
         row[f"{outcome}:verdict"] = summary[outcome]["verdict"]
         row[f"{outcome}:best_horizon"] = summary[outcome]["best_horizon"]
+        row[f"{outcome}:reason"] = summary[outcome].get("reason", "")
     return row
 
 
@@ -102,6 +103,29 @@ def planted_table(rows: pd.DataFrame) -> pd.DataFrame:
                     "leading at lag": _rate(int((leading & at_lag).sum()), len(grp)),
                 }
             )
+    return pd.DataFrame(out)
+
+
+#: the verdict rule's conditions, as `leading_verdict` words their failure
+CONDITIONS = {
+    "FE: RV adds to own history": "own history",
+    "FE: expected sign": "unexpected sign",
+    "confirmed (out of time or DH)": "not confirmed",
+    "not the other way round": "predicts RV",
+}
+
+
+def failure_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome, among planted pilots not called leading: how often each condition of
+    the verdict rule failed (a pilot can fail several)."""
+    out = []
+    for outcome in OUTCOMES:
+        missed = rows[rows[f"{outcome}:verdict"] != "leading"]
+        reasons = missed[f"{outcome}:reason"].fillna("")
+        out.append(
+            {"outcome": outcome, "not leading": len(missed)}
+            | {name: int(reasons.str.contains(key).sum()) for name, key in CONDITIONS.items()}
+        )
     return pd.DataFrame(out)
 
 
@@ -146,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.periods} quarters, effect and lag on every outcome"
     )
     print(planted_table(rows[rows["kind"] == "planted"]).to_string(index=False))
+    print("\nplanted pilots not called leading: the conditions that failed")
+    print(failure_table(rows[rows["kind"] == "planted"]).to_string(index=False))
     print(
         f"\nnull (effect 0): {args.null_pilots} pilots of {args.null_accounts} accounts x "
         f"{args.null_periods} quarters"
@@ -162,5 +188,67 @@ if __name__ == "__main__":
 
 
 RESULTS = """
-(filled in after a run)
+Measured 2026-11-24 with `nice .venv/bin/python benchmarks/detection_rates.py` on the
+shared 2-core machine at load ~4 (two runs gave identical tables):
+
+planted: 5 worlds per setting, 800 accounts x 12 quarters, effect and lag on every outcome
+ effect  lag         outcome    leading best_horizon = lag leading at lag
+   0.20    1          profit 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.20    1  revenue_growth  3/5 = 60%         5/5 = 100%      3/5 = 60%
+   0.20    1 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.20    2          profit   0/5 = 0%         5/5 = 100%       0/5 = 0%
+   0.20    2  revenue_growth 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.20    2 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.20    3          profit  3/5 = 60%         5/5 = 100%      3/5 = 60%
+   0.20    3  revenue_growth  1/5 = 20%         5/5 = 100%      1/5 = 20%
+   0.20    3 share_of_wallet  3/5 = 60%         5/5 = 100%      3/5 = 60%
+   0.35    1          profit 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.35    1  revenue_growth 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.35    1 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.35    2          profit  4/5 = 80%         5/5 = 100%      4/5 = 80%
+   0.35    2  revenue_growth 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.35    2 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.35    3          profit  4/5 = 80%         5/5 = 100%      4/5 = 80%
+   0.35    3  revenue_growth   0/5 = 0%         5/5 = 100%       0/5 = 0%
+   0.35    3 share_of_wallet  4/5 = 80%         5/5 = 100%      4/5 = 80%
+   0.50    1          profit 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.50    1  revenue_growth 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.50    1 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.50    2          profit  4/5 = 80%         5/5 = 100%      4/5 = 80%
+   0.50    2  revenue_growth  4/5 = 80%         5/5 = 100%      4/5 = 80%
+   0.50    2 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.50    3          profit 5/5 = 100%         5/5 = 100%     5/5 = 100%
+   0.50    3  revenue_growth  1/5 = 20%         5/5 = 100%      1/5 = 20%
+   0.50    3 share_of_wallet 5/5 = 100%         5/5 = 100%     5/5 = 100%
+
+planted pilots not called leading: the conditions that failed
+        outcome  not leading  FE: RV adds to own history  FE: expected sign  confirmed (out of time or DH)  not the other way round
+         profit           10                           0                  0                             10                        0
+ revenue_growth           16                           0                  0                             16                        0
+share_of_wallet            3                           0                  0                              3                        0
+
+null (effect 0): 120 pilots of 200 accounts x 10 quarters
+        outcome    leading      95% CI
+         profit 0/120 = 0% 0.0% - 3.1%
+ revenue_growth 0/120 = 0% 0.0% - 3.1%
+share_of_wallet 0/120 = 0% 0.0% - 3.1%
+    any outcome 0/120 = 0% 0.0% - 3.1%
+
+reverse (the money drives RV): 5 worlds of 800 accounts
+        outcome  leading       95% CI
+         profit 0/5 = 0% 0.0% - 43.4%
+ revenue_growth 0/5 = 0% 0.0% - 43.4%
+share_of_wallet 0/5 = 0% 0.0% - 43.4%
+    any outcome 0/5 = 0% 0.0% - 43.4%
+
+170 pilots in 2.9 min with 2 workers
+
+Reading: the fixed-effects regression finds every planted effect (it never fails) and the
+best horizon is the planted lag in all 135 planted pilots x outcomes. Misses come only
+from the confirmation condition (out-of-time R² gain interval above 0, or DH p < 0.05):
+with 12 quarters the R² gain is judged on 2-3 held-out periods, and DH at order 1 sees
+little of an effect at lag 3 -- hence revenue growth at lag 3 (0-20%). In those pilots
+(effect 0.5, lag 3) the out-of-time AUC gain of "grows vs shrinks" had its interval above
+0 in 5 of 5 worlds while the R² gain did in 1. No null pilot and no reverse world was
+called leading: at these sizes the rule is conservative (0/120, 95% CI 0-3.1%).
 """
