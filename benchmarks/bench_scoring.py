@@ -22,8 +22,8 @@ alone took. Every variant's panel is checked against the reference (RV total, co
 total, breadth total) so a fast wrong answer cannot win.
 
 ``--big`` then writes ``--big-events`` (200M) interactions as Parquet in chunks
-(dictionary-encoded text ids), scores them with DuckDB under ``--memory-limit``,
-reports time and peak memory, and deletes the files.
+(dictionary-encoded text ids), scores them with DuckDB under ``--big-memory-limit``
+(4GB) on ``--big-threads`` (1), reports time and peak memory, and deletes the files.
 """
 
 from __future__ import annotations
@@ -372,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-events", type=int, default=200_000_000)
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: all cores)")
+    parser.add_argument("--big-memory-limit", default="4GB", help="DuckDB memory limit for --big")
+    parser.add_argument("--big-threads", type=int, default=1, help="DuckDB threads for --big")
     parser.add_argument(
         "--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)"
     )
@@ -424,9 +426,16 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\nbig: {written:,} interactions in {size_gb:.1f} GB of Parquet "
                 f"(written in {time.perf_counter() - started:.0f} s); DuckDB memory limit "
-                f"{args.memory_limit}, threads {args.threads or 'all'}\n"
+                f"{args.big_memory_limit}, threads {args.big_threads or 'all'}\n"
             )
-            big_args = argparse.Namespace(**{**vars(args), "repeat": 1})
+            big_args = argparse.Namespace(
+                **{
+                    **vars(args),
+                    "repeat": 1,
+                    "memory_limit": args.big_memory_limit,
+                    "threads": args.big_threads,
+                }
+            )
             result = child("rvq duckdb (big)", workdir, big_args)
             print_table([result])
             print(f"peak memory {result['peak_mb'] / 1024:.2f} GB (target < 6 GB)")
