@@ -333,7 +333,7 @@ event = st.tuples(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(rows=st.lists(event, min_size=1, max_size=40), seed=st.integers(0, 2**32 - 1))
 def test_panel_totals_reconcile_whatever_the_row_order(rows, seed):
     catalog = make_catalog()
