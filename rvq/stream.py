@@ -35,8 +35,8 @@ from rvq.validate import MAX_EXAMPLES, Problem, ValidationResult, validate_table
 #: a CSV larger than this share of the available memory is streamed (pandas needs several
 #: times a file's size to hold it as text)
 MEMORY_SHARE = 0.25
-#: bytes of CSV text per block
-BLOCK_SIZE = 64 << 20
+#: bytes of CSV text per block (validation needs some 30 times a block at its peak)
+BLOCK_SIZE = 16 << 20
 
 
 def should_stream(path: str | os.PathLike, available: int | None = None) -> bool:
