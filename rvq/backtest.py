@@ -321,7 +321,7 @@ def leading_indicator_results(
     progress: bool = False,
 ) -> LeadingIndicatorResults:
     """Run the leading-indicator tests for every outcome and horizon and decide verdicts."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     data = with_entity_codes(derive_outcomes(panel))
     n_periods = int(data[TIME].nunique())

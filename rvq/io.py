@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.schema import TABLE_SUFFIXES, TABLES

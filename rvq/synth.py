@@ -599,7 +599,7 @@ def generate_world(
     rate = spec.main_rate
     community_rate = np.array([_COMMUNITY_RATE[r] for r in COMMUNITY_ROLES])[acc.community]
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     for k in tqdm(range(steps), desc="periods", disable=not progress, leave=False):
         t = k - burn_in  # period index relative to the window start
