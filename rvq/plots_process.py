@@ -253,6 +253,14 @@ GAP_MEASURE = {
 }
 
 
+def compact_number(value: float) -> str:
+    """An axis label that stays short: 1.5M, 250k, 42."""
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.3g}{suffix}"
+    return f"{value:,.0f}"
+
+
 def plot_gap_interactions(gaps: ProcessGaps, gap_id: int = 1, ax=None, top: int = 12):
     """One gap mapped across its interactions, coloured by value aspect.
 
@@ -284,7 +292,8 @@ def plot_gap_interactions(gaps: ProcessGaps, gap_id: int = 1, ax=None, top: int 
     peak = rows["_bar"].max()
     ax.set_xlim(0, peak * 1.9 if peak > 0 else 1)
     ax.set_ylim(-0.5, max(len(rows), 4) - 0.5)  # one or two bars keep a normal thickness
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda x, _: compact_number(x)))
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=6))
     present = [a for a in VALUE_ASPECTS if a in set(rows["value_aspect"])]
     handles = [plt.Rectangle((0, 0), 1, 1, color=ASPECT_COLORS[a]) for a in present]
     ax.legend(handles, [_pretty(a) for a in present], title="Value aspect", loc="lower right")

@@ -218,3 +218,15 @@ def test_no_gaps_gives_empty_frames():
     gaps = process_gaps(events, None, CATALOG)
     assert gaps.summary.empty and gaps.interactions.empty
     assert improvement_roadmap(gaps).empty
+
+
+def test_gap_axis_labels_stay_short():
+    from rvq.plots_process import compact_number
+
+    assert [compact_number(v) for v in (42, 2500, 1_500_000, 2_000_000, 0)] == [
+        "42",
+        "2.5k",
+        "1.5M",
+        "2M",
+        "0",
+    ]
