@@ -208,6 +208,36 @@ def test_backtest_from_postgres_equals_the_file_run_and_never_shows_the_password
     assert password.encode() not in everything
 
 
+def test_a_whole_pilot_from_postgres_never_writes_the_password(postgres, tmp_path):
+    """Issue 6: a grep of a whole run folder (ipynb, HTML, JSON, logs) and of what the
+    command printed finds no database password."""
+    url, password = postgres
+    config = tmp_path / "pilot.yaml"
+    tables = {name: f"{url}#public.{name}" for name in ("interactions", "accounts", "outcomes")}
+    config.write_text(
+        yaml.safe_dump({"client": "pg", "tables": tables, "sql": {"password_env": PASSWORD_ENV}})
+    )
+    env = {**os.environ, PASSWORD_ENV: password, "RVQ_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("RVQ_DB_PASSWORD", None)
+    reports = tmp_path / "reports"
+    result = subprocess.run(
+        [sys.executable, "-m", "rvq.cli", "pilot", str(config), "--out", str(reports)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_dirs = [d for d in (reports / "pg").iterdir() if d.is_dir()]
+    assert len(run_dirs) == 1 and (run_dirs[0] / "index.html").exists()
+    written = {p.suffix for p in run_dirs[0].rglob("*") if p.is_file()}
+    assert {".ipynb", ".html", ".json", ".log"} <= written
+    everything = _files_text(reports) + _files_text(tmp_path / "cache")
+    assert password.encode() not in everything + (result.stdout + result.stderr).encode()
+    assert url.encode() in _files_text(reports)  # the masked location is shown, so the grep sees
+
+
 def test_a_wrong_password_or_table_is_a_clear_error_without_the_password(postgres, monkeypatch):
     url, password = postgres
     monkeypatch.setenv(PASSWORD_ENV, password)
