@@ -16,6 +16,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from rvq.backtest import symmetric_growth
+
 COMPONENT_PREFIXES = ("rv_stage_", "rv_function_")
 #: scipy >= 1.15 takes `rng`; older releases (pyproject allows 1.11) take `random_state`
 _SEED_ARGUMENT = "rng" if "rng" in inspect.signature(stats.bootstrap).parameters else "random_state"
@@ -46,8 +48,8 @@ def account_outcome(panel: pd.DataFrame, outcome: str) -> pd.Series:
       second half of the account's periods with revenue, (late − early) / ((|late| +
       |early|) / 2), bounded in [−2, 2] and defined for small revenue; NaN when both are 0.
     - `share_of_wallet_change`: mean share of wallet in the second half minus the first.
-      (The same symmetric growth as `rvq.backtest.symmetric_growth`, period to period
-      there, half-window to half-window here: one number per account.)
+      (`rvq.backtest.symmetric_growth`, period to period there, half-window to
+      half-window here: one number per account.)
     - any other panel column (`profit`, `revenue`, `share_of_wallet`, …): its mean per
       period, so accounts observed for fewer periods compare fairly.
     Halves: with an odd number of observed periods the middle one is left out.
@@ -65,11 +67,7 @@ def account_outcome(panel: pd.DataFrame, outcome: str) -> pd.Series:
     early = seen.loc[position < count // 2].groupby("account_id")[base].mean()
     late = seen.loc[position >= count - count // 2].groupby("account_id")[base].mean()
     late, early = late.align(early)
-    if outcome == "share_of_wallet_change":
-        change = late - early
-    else:
-        scale = (late.abs() + early.abs()) / 2
-        change = (late - early) / scale.where(scale > 0)
+    change = late - early if outcome == "share_of_wallet_change" else symmetric_growth(late, early)
     index = pd.Index(panel["account_id"].unique(), name="account_id")
     return change.reindex(index).rename(outcome)
 

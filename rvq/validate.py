@@ -393,6 +393,18 @@ def isin(values: pd.Series, allowed) -> np.ndarray:
     return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _set_aside_unknown_accounts(check, account_ids, accounts) -> None:
+    """Rows whose account is not in `accounts` leave with one reason, in every table."""
+    if accounts is None:
+        return
+    check.set_aside(
+        ~isin(account_ids, accounts),
+        "account_id",
+        "unknown_account",
+        "whose account_id is not in accounts",
+    )
+
+
 def _norm_label(s: pd.Series) -> pd.Series:
     """Enumeration labels compared loosely: 'Inside Sales' == 'inside_sales'."""
     return as_text(s).str.lower().str.replace(r"[\s\-]+", "_", regex=True)
@@ -752,13 +764,7 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
     else:
         cost = pd.Series(np.nan, index=f.index, dtype="float64")
 
-    if accounts is not None:
-        check.set_aside(
-            ~isin(ids["account_id"], accounts),
-            "account_id",
-            "unknown_account",
-            "whose account_id is not in accounts",
-        )
+    _set_aside_unknown_accounts(check, ids["account_id"], accounts)
 
     out = {
         "account_id": ids["account_id"],
@@ -838,13 +844,7 @@ def _check_outcomes(check: _TableCheck, context: _Context) -> pd.DataFrame:
     for col in ("revenue", "profit"):
         money[col], bad = as_number(f[col])
         check.set_aside(bad, col, "non_numeric", f"whose {col} is not a number")
-    if accounts is not None:
-        check.set_aside(
-            ~isin(ids, accounts),
-            "account_id",
-            "unknown_account",
-            "whose account_id is not in accounts",
-        )
+    _set_aside_unknown_accounts(check, ids, accounts)
     check.set_aside(
         check.duplicated(None),
         None,
@@ -994,13 +994,7 @@ def _check_voc(check: _TableCheck, context: _Context) -> pd.DataFrame:
         "no_score",
         "with neither an nps nor a csat answer",
     )
-    if accounts is not None:
-        check.set_aside(
-            ~isin(ids, accounts),
-            "account_id",
-            "unknown_account",
-            "whose account_id is not in accounts",
-        )
+    _set_aside_unknown_accounts(check, ids, accounts)
     contact = (
         as_text(f["contact_id"]) if "contact_id" in f.columns else _blank_text(len(f), f.index)
     )
