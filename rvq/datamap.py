@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from rvq.cells import event_counts
 from rvq.schema import FUNCTIONS, STAGES
 
 #: the team a cross-functional pilot would ask about each catalog function
@@ -81,10 +82,17 @@ def _labels(frame: pd.DataFrame, column: str) -> pd.Series:
     return values.where(values.notna() & (values.astype(str).str.strip() != ""), NOT_RECORDED)
 
 
-def _event_time(events: pd.DataFrame) -> pd.Series:
-    if "timestamp" in events:
-        return pd.to_datetime(events["timestamp"], errors="coerce")
+def _event_time(events: pd.DataFrame, column: str = "timestamp") -> pd.Series:
+    if column in events:
+        return pd.to_datetime(events[column], errors="coerce")
     return pd.PeriodIndex(events["period"]).start_time.to_series(index=events.index)
+
+
+def _first_event_time(events: pd.DataFrame) -> pd.Series:
+    """When each row's first event happened (a cell's `first_timestamp`, else its time)."""
+    if "first_timestamp" in events:
+        return _event_time(events, "first_timestamp")
+    return _event_time(events)
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -95,13 +103,17 @@ def catalog_coverage(scored_events: pd.DataFrame, catalog: pd.DataFrame) -> pd.D
     events, `observed`, and `gap_weight` (|RV| for an interaction never seen, else 0).
     Missing interactions come first, the highest |RV| first, because a missing
     high-RV interaction hides the most relationship movement; then the observed ones,
-    most frequent first.
+    most frequent first. Event cells (`rvq.cells`) count as their `n_events` events.
     """
-    events = scored_events.assign(_time=_event_time(scored_events))
+    events = scored_events.assign(
+        _n=event_counts(scored_events),
+        _first=_first_event_time(scored_events),
+        _time=_event_time(scored_events),
+    )
     seen = events.groupby("interaction_code", observed=True).agg(
-        n_events=("account_id", "size"),
+        n_events=("_n", "sum"),
         n_accounts=("account_id", "nunique"),
-        first_seen=("_time", "min"),
+        first_seen=("_first", "min"),
         last_seen=("_time", "max"),
     )
     keep = [
@@ -188,12 +200,19 @@ def source_coverage(
 
     Rows are the values of `by` (empty values as "(not recorded)"), columns every period
     from the first to the last event, zeros included, so a feed that went quiet shows.
+    Event cells (`rvq.cells`) count as their `n_events` events.
     """
     periods = event_periods(scored_events, freq)
     counts = (
-        pd.DataFrame({by: _labels(scored_events, by), "period": periods})
-        .groupby([by, "period"], observed=True)
-        .size()
+        pd.DataFrame(
+            {
+                by: _labels(scored_events, by),
+                "period": periods,
+                "_n": event_counts(scored_events),
+            }
+        )
+        .groupby([by, "period"], observed=True)["_n"]
+        .sum()
         .unstack("period", fill_value=0)
     )
     columns = period_range_of(periods)
@@ -211,8 +230,8 @@ def account_completeness(
     Per account: periods in its active window (first period with an interaction, outcome
     or survey, to the panel's last period), and of those the periods with interactions,
     with outcomes (revenue known), with VoC; the share of lifecycle stages and of
-    functions with any interaction (from the scored events when given, else from the
-    panel's non-zero `rv_stage_*` / `rv_function_*` splits). `completeness` is the plain
+    functions with any interaction (from the scored events or event cells when given, else
+    from the panel's non-zero `rv_stage_*` / `rv_function_*` splits). `completeness` is the plain
     mean of the five shares; least complete accounts first.
     """
     p = panel.sort_values(["account_id", "period"])

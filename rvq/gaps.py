@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rvq.cells import event_counts
 from rvq.datamap import DATA_OWNER, FUNCTION_OWNERS
 
 GAP_KINDS = ("backward", "stall", "costly")
@@ -102,7 +103,7 @@ def _by_interaction(events: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
             stage=("stage", "first"),
             function=("function", "first"),
             value_aspect=("value_aspect", "first"),
-            events=("account_id", "size"),
+            events=("_n", "sum"),
             accounts=("account_id", "nunique"),
             cost=("cost", "sum"),
             rv=("rv", "sum"),
@@ -122,7 +123,7 @@ def _with_names(scored_events: pd.DataFrame, catalog: pd.DataFrame | None) -> pd
     if "name" not in events and "name" not in columns:
         columns["name"] = events["interaction_code"]
     events = events.assign(**columns)
-    return events.assign(cost=events["cost"].fillna(0.0))
+    return events.assign(cost=events["cost"].fillna(0.0), _n=event_counts(events))
 
 
 def _cell_candidates(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -132,7 +133,7 @@ def _cell_candidates(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     backward = (
         backward_events.groupby(cells, observed=True)
         .agg(
-            events=("account_id", "size"),
+            events=("_n", "sum"),
             accounts_affected=("account_id", "nunique"),
             total_cost=("cost", "sum"),
             total_rv=("rv", "sum"),
@@ -146,7 +147,7 @@ def _cell_candidates(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     costly = (
         events.groupby(cells, observed=True)
         .agg(
-            events=("account_id", "size"),
+            events=("_n", "sum"),
             accounts_affected=("account_id", "nunique"),
             total_cost=("cost", "sum"),
             total_rv=("rv", "sum"),
@@ -183,6 +184,29 @@ def _cell_candidates(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return candidates, mapped
 
 
+def _weighted_median(frame: pd.DataFrame, value: str, weight: str, by: str) -> pd.Series:
+    """Per `by` group, the median of `value` over events, each row weighing `weight` events.
+
+    The mean of the two middle events when the group has an even number of them, so
+    unit weights give exactly what `groupby(by)[value].median()` gives.
+    """
+    f = frame.loc[frame[by].notna(), [by, value, weight]].sort_values([by, value], kind="stable")
+    if f.empty:
+        return pd.Series(dtype="float64", name=value)
+    groups = f.groupby(by, observed=True)[weight]
+    upto = groups.cumsum()
+    total = groups.transform("sum")
+    before = upto - f[weight]  # events ahead of this row in its group
+
+    def event_at(position: pd.Series) -> pd.Series:
+        holds = (before <= position) & (position < upto)
+        return f.loc[holds].set_index(by)[value]
+
+    lower = event_at((total - 1) // 2)
+    upper = event_at(total // 2)
+    return ((lower + upper) / 2).rename(value)
+
+
 def _stall_candidates(
     events: pd.DataFrame, window_end: int, min_stall: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -190,13 +214,18 @@ def _stall_candidates(
 
     A stall starts after an account's last forward (positive-RV) interaction in a period
     and lasts until its next one, or to the end of the window (still stalled). The stage
-    of a stall is the stage of the forward interaction it follows.
+    of a stall is the stage of the forward interaction it follows. From event cells, the
+    last forward interaction is one event of the cell with the latest forward timestamp,
+    with that cell's per-event RV and cost.
     """
     order = events.assign(_ord=_period_ordinal(events["period"])).sort_values(
         ["account_id", "_ord", "timestamp"] if "timestamp" in events else ["account_id", "_ord"],
         kind="stable",
     )
     forward = order.loc[order["rv"] > 0].drop_duplicates(["account_id", "_ord"], keep="last")
+    forward = forward.assign(
+        rv=forward["rv"] / forward["_n"], cost=forward["cost"] / forward["_n"], _n=1
+    )
     next_ord = forward.groupby("account_id")["_ord"].shift(-1).fillna(window_end + 1)
     forward = forward.assign(_gap=(next_ord - forward["_ord"] - 1).astype("int64"))
     stalls = forward.loc[forward["_gap"] >= min_stall]
@@ -239,7 +268,10 @@ def _stall_candidates(
     candidates["cell"] = "stall|" + candidates["stage"].astype(str)
     candidates["min_stall"] = min_stall
     # one more forward step per stall, worth a typical forward interaction of that stage
-    typical = events.loc[events["rv"] > 0].groupby("stage", observed=True)["rv"].median()
+    positive = events.loc[events["rv"] > 0]
+    typical = _weighted_median(
+        positive.assign(_per_event=positive["rv"] / positive["_n"]), "_per_event", "_n", "stage"
+    )
     candidates["expected_rv_effect"] = candidates["episodes"] * candidates["stage"].map(typical)
 
     mapped = pd.concat(
@@ -254,7 +286,7 @@ def _stall_candidates(
     stats = (
         pd.concat([stalls.assign(cell_stage=stalls["stage"]), during])
         .groupby("cell_stage", observed=True)
-        .agg(events=("account_id", "size"), total_cost=("cost", "sum"), total_rv=("rv", "sum"))
+        .agg(events=("_n", "sum"), total_cost=("cost", "sum"), total_rv=("rv", "sum"))
     )
     candidates = candidates.join(stats, on="stage")
     return candidates, mapped
@@ -285,6 +317,7 @@ def process_gaps(
     the gap with more RV at stake (`expected_rv_effect`) comes first. A stage × function
     already chosen is not chosen again. `panel` (optional) fixes the
     window's last period; `catalog` supplies names and attributes the events lack.
+    `scored_events` may be event cells (`rvq.cells`): each counts as its `n_events` events.
     `expected_rv_effect` is the RV at stake if a share `reduction` of the gap is closed, a
     rough size for the roadmap stated in `effect_assumption`: that share of the backward
     RV avoided; that share of the excess cost spent at the book's cost per RV unit; that

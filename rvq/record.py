@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from rvq.cells import event_counts
 from rvq.datamap import (
     DATA_OWNER,
     OUTCOME_OWNER,
@@ -103,7 +104,10 @@ def _record_presence(
     by: Sequence[str],
     freq: str | None,
 ) -> tuple[pd.DataFrame, pd.PeriodIndex]:
-    """Records of priority accounts as (dimension, value, account_id, period, records) rows."""
+    """Records of priority accounts as (dimension, value, account_id, period, records) rows.
+
+    An event cell (`rvq.cells`) is `n_events` records; an outcome value or a survey is one.
+    """
     if freq is None:
         freq = pd.PeriodIndex(outcomes["period"]).freqstr
     parts = []
@@ -117,6 +121,7 @@ def _record_presence(
                     "value": labels_of(events, dimension).astype(str),
                     "account_id": events["account_id"].astype(str),
                     "period": event_period,
+                    "records": event_counts(events),
                 }
             )
         )
@@ -131,6 +136,7 @@ def _record_presence(
                         "value": column,
                         "account_id": known["account_id"].astype(str),
                         "period": known["period"],
+                        "records": 1,
                     }
                 )
             )
@@ -143,6 +149,7 @@ def _record_presence(
                     "value": "surveys",
                     "account_id": v["account_id"].astype(str),
                     "period": pd.to_datetime(v["date"]).dt.to_period(freq),
+                    "records": 1,
                 }
             )
         )
@@ -150,9 +157,8 @@ def _record_presence(
     presence["period"] = pd.PeriodIndex(presence["period"], freq=freq)
     window = period_range_of(presence["period"])
     presence = (
-        presence.groupby(["dimension", "value", "account_id", "period"], observed=True)
-        .size()
-        .rename("records")
+        presence.groupby(["dimension", "value", "account_id", "period"], observed=True)["records"]
+        .sum()
         .reset_index()
     )
     return presence, window
@@ -200,7 +206,7 @@ def record_completeness(
 
 # ----------------------------------------------------------------------------- conflicts
 def duplicates_and_conflicts(
-    interactions: pd.DataFrame,
+    interactions: pd.DataFrame | None,
     validation=None,
     outcomes: pd.DataFrame | None = None,
     accounts: pd.DataFrame | None = None,
@@ -220,12 +226,16 @@ def duplicates_and_conflicts(
     - `profit_above_revenue`, `wallet_below_revenue`: outcomes that cannot both be true;
     - `share_of_wallet_mismatch`: share of wallet differs from revenue / wallet by more
       than `tolerance`.
+    `interactions=None` (a streamed pilot holds no interaction rows, only event cells):
+    the checks on interaction rows (`possible_duplicate`, and `single_valued` attributes
+    of the interactions table) are skipped; the others still run.
     """
     parts = [
         _set_aside_duplicates(validation, "interactions"),
         _set_aside_duplicates(validation, "outcomes"),
-        _possible_duplicates(interactions),
     ]
+    if interactions is not None:
+        parts.append(_possible_duplicates(interactions))
     tables = {"interactions": interactions, "accounts": accounts}
     for table, key, attribute in single_valued:
         frame = tables.get(table)
