@@ -28,7 +28,8 @@ def plot_lead_lag(profile: pd.DataFrame, outcome: str | None = None, ax=None):
 
 
 def plot_horizon_effects(table: pd.DataFrame, ax=None):
-    """Standardized fixed-effects estimate of RV's effect by horizon, per outcome, with 95% CI."""
+    """Standardized fixed-effects estimate of RV's effect by horizon, per outcome, with 95% CI.
+    Horizons are whole periods: the ticks are the horizons, the outcomes nudged beside them."""
     ax = _ax(ax)
     for i, (outcome, grp) in enumerate(table.groupby("outcome")):
         x = grp["horizon"] + (i - 1) * 0.1
@@ -40,6 +41,7 @@ def plot_horizon_effects(table: pd.DataFrame, ax=None):
             capsize=3,
             label=outcome,
         )
+    ax.set_xticks(sorted(int(h) for h in table["horizon"].dropna().unique()))
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("horizon h (periods ahead)")
     ax.set_ylabel("outcome SDs per SD of RV")
