@@ -11,6 +11,11 @@ to see what is normal and manage to that normal", made precise:
   :func:`norm_bands` gives its percentiles (linear interpolation between order
   statistics, numpy's default, Hyndman-Fan type 7). A norm with fewer than
   ``min_accounts`` entities is not shown: too few peers to call anything normal.
+* **Small cells** (:mod:`rvq.privacy`): a norm also counts the distinct accounts behind
+  it (``n_accounts``); one built from fewer than the pilot's ``min_cell_accounts`` is
+  suppressed wherever it is shown (:func:`subset_median_table`,
+  :func:`drop_small_norms`). For a contact panel this is not ``n``: thirty contacts of
+  two accounts would still reveal those two accounts.
 * An entity's **position** (:func:`position_against_norm`) is its mid-rank percentile
   among its peers -- the entities of its norm at the same age: ``100 * (number below +
   half the number equal) / peers``, so the median entity sits at 50.
@@ -35,6 +40,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from rvq import privacy
 
 DEFAULT_PERCENTILES = (10, 25, 50, 75, 90)
 #: fewer peers than this at an age: no norm
@@ -89,20 +96,55 @@ def norm_bands(
 ) -> pd.DataFrame:
     """Percentile bands of ``value`` by relationship age (and by the subset columns ``by``).
 
-    One row per subset and age with ``n`` (entities) and one column per percentile
-    (``p10``, ``p25``, ...). Rows before an entity's first interaction (age NaN) are not
-    part of any norm; norms with fewer than ``min_accounts`` entities are dropped.
+    One row per subset and age with ``n`` (entities: accounts, or contacts for a contact
+    panel -- the peers an entity is ranked among, which ``min_accounts`` bounds),
+    ``n_accounts`` (distinct accounts behind them: what small-cell suppression counts,
+    see :mod:`rvq.privacy`; equal to ``n`` for an account panel) and one column per
+    percentile (``p10``, ``p25``, ...). Rows before an entity's first interaction (age
+    NaN) are not part of any norm; norms with fewer than ``min_accounts`` entities are
+    dropped.
     """
     by = _by_list(by)
+    contacts = "contact_id" in panel.columns
     frame = with_attributes(panel, by, accounts)
-    frame = frame.loc[frame["age"].notna(), [*by, "age", value]]
+    columns = [*by, "age", value] + (["account_id"] if contacts else [])
+    frame = frame.loc[frame["age"].notna(), columns]
     frame = frame.assign(age=frame["age"].astype(np.int64))
-    groups = frame.groupby([*by, "age"], observed=True, sort=True)[value]
+    grouped = frame.groupby([*by, "age"], observed=True, sort=True)
+    groups = grouped[value]
     counts = groups.size().rename("n")
+    n_accounts = grouped["account_id"].nunique() if contacts else counts
     quantiles = groups.quantile([p / 100 for p in percentiles]).unstack(level=-1)
     quantiles.columns = _percentile_columns(percentiles)
-    bands = pd.concat([counts, quantiles], axis=1).reset_index()
+    bands = pd.concat([counts, n_accounts.rename("n_accounts"), quantiles], axis=1)
+    bands = bands.reset_index()
     return bands.loc[bands["n"] >= min_accounts].reset_index(drop=True)
+
+
+def drop_small_norms(bands: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
+    """``bands`` without the norms built from fewer than ``k`` accounts (``n_accounts``;
+    ``k`` defaults to the opened pilot's ``privacy.min_cell_accounts``)."""
+    small = privacy.small_cell_mask(bands["n_accounts"], k)
+    return bands.loc[~small].reset_index(drop=True)
+
+
+def subset_median_table(
+    bands: pd.DataFrame,
+    by: str | Sequence[str],
+    k: int | None = None,
+    percentile: str = "p50",
+) -> pd.DataFrame:
+    """The subsets' medians (or another ``percentile`` column) by age as a wide table: one
+    row per subset, one column per age. A cell built from fewer than ``k`` accounts (the
+    opened pilot's ``privacy.min_cell_accounts`` by default) reads "suppressed (< k
+    accounts)"; a cell with no norm (too few peers) is missing."""
+    by = _by_list(by)
+    if not by:
+        raise ValueError("subset_median_table needs the subset column(s) `by`")
+    index = by[0] if len(by) == 1 else by
+    values = bands.pivot(index=index, columns="age", values=percentile)
+    counts = bands.pivot(index=index, columns="age", values="n_accounts")
+    return privacy.suppress_small_cells_by_cell(values, counts, k)
 
 
 def position_against_norm(
@@ -135,10 +177,11 @@ def position_against_norm(
     bands = bands.astype({"age": "float64"})
     merged = frame.merge(bands, on=group_keys, how="left", validate="many_to_one")
     merged.loc[merged["n"].isna(), "norm_percentile"] = np.nan
-    merged = merged.rename(columns={"n": "norm_n"})
+    norm_names = {"n": "norm_n", "n_accounts": "norm_n_accounts"}
+    merged = merged.rename(columns=norm_names)
     if "p50" in merged.columns:
         merged["vs_median"] = merged[value] - merged["p50"]
-    band_columns = ["norm_n" if c == "n" else c for c in band_columns]
+    band_columns = [norm_names.get(c, c) for c in band_columns]
     ordered = [*keys, "period", "age", value, *extra, *by, *band_columns, "norm_percentile"]
     return merged[ordered + (["vs_median"] if "vs_median" in merged.columns else [])]
 

@@ -15,7 +15,9 @@ switches in the config's `privacy:` block (`rvq.config.PrivacyConfig`) do it:
   text of malformed lines is withheld.
 - `min_cell_accounts` (k): a table cell or segment figure built from fewer than k
   accounts is shown as "suppressed (< k accounts)" (`suppress_small_cells`, used by
-  `rvq.report.table`; `rvq.segments` requires groups of k accounts).
+  `rvq.report.table`; `suppress_small_cells_by_cell` for wide tables whose cells each
+  have their own count, such as the subset norms by age; `rvq.segments` requires groups
+  of k accounts).
 
 The key comes from the environment variable named by `key_env` (default
 `RVQ_PSEUDONYM_KEY`) or, failing that, from the same name in the config's secrets file;
@@ -228,6 +230,15 @@ def suppressed_text(k: int) -> str:
     return f"suppressed (< {k} accounts)"
 
 
+def small_cell_mask(counts: pd.Series | pd.DataFrame, k: int | None = None) -> np.ndarray:
+    """True where a count of accounts is above zero and below `k` (the active pilot's
+    setting by default): the cells to suppress. All False when `k` is 0 or 1."""
+    k = min_cell_accounts(k)
+    n = pd.DataFrame(counts).apply(pd.to_numeric, errors="coerce")
+    n = n.to_numpy(dtype=float, na_value=np.nan).reshape(np.shape(counts))
+    return (n > 0) & (n < k) if k > 1 else np.zeros(n.shape, dtype=bool)
+
+
 def suppress_small_cells(
     frame: pd.DataFrame,
     k: int | None = None,
@@ -260,8 +271,7 @@ def suppress_small_cells(
             counts = pd.Series(1, index=frame.index)
         else:
             return frame
-    n = pd.to_numeric(counts, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    small = (n > 0) & (n < k)
+    small = small_cell_mask(counts, k)
     if not small.any():
         return frame
     figures = [
@@ -279,6 +289,27 @@ def suppress_small_cells(
     return out
 
 
+def suppress_small_cells_by_cell(
+    values: pd.DataFrame, counts: pd.DataFrame, k: int | None = None
+) -> pd.DataFrame:
+    """`values` with each cell built from fewer than `k` accounts shown as
+    "suppressed (< k accounts)", the accounts of each cell read from `counts`.
+
+    For wide tables (a pivot: subsets by age) whose cells each come from their own group
+    of accounts, so no one count per row says it. `counts` must have the same rows and
+    columns as `values` (ValueError otherwise: a cell with no count cannot be judged).
+    `k` defaults to the active pilot's setting; 0 or 1 suppresses nothing.
+    """
+    k = min_cell_accounts(k)
+    if not (values.index.equals(counts.index) and values.columns.equals(counts.columns)):
+        raise ValueError("values and counts must have the same rows and columns")
+    small = small_cell_mask(counts, k)
+    if not small.any():
+        return values
+    out = values.astype(object)
+    return out.mask(small, suppressed_text(k))
+
+
 __all__ = [
     "ACCOUNT_COUNT_COLUMNS",
     "PREFIXES",
@@ -291,6 +322,8 @@ __all__ = [
     "pseudonym_key",
     "pseudonyms",
     "pseudonymize_frame",
+    "small_cell_mask",
     "suppress_small_cells",
+    "suppress_small_cells_by_cell",
     "suppressed_text",
 ]

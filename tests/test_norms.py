@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq import norms, plots, score
+from rvq import norms, plots, plots_backtest, score
 
 PERIODS = pd.period_range("2023Q1", periods=6, freq="Q")
 
@@ -49,9 +49,9 @@ def accounts() -> pd.DataFrame:
 
 def test_bands_have_the_known_percentiles(normal_panel):
     bands = norms.norm_bands(normal_panel, min_accounts=20)
-    assert list(bands.columns) == ["age", "n", "p10", "p25", "p50", "p75", "p90"]
+    assert list(bands.columns) == ["age", "n", "n_accounts", "p10", "p25", "p50", "p75", "p90"]
     assert bands["age"].tolist() == [0, 1, 2, 3, 4, 5]
-    assert bands["n"].eq(20).all()
+    assert bands["n"].eq(20).all() and bands["n_accounts"].eq(20).all()
     # values at age t are (t+1) * 1..20; linear percentiles of 1..20: 1 + q * 19
     for t in range(6):
         row = bands.iloc[t]
@@ -68,7 +68,7 @@ def test_bands_by_subset_and_minimum_peers(normal_panel, accounts):
     too_few = norms.norm_bands(normal_panel, by="industry", accounts=accounts, min_accounts=11)
     assert too_few.empty
     custom = norms.norm_bands(normal_panel, percentiles=(50, 95), min_accounts=1)
-    assert list(custom.columns) == ["age", "n", "p50", "p95"]
+    assert list(custom.columns) == ["age", "n", "n_accounts", "p50", "p95"]
     with pytest.raises(ValueError, match="territory"):
         norms.norm_bands(normal_panel, by="territory", accounts=accounts)
 
@@ -159,6 +159,11 @@ def test_norms_for_contacts():
     contacts = score.contact_period_panel(interactions, catalog, freq="Q")
     bands = norms.norm_bands(contacts, min_accounts=5)
     assert bands["n"].max() <= 16 and bands["n"].iloc[0] == 16
+    # 16 contacts of 8 accounts: privacy counts the accounts, not the contacts
+    assert bands["n_accounts"].iloc[0] == 8 and (bands["n_accounts"] <= bands["n"]).all()
+    assert norms.subset_median_table(bands.assign(all="all"), "all", k=9).iloc[0, 0] == (
+        "suppressed (< 9 accounts)"
+    )
     pos = norms.position_against_norm(contacts, bands)
     assert {"account_id", "contact_id", "norm_percentile"} <= set(pos.columns)
     ranked = pos["norm_percentile"].dropna()
@@ -189,3 +194,92 @@ def test_plot_norm_trajectory_draws_the_bands_and_the_account(accounts):
     assert median.get_ydata()[0] == pytest.approx(15.5)
     with pytest.raises(ValueError):
         plots.plot_norm_trajectory(panel, bands, "NOBODY")
+
+
+def test_plot_norm_trajectory_of_an_account_without_interactions_shows_its_norm():
+    panel = flagged_panel()
+    bands = norms.norm_bands(panel, min_accounts=20)
+    quiet = panel_from_flows({"NEW": [0.0] * 6}).assign(age=np.nan)  # outcomes only
+    ax = plots.plot_norm_trajectory(pd.concat([panel, quiet]), bands, "NEW")
+    assert "NEW has no interactions yet" in ax.get_title()
+    assert len(ax.collections) == 2  # both bands still drawn
+    median = [line for line in ax.get_lines() if line.get_label() == "median"][0]
+    np.testing.assert_allclose(median.get_ydata(), bands["p50"])
+    assert "NEW" not in [line.get_label() for line in ax.get_lines()]
+
+
+# --------------------------------------------------------------------------- small cells
+
+
+def segment_panel() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """26 accounts in three industries of 3, 6 and 17 accounts, all growing steadily."""
+    flows = {f"S{i:02d}": [i + 1.0] * 6 for i in range(26)}
+    industry = ["mining"] * 3 + ["retail"] * 6 + ["tech"] * 17
+    accounts = pd.DataFrame({"account_id": list(flows), "industry": industry})
+    return panel_from_flows(flows), accounts
+
+
+def test_subset_medians_from_fewer_than_k_accounts_are_suppressed():
+    panel, accounts = segment_panel()
+    bands = norms.norm_bands(panel, by="industry", accounts=accounts, min_accounts=1)
+    wide = norms.subset_median_table(bands, "industry", k=5)
+    assert list(wide.columns) == [0, 1, 2, 3, 4, 5]
+    assert (wide.loc["mining"] == "suppressed (< 5 accounts)").all()  # 3 accounts
+    assert wide.loc["retail", 0] == pytest.approx(6.5)  # 6 accounts: median of 4..9 shown
+    assert wide.loc["tech", 2] == pytest.approx(3 * 18)  # 17 accounts: 10..26, median 18
+    shown = norms.subset_median_table(bands, "industry", k=0)
+    assert shown.loc["mining", 0] == pytest.approx(2.0)
+    kept = norms.drop_small_norms(bands, k=5)
+    assert set(kept["industry"]) == {"retail", "tech"} and len(kept) == 12
+    assert norms.drop_small_norms(bands, k=7)["industry"].eq("tech").all()
+
+
+def test_subset_medians_follow_the_opened_pilots_setting():
+    from rvq import privacy
+    from rvq.config import PrivacyConfig
+
+    panel, accounts = segment_panel()
+    bands = norms.norm_bands(panel, by="industry", accounts=accounts, min_accounts=1)
+    privacy.activate(PrivacyConfig(min_cell_accounts=7))
+    try:
+        wide = norms.subset_median_table(bands, "industry")
+    finally:
+        privacy.activate(None)
+    assert (wide.loc[["mining", "retail"]] == "suppressed (< 7 accounts)").all().all()
+    assert wide.loc["tech", 0] == pytest.approx(18.0)
+
+
+def test_subset_norms_plot_draws_one_panel_per_subset_and_skips_small_ones():
+    panel, accounts = segment_panel()
+    bands = norms.norm_bands(panel, by="industry", accounts=accounts, min_accounts=1)
+    whole = norms.norm_bands(panel, min_accounts=1)
+    fig = plots.plot_subset_norms(bands, "industry", reference=whole, k=5)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == [
+        "mining",
+        "retail (6 accounts)",
+        "tech (17 accounts)",
+    ]
+    medians = {
+        ax.get_title().split()[0]: [ln for ln in ax.get_lines() if ln.get_label() == "median"][0]
+        for ax in axes
+    }
+    assert np.isnan(medians["mining"].get_ydata()).all()  # 3 accounts: not drawn
+    assert "suppressed (< 5 accounts)" in [t.get_text() for t in axes[0].texts]
+    np.testing.assert_allclose(medians["retail"].get_ydata(), 6.5 * np.arange(1, 7))
+    reference = [ln for ln in axes[1].get_lines() if ln.get_label() == "whole book median"][0]
+    np.testing.assert_allclose(reference.get_ydata(), 13.5 * np.arange(1, 7))
+    everything = plots.plot_subset_norms(bands, "industry", k=0)
+    mining = [ln for ln in everything.axes[0].get_lines() if ln.get_label() == "median"][0]
+    np.testing.assert_allclose(mining.get_ydata(), 2.0 * np.arange(1, 7))
+
+
+def test_horizon_effect_ticks_are_whole_periods():
+    table = pd.DataFrame(
+        [(o, h, 0.1 * h, 0.0, 0.2 * h) for o in ("profit", "revenue_growth") for h in (1, 2, 3, 4)],
+        columns=["outcome", "horizon", "effect", "ci_low", "ci_high"],
+    )
+    ax = plots_backtest.plot_horizon_effects(table)
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["1", "2", "3", "4"]

@@ -128,6 +128,22 @@ def test_per_account_rows_are_cells_of_one_account():
     )
 
 
+def test_cells_of_a_wide_table_are_suppressed_by_their_own_count():
+    values = pd.DataFrame({0: [10.0, 20.0], 1: [11.0, float("nan")]}, index=["tech", "retail"])
+    counts = pd.DataFrame({0: [3, 6], 1: [5, float("nan")]}, index=["tech", "retail"])
+    out = privacy.suppress_small_cells_by_cell(values, counts, 5)
+    assert out.loc["tech", 0] == "suppressed (< 5 accounts)"  # 3 accounts
+    assert out.loc["retail", 0] == 20.0 and out.loc["tech", 1] == 11.0  # 6 and 5 accounts
+    assert pd.isna(out.loc["retail", 1])  # no figure, nothing to hide
+    assert values.loc["tech", 0] == 10.0  # the caller's frame is not changed
+    assert privacy.suppress_small_cells_by_cell(values, counts, 1) is values
+    privacy.activate(PrivacyConfig(min_cell_accounts=7))
+    hidden = privacy.suppress_small_cells_by_cell(values, counts).iloc[:, 0]
+    assert (hidden == "suppressed (< 7 accounts)").all()  # 3 and 6 accounts, k from the pilot
+    with pytest.raises(ValueError, match="same rows and columns"):
+        privacy.suppress_small_cells_by_cell(values, counts.iloc[:1], 5)
+
+
 def test_report_tables_suppress_with_the_opened_pilots_setting_and_escape_text():
     frame = pd.DataFrame(
         {"name": ["<script>alert(1)</script> Corp", "Plain"], "accounts": [2, 40], "rv": [1.5, 2.5]}
