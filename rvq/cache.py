@@ -27,7 +27,7 @@ import pandas as pd
 import rvq
 
 #: bump when the pickled Pilot changes shape, so old cache entries are not read
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -41,7 +41,11 @@ class Pilot:
 
     `dataset` is the validated `rvq.io.Dataset` (usable rows only, with its validation
     result and config); `events` the scored interactions (`rvq.score.score_events`);
-    `panel` the account x period panel (`rvq.score.panel_from_dataset`). `run_dir` is
+    `panel` the account x period panel (`rvq.score.panel_from_dataset`). A pilot whose
+    interactions CSV was streamed (`streamed`, see `rvq.stream`) has no event-level
+    interactions in memory (`dataset.interactions` is None) and its `events` are event
+    cells, the scored events summed per account, period and interaction
+    (`rvq.cells.event_cells`), which steps b, d and e read as they read events. `run_dir` is
     where the notebooks record their findings: the run folder under `rvq pilot`, this
     pilot's cache folder in interactive work (so step 07 finds what steps 01-06 recorded).
     """
@@ -54,6 +58,7 @@ class Pilot:
     cache_dir: Path | None = None
     run_dir: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    streamed: bool = False
 
     @property
     def config(self) -> Any:
@@ -85,9 +90,10 @@ class Pilot:
     def data_counts(self) -> dict[str, Any]:
         """The `data` block of summary.json (contract 3): events read, used and set aside,
         accounts and periods of the panel, first and last period."""
+        used = int(self.events["n_events"].sum()) if "n_events" in self.events else len(self.events)
         events = self.table_counts().get("interactions") or {
-            "read": len(self.dataset.interactions),
-            "used": len(self.dataset.interactions),
+            "read": used,
+            "used": used,
             "set_aside": 0,
         }
         periods = self.panel["period"]
@@ -167,13 +173,36 @@ def input_files(source: str | os.PathLike) -> list[Path]:
 
 
 def _code_files() -> list[Path]:
-    """rvq's own modules: a changed scoring function must not read a stale cache."""
-    return sorted(Path(rvq.__file__).parent.glob("*.py"))
+    """rvq's own modules and data (shipped catalog, preset mapping tables): a changed
+    scoring function or activity-type mapping must not read a stale cache."""
+    package = Path(rvq.__file__).parent
+    return sorted(
+        [*package.glob("*.py"), *(p for p in (package / "data").rglob("*") if p.is_file())]
+    )
+
+
+def _database_versions(config: Any) -> Iterator[str]:
+    """A fingerprint of each database table the config reads (`rvq.sql.fingerprint`)."""
+    from rvq import io, sql
+
+    if not getattr(config, "tables", None):  # a dataset folder holds files only
+        return
+    try:
+        located = io.locate_tables(config)
+    except ValueError as exc:
+        raise PilotInputError(one_line(exc)) from None
+    for name, location in sorted(located.items(), key=lambda item: item[0]):
+        if isinstance(location, sql.SqlSource):
+            try:
+                yield f"{name}={sql.fingerprint(location)}"
+            except (sql.SqlSourceError, FileNotFoundError) as exc:
+                raise PilotInputError(one_line(exc)) from None
 
 
 def input_version(source: str | os.PathLike, config: Any = None) -> str:
-    """A key that changes when any input file (path, size, mtime) or the config changes:
-    one version of a pilot's inputs. A pilot's cache folder and, in interactive work, its
+    """A key that changes when any input file (path, size, mtime), database table (a
+    DuckDB file's size and mtime, a server table's row count) or the config changes: one
+    version of a pilot's inputs. A pilot's cache folder and, in interactive work, its
     findings records live under this key."""
     h = hashlib.sha256()
     for path in input_files(source):
@@ -185,6 +214,8 @@ def input_version(source: str | os.PathLike, config: Any = None) -> str:
         ).encode()
         h.update(hashlib.sha256(dumped).digest())
         h.update(_pseudonym_key_version(config).encode())
+        for version in _database_versions(config):
+            h.update(hashlib.sha256(version.encode()).digest())
     return h.hexdigest()[:20]
 
 
@@ -207,9 +238,11 @@ def code_version() -> str:
     h = hashlib.sha256()
     h.update(f"format={CACHE_FORMAT};rvq={rvq.__version__};pandas={pd.__version__};".encode())
     h.update(f"python={sys.version_info[:2]}".encode())
+    package = Path(rvq.__file__).parent
     for path in _code_files():
         st = path.stat()
-        h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        name = path.relative_to(package) if path.is_relative_to(package) else path.name
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:12]
 
 
@@ -286,8 +319,11 @@ def one_line(exc: BaseException) -> str:
 
 def score_pilot(source: Path, key: str) -> Pilot:
     """Read, validate and score `source` (the expensive part, run once per input version)."""
-    from rvq import io, privacy, score
+    from rvq import io, privacy, score, stream
 
+    config = load_config(source)
+    if stream.streamed_interactions(config) is not None:
+        return _score_streamed(source, key, config)
     try:
         dataset = io.load_dataset(source, progress=False)
     except FileNotFoundError as exc:
@@ -304,6 +340,47 @@ def score_pilot(source: Path, key: str) -> Pilot:
     events = score.score_events(dataset.interactions, dataset.catalog, freq=config.freq)
     panel = score.panel_from_dataset(dataset)
     return Pilot(source=source, key=key, dataset=dataset, events=events, panel=panel)
+
+
+def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
+    """`score_pilot` for an interactions CSV too large to read whole: validated in blocks
+    and scored on DuckDB (`rvq.stream`); the events are kept as event cells. The Parquet
+    copy of the interactions is deleted once the panel and cells are built, so the cache
+    holds (with pseudonyms on) no raw identifier."""
+    import shutil
+
+    from rvq import io, privacy, stream
+
+    work = Path(tempfile.mkdtemp(prefix="rvq-stream-"))
+    try:
+        streamed = stream.streamed_panel(config, work_dir=work)
+    except FileNotFoundError as exc:
+        raise PilotInputError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:  # a fatal validation problem, named in one line
+        raise PilotInputError(f"{source}: {one_line(exc)}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    frames = streamed.frames
+    dataset = io.Dataset(
+        interactions=None,
+        catalog=frames.get("catalog"),
+        accounts=frames.get("accounts"),
+        outcomes=frames.get("outcomes"),
+        voc=frames.get("voc"),
+        validation=streamed.validation,
+        config=streamed.config,
+    )
+    panel, cells = streamed.panel, streamed.cells
+    try:
+        dataset = privacy.protect_dataset(dataset)
+        if privacy.privacy_settings(config).pseudonymize:
+            secret = privacy.pseudonym_key(config)
+            panel = privacy.pseudonymize_frame(panel, secret)
+            panel = panel.sort_values(["account_id", "period"], ignore_index=True)
+            cells = privacy.pseudonymize_frame(cells, secret)
+    except privacy.PrivacyKeyError as exc:
+        raise PilotInputError(str(exc)) from None
+    return Pilot(source=source, key=key, dataset=dataset, events=cells, panel=panel, streamed=True)
 
 
 def fatal_reason(validation: Any, source: Path) -> str:

@@ -105,12 +105,36 @@ def _load(source: str, *, progress: bool = True):
         raise CommandError(str(exc).splitlines()[0]) from exc
 
 
+def _validation(source: str):
+    """The validation of a source: an interactions CSV too large to read whole is checked
+    block by block (`rvq.stream`), anything else read whole (`rvq.io.load_dataset`)."""
+    import shutil
+    import tempfile
+
+    from rvq import config as rvq_config
+    from rvq import stream
+
+    try:
+        config = rvq_config.load_config(source)
+        if stream.streamed_interactions(config) is None:
+            return _load(source).validation
+        work = tempfile.mkdtemp(prefix="rvq-validate-")
+        try:
+            return stream.streamed_validation(config, work_dir=work).validation
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    except FileNotFoundError as exc:
+        raise CommandError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:  # ConfigError is a ValueError
+        raise CommandError(str(exc).splitlines()[0]) from exc
+
+
 @register("validate", _configure_source)
 def validate(args: argparse.Namespace) -> int:
     """Check a dataset against the input contract and report every problem found."""
-    dataset = _load(args.source)
-    print(dataset.validation.to_text())
-    if dataset.validation.fatal:
+    validation = _validation(args.source)
+    print(validation.to_text())
+    if validation.fatal:
         raise CommandError("fatal input problems (listed above); nothing was scored")
     return 0
 
@@ -118,6 +142,16 @@ def validate(args: argparse.Namespace) -> int:
 def _configure_backtest(p: argparse.ArgumentParser) -> None:
     _configure_source(p)
     p.add_argument("--json", dest="json_path", help="write summary.json here (default: print)")
+    _configure_refresh(p)
+
+
+def _configure_refresh(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="re-read and re-score the inputs even when a cached pilot matches them "
+        "(e.g. a database table changed in place)",
+    )
 
 
 @register("backtest", _configure_backtest)
@@ -134,7 +168,7 @@ def backtest(args: argparse.Namespace) -> int:
     if not source.exists():
         raise CommandError(f"no such dataset or config: {source}")
     try:
-        pilot = cache.open_pilot(source)
+        pilot = cache.open_pilot(source, refresh=args.refresh)
     except cache.PilotInputError as exc:
         raise CommandError(f"{exc} (run `rvq validate {source}` for the full report)") from exc
     except ValueError as exc:  # ConfigError
@@ -168,6 +202,7 @@ def backtest(args: argparse.Namespace) -> int:
 def _configure_pilot(p: argparse.ArgumentParser) -> None:
     _configure_source(p)
     p.add_argument("--out", help="reports folder (default: the config's `output`, or reports/)")
+    _configure_refresh(p)
 
 
 @register("pilot", _configure_pilot)
@@ -176,7 +211,7 @@ def pilot(args: argparse.Namespace) -> int:
     from rvq import pipeline
 
     try:
-        run_dir = pipeline.run_pilot(args.source, out=args.out)
+        run_dir = pipeline.run_pilot(args.source, out=args.out, refresh=args.refresh)
     except pipeline.PilotError as exc:
         raise CommandError(str(exc)) from exc
     print(f"report: {run_dir / 'index.html'}")

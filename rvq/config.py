@@ -112,6 +112,11 @@ class PilotConfig(BaseModel):
         None, description="timestamps after this date are 'future' (default: today)"
     )
     engine: Literal["memory", "duckdb", "spark"] = "memory"
+    stream: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="read the interactions CSV in blocks and score it on DuckDB: "
+        "auto = when the file is larger than a quarter of the available memory",
+    )
     half_life: PositiveFloat | None = Field(
         None, description="periods for RV depth to halve; None keeps the plain cumulative sum"
     )

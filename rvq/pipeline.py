@@ -263,13 +263,15 @@ def run_pilot(
     notebooks: str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
     steps: tuple[Step, ...] = STEPS,
+    refresh: bool = False,
 ) -> Path:
     """Run the whole pilot on `source` (dataset folder or YAML config); return the run folder.
 
     `out` is the reports folder (default: the config's `output`, else `reports`);
     `parameters` are notebook parameters to override (validated: unknown or mistyped is an
     error); `notebooks` the folder of the step notebooks (default: the repository's);
-    `cache_dir` where the scored pilot is cached. Raises `PilotError` with a one-line reason.
+    `cache_dir` where the scored pilot is cached; `refresh` re-scores the inputs even on
+    a cache hit (the notebooks then open the fresh pilot). Raises `PilotError` with a one-line reason.
     """
     from tqdm.auto import tqdm
 
@@ -290,7 +292,7 @@ def run_pilot(
         raise PilotError(f"parameter {sorted(undeclared)[0]!r} is declared by no notebook")
 
     try:
-        pilot = open_pilot(source, cache_dir=cache_dir)
+        pilot = open_pilot(source, cache_dir=cache_dir, refresh=refresh)
     except PilotInputError as exc:
         raise PilotError(str(exc)) from None
 

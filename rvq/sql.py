@@ -307,6 +307,33 @@ def read_duckdb(location: str | SqlSource) -> RawTable:
     return _raw_table(table.to_pandas(), source)
 
 
+def fingerprint(location: str | SqlSource) -> str:
+    """What identifies one version of a database source, for the pilot cache's key: a
+    DuckDB file's path, size and modification time; for a server, the row count of the
+    table or query (one `count(*)` round trip). A server table changed in place with the
+    same row count keeps its fingerprint: `rvq pilot --refresh` re-reads it."""
+    source = sql_source(location)
+    if source.scheme == DUCKDB_SCHEME:
+        path = duckdb_path(source).resolve()
+        st = path.stat() if path.is_file() else None
+        return f"{path}\0{st.st_size if st else -1}\0{st.st_mtime_ns if st else -1}"
+    from sqlalchemy import create_engine, text
+
+    password = source.password()
+    try:
+        engine = create_engine(_sqlalchemy_url(source, password))
+        try:
+            with engine.connect() as conn:
+                inner = _statement(source, engine.dialect.identifier_preparer)
+                rows = conn.execute(text(f"SELECT count(*) FROM ({inner}) AS rvq_rows")).scalar()
+        finally:
+            engine.dispose()
+    except Exception as exc:  # driver errors: keep their words, never the password
+        message = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else "", password)
+        raise SqlSourceError(f"{source}: {type(exc).__name__}: {message}") from None
+    return f"{source}\0rows={rows}"
+
+
 def register_sql_scheme(scheme: str) -> None:
     """Read `scheme://` locations through SQLAlchemy (a dialect the user has installed)."""
     register_reader(f"{scheme.lower()}://", read_sqlalchemy)
@@ -324,6 +351,7 @@ __all__ = [
     "SqlSourceError",
     "config_sql_source",
     "duckdb_path",
+    "fingerprint",
     "is_url",
     "mask_url",
     "read_duckdb",

@@ -28,15 +28,26 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from rvq.cells import CELL_ATTRIBUTES
 from rvq.config import PilotConfig, load_config
 from rvq.io import RawTable, locate_tables, read_table, table_mapping
-from rvq.validate import MAX_EXAMPLES, Problem, ValidationResult, validate_tables
+from rvq.validate import (
+    MAX_EXAMPLES,
+    TABLE_ORDER,
+    Problem,
+    ValidationResult,
+    validate_tables,
+)
 
 #: a CSV larger than this share of the available memory is streamed (pandas needs several
 #: times a file's size to hold it as text)
 MEMORY_SHARE = 0.25
 #: bytes of CSV text per block (validation needs some 30 times a block at its peak)
 BLOCK_SIZE = 16 << 20
+#: optional interaction columns kept beside the canonical ones: the event cells group by them
+CELL_LABELS = ("source_system", "team")
+#: DuckDB's date_trunc unit of each panel frequency
+_TRUNC = {"M": "month", "Q": "quarter"}
 
 
 def should_stream(path: str | os.PathLike, available: int | None = None) -> bool:
@@ -49,15 +60,36 @@ def should_stream(path: str | os.PathLike, available: int | None = None) -> bool
     return Path(path).stat().st_size > MEMORY_SHARE * available
 
 
+def streamed_interactions(config: PilotConfig, available: int | None = None) -> Path | None:
+    """The interactions CSV a pilot must stream, or None to read it whole.
+
+    The config's `stream` decides: `never`; `always` (any CSV file); `auto` (the default: a
+    CSV file above `MEMORY_SHARE` of the available memory, see `should_stream`). Database
+    tables and Parquet files are never streamed here.
+    """
+    if config.stream == "never":
+        return None
+    path = locate_tables(config).get("interactions")
+    if not isinstance(path, Path) or not path.is_file():
+        return None
+    if path.suffix.lower() not in (".csv", ".txt", ".tsv") and not path.name.endswith(".csv.gz"):
+        return None
+    return path if config.stream == "always" or should_stream(path, available) else None
+
+
 @dataclass
 class StreamedPilot:
-    """The panel of a streamed dataset, its validation and the Parquet file of the usable
+    """The panel of a streamed dataset, its validation, its event cells
+    (`rvq.cells.event_cells`' contract, summed on DuckDB) and the Parquet file of the usable
     interactions (canonical columns), which other DuckDB queries can reuse."""
 
     panel: pd.DataFrame
     validation: ValidationResult
     interactions: Path
     frames: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+    cells: pd.DataFrame | None = None
+    labels: tuple[str, ...] = ()
+    config: PilotConfig | None = None
 
 
 class _Merged:
@@ -139,13 +171,24 @@ def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
             "cost": pa.array(frame["cost"].astype("float64"), pa.float64()),
             "event_id": pa.array(frame["event_id"].astype(object), pa.string()),
             "line": pa.array(frame["line"].astype("int64"), pa.int64()),
+            # the labels steps b and e count events by (all empty when the export has none)
+            **{
+                label: pa.array(
+                    frame[label].astype(object) if label in frame else [None] * len(frame),
+                    pa.string(),
+                )
+                for label in CELL_LABELS
+            },
         }
     )
 
 
-def _drop_cross_block_duplicates(parquet: Path, memory_limit: str) -> tuple[Path, int, list]:
+def _drop_cross_block_duplicates(
+    parquet: Path, memory_limit: str, keep: int = 1000
+) -> tuple[Path, int, pd.DataFrame]:
     """Rows repeating an earlier one (same event_id, or the same values without one)
-    across blocks: removed by DuckDB; returns the new file, how many, examples."""
+    across blocks: removed by DuckDB; returns the new file, how many, and the first
+    `keep` of them (the set-aside rows step e lists)."""
     import duckdb
 
     out = parquet.with_name(parquet.stem + "-unique.parquet")
@@ -164,36 +207,32 @@ def _drop_cross_block_duplicates(parquet: Path, memory_limit: str) -> tuple[Path
             f"COPY (SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn = 1) TO '{out}' (FORMAT parquet)"
         )
         dropped = con.execute(f"SELECT count(*) FROM ({ranked}) WHERE rn > 1").fetchone()[0]
-        examples = (
-            con.execute(f"SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn > 1 LIMIT {MAX_EXAMPLES}")
-            .df()
-            .to_dict(orient="records")
-            if dropped
-            else []
-        )
+        rows = con.execute(
+            f"SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn > 1 ORDER BY line LIMIT {int(keep)}"
+        ).df()
     finally:
         con.close()
     parquet.unlink()
-    return out, int(dropped), examples
+    return out, int(dropped), rows.assign(reason="duplicate_event")
 
 
-def streamed_panel(
+def streamed_validation(
     source: str | os.PathLike | PilotConfig,
     *,
     work_dir: str | os.PathLike | None = None,
-    block_size: int = BLOCK_SIZE,
+    block_size: int | None = None,
     memory_limit: str = "1GB",
 ) -> StreamedPilot:
-    """Validate and score a dataset whose interactions CSV is larger than memory.
+    """Validate, block by block, a dataset whose interactions CSV is larger than memory.
 
     `source` is a dataset folder, a YAML config or a PilotConfig (its `as_of`, `freq`,
-    `half_life`, mapping and catalog apply as in `rvq.io.load_dataset`). The usable
-    interactions go to `<work_dir>/interactions.parquet` (default: a new temporary
-    folder); DuckDB works under `memory_limit`. ValueError when the validation is fatal.
+    mapping and catalog apply as in `rvq.io.load_dataset`). The usable interactions go to
+    `<work_dir>/interactions.parquet` (default: a new temporary folder); DuckDB works
+    under `memory_limit`. Data problems never raise: they are in the result's
+    `validation` (its `panel` is empty; `streamed_panel` scores).
     """
-    from rvq import score
-
     config = source if isinstance(source, PilotConfig) else load_config(source)
+    block_size = block_size or BLOCK_SIZE
     config = config.model_copy(update={"as_of": config.resolved_as_of()})
     raw, unreadable, path = _small_tables(config)
     if path is None or not path.exists():
@@ -220,13 +259,14 @@ def streamed_panel(
     parquet = work / "interactions-blocks.parquet"
     merged, malformed = _Merged(), []
     mapping = table_mapping(config, "interactions")
-    writer, line = None, 2
+    writer, line, labels = None, 2, set()
     try:
         for batch in _block_reader(path, block_size, malformed):
             block = RawTable(batch.to_pandas(), str(path))
             block.frame.columns = [str(c).strip() for c in block.frame.columns]
             if mapping is not None:
                 block = mapping.apply(block)
+            labels.update(c for c in CELL_LABELS if c in block.frame.columns)
             block.lines = np.arange(line, line + len(block.frame))
             line += len(block.frame)
             tables = {"interactions": block}
@@ -260,9 +300,11 @@ def streamed_panel(
         )  # fmt: skip
     used = merged.used
     if writer is not None:
-        parquet, dropped, examples = _drop_cross_block_duplicates(parquet, memory_limit)
+        room = 1000 - merged.kept_aside
+        parquet, dropped, rows = _drop_cross_block_duplicates(parquet, memory_limit, room)
         if dropped:
             used -= dropped
+            examples = rows.drop(columns="reason").head(MAX_EXAMPLES).to_dict(orient="records")
             problems.append(
                 Problem(
                     "interactions", str(path), "event_id", "duplicate_event", "set_aside",
@@ -270,6 +312,8 @@ def streamed_panel(
                     dropped, examples,
                 )
             )  # fmt: skip
+            if len(rows):
+                merged.set_aside.append(rows)
         final = work / "interactions.parquet"
         os.replace(parquet, final)
     else:
@@ -277,6 +321,8 @@ def streamed_panel(
     read = merged.read + n_malformed
     validation.problems[:0] = problems
     validation.counts["interactions"] = {"read": read, "used": used, "set_aside": read - used}
+    order = {table: i for i, table in enumerate(TABLE_ORDER)}  # as when read whole
+    validation.counts = dict(sorted(validation.counts.items(), key=lambda kv: order.get(kv[0], 99)))
     validation.files["interactions"] = str(path)
     if merged.set_aside:
         validation.set_aside["interactions"] = pd.concat(merged.set_aside, ignore_index=True)
@@ -286,13 +332,38 @@ def streamed_panel(
                 "interactions", str(path), None, "empty_table", "fatal", "no usable interactions"
             )
         )
+    return StreamedPilot(
+        panel=pd.DataFrame(),
+        validation=validation,
+        interactions=final,
+        frames=frames,
+        labels=tuple(c for c in CELL_LABELS if c in labels),
+        config=config,
+    )
+
+
+def streamed_panel(
+    source: str | os.PathLike | PilotConfig,
+    *,
+    work_dir: str | os.PathLike | None = None,
+    block_size: int | None = None,
+    memory_limit: str = "1GB",
+) -> StreamedPilot:
+    """Validate and score a dataset whose interactions CSV is larger than memory: the
+    account x period panel and the event cells, both from DuckDB over the Parquet file of
+    `streamed_validation` (same arguments). ValueError when the validation is fatal."""
+    from rvq import score
+
+    result = streamed_validation(
+        source, work_dir=work_dir, block_size=block_size, memory_limit=memory_limit
+    )
+    validation, config, frames = result.validation, result.config, result.frames
     if validation.fatal:
         first = next(p for p in validation.problems if p.severity == "fatal")
-        raise ValueError(f"{first}; run `rvq validate` on a sample for the full report")
-
-    panel = score.account_period_panel(
-        [final],
-        catalog,
+        raise ValueError(f"{first}; run `rvq validate` for the full report")
+    result.panel = score.account_period_panel(
+        [result.interactions],
+        frames["catalog"],
         frames["outcomes"],
         frames["voc"],
         freq=config.freq,
@@ -300,7 +371,74 @@ def streamed_panel(
         engine="duckdb",
         engine_options={"memory_limit": memory_limit},
     )
-    return StreamedPilot(panel=panel, validation=validation, interactions=final, frames=frames)
+    result.cells = streamed_cells(
+        result.interactions,
+        frames["catalog"],
+        freq=config.freq,
+        labels=result.labels,
+        memory_limit=memory_limit,
+    )
+    return result
+
+
+def streamed_cells(
+    parquet: str | os.PathLike,
+    catalog: pd.DataFrame,
+    *,
+    freq: str,
+    labels: tuple[str, ...] = CELL_LABELS,
+    memory_limit: str = "1GB",
+) -> pd.DataFrame:
+    """The scored events of a Parquet file of usable interactions, summed per account,
+    period, interaction and source/team label on DuckDB: `rvq.cells.event_cells`' result
+    without holding the events. RV and cost as `rvq.score.score_events` gives them (the
+    row's own cost where given, else the catalog's). `labels`: the `CELL_LABELS` the
+    export has (a label it lacks is no column of the cells, as of the events)."""
+    import duckdb
+
+    lookup = catalog.drop_duplicates("interaction_code")
+    rates = pd.DataFrame(
+        {
+            "interaction_code": lookup["interaction_code"].astype(str),
+            "rv": pd.to_numeric(lookup["rv"]).astype("float64"),
+            "cost": pd.to_numeric(lookup["cost"]).astype("float64"),
+        }
+    )
+    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    try:
+        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'rvq-duckdb-spill'}'")
+        con.register("rates", rates)
+        label_sql = "".join(f", e.{c}" for c in labels)
+        cells = con.execute(
+            f"""
+            SELECT e.account_id, date_trunc('{_TRUNC[freq]}', e.timestamp) AS period_start,
+                   e.interaction_code{label_sql},
+                   count(*) AS n_events,
+                   sum(r.rv) AS rv,
+                   coalesce(sum(coalesce(e.cost, r.cost)), 0) AS cost,
+                   max(e.timestamp) AS timestamp,
+                   min(e.timestamp) AS first_timestamp
+            FROM read_parquet('{Path(parquet)}') e
+            JOIN rates r USING (interaction_code)
+            GROUP BY ALL
+            """
+        ).df()
+    finally:
+        con.close()
+    cells["period"] = pd.PeriodIndex(cells.pop("period_start"), freq=freq)
+    attributes = [c for c in CELL_ATTRIBUTES if c in lookup]
+    if attributes:
+        cells = cells.merge(
+            lookup[["interaction_code", *attributes]].astype({"interaction_code": str}),
+            on="interaction_code",
+            how="left",
+        )
+    cells["n_events"] = cells["n_events"].astype("int64")
+    for column in ("timestamp", "first_timestamp"):  # DuckDB gives microseconds, pandas ns
+        cells[column] = cells[column].astype("datetime64[ns]")
+    keys = ["account_id", "period", "interaction_code", *labels]
+    sums = ["n_events", "rv", "cost", "timestamp", "first_timestamp"]
+    return cells[keys + attributes + sums].sort_values(keys, ignore_index=True)
 
 
 def _used_mask(result: ValidationResult, block: RawTable) -> np.ndarray:

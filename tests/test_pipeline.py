@@ -116,7 +116,7 @@ class StandInPilot:
 @pytest.fixture
 def stand_in(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        pipeline, "open_pilot", lambda source, cache_dir=None: StandInPilot(tmp_path)
+        pipeline, "open_pilot", lambda source, cache_dir=None, refresh=False: StandInPilot(tmp_path)
     )
     return tmp_path
 
@@ -154,7 +154,7 @@ def test_bad_parameters_stop_before_any_run_folder(stand_in):
 
 
 def test_a_fatal_dataset_stops_with_one_line_before_any_folder(tmp_path, monkeypatch):
-    def fatal(source, cache_dir=None):
+    def fatal(source, cache_dir=None, refresh=False):
         raise PilotInputError(f"{source}: interactions: missing column 'timestamp'")
 
     monkeypatch.setattr(pipeline, "open_pilot", fatal)

@@ -193,7 +193,10 @@ def _raw_identifiers(data: Path) -> set[str]:
     return set(accounts["account_id"]) | set(accounts["name"]) | set(interactions["contact_id"])
 
 
-def test_a_pseudonymized_pilot_run_shows_no_raw_identifier_anywhere(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stream", ["never", "always"])
+def test_a_pseudonymized_pilot_run_shows_no_raw_identifier_anywhere(tmp_path, monkeypatch, stream):
+    """Read whole, and streamed (`rvq.stream`: every notebook from event cells, no
+    interaction rows in memory): the same guarantee."""
     from rvq.pipeline import run_pilot
 
     monkeypatch.setenv("RVQ_PSEUDONYM_KEY", KEY)
@@ -210,6 +213,7 @@ def test_a_pseudonymized_pilot_run_shows_no_raw_identifier_anywhere(tmp_path, mo
                 "client": "partner",
                 "data": "data",
                 "privacy": {"pseudonymize": True, "min_cell_accounts": 5},
+                "stream": stream,
             }
         )
     )

@@ -383,3 +383,59 @@ def test_masking_and_targets():
     assert repr(source).startswith("SqlSource('postgresql://rvq@db/crm#")
     with pytest.raises(ValueError, match="name a table or query"):
         sql_source("postgresql://rvq@db/crm")
+
+
+def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_path, monkeypatch):
+    """A database source's cache key holds each table's row count: a row added on the
+    server gives a new key (no stale scored pilot); an unchanged table keeps it."""
+    from sqlalchemy import create_engine, text
+
+    from rvq import cache
+
+    url, password = postgres
+    monkeypatch.setenv(PASSWORD_ENV, password)
+    engine = create_engine(
+        url.replace("rvq@", f"rvq:{password}@", 1).replace("postgresql", "postgresql+psycopg", 1)
+    )
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE key_probe (x integer)"))
+        conn.execute(text("INSERT INTO key_probe VALUES (1), (2), (3)"))
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "tables": {"interactions": f"{url}#public.key_probe"},
+                "sql": {"password_env": PASSWORD_ENV},
+            }
+        )
+    )
+    try:
+        first = cache.input_version(config, cache.load_config(config))
+        assert cache.input_version(config, cache.load_config(config)) == first
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO key_probe VALUES (4)"))
+        assert cache.input_version(config, cache.load_config(config)) != first
+        monkeypatch.setenv(PASSWORD_ENV, password + "-wrong")
+        with pytest.raises(cache.PilotInputError) as refused:
+            cache.input_version(config, cache.load_config(config))
+        assert "password authentication failed" in str(refused.value)
+        assert password not in str(refused.value)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE key_probe"))
+        engine.dispose()
+
+
+def test_the_cache_key_follows_a_duckdb_file(world, tmp_path):
+    """A rewritten DuckDB file (new size or time) gives a new cache key."""
+    from rvq import cache
+
+    db = _duckdb_file(world, tmp_path / "pilot.duckdb")
+    config = tmp_path / "pilot.yaml"
+    config.write_text(yaml.safe_dump({"tables": {"interactions": "duckdb:///pilot.duckdb"}}))
+    first = cache.input_version(config, cache.load_config(config))
+    assert cache.input_version(config, cache.load_config(config)) == first
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO interactions SELECT * FROM interactions LIMIT 1")
+    os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
+    assert cache.input_version(config, cache.load_config(config)) != first
