@@ -27,7 +27,7 @@ import pandas as pd
 import rvq
 
 #: bump when the pickled Pilot changes shape, so old cache entries are not read
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -59,6 +59,7 @@ class Pilot:
     run_dir: Path | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     streamed: bool = False
+    digest: Any = None  # a streamed pilot's `rvq.record.RowDigest` (step e's row checks)
 
     @property
     def config(self) -> Any:
@@ -370,7 +371,7 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
         validation=streamed.validation,
         config=streamed.config,
     )
-    panel, cells = streamed.panel, streamed.cells
+    panel, cells, digest = streamed.panel, streamed.cells, streamed.digest
     try:
         dataset = privacy.protect_dataset(dataset)
         if privacy.privacy_settings(config).pseudonymize:
@@ -378,9 +379,18 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
             panel = privacy.pseudonymize_frame(panel, secret)
             panel = panel.sort_values(["account_id", "period"], ignore_index=True)
             cells = privacy.pseudonymize_frame(cells, secret)
+            digest.repeats = privacy.pseudonymize_frame(digest.repeats, secret)
     except privacy.PrivacyKeyError as exc:
         raise PilotInputError(str(exc)) from None
-    return Pilot(source=source, key=key, dataset=dataset, events=cells, panel=panel, streamed=True)
+    return Pilot(
+        source=source,
+        key=key,
+        dataset=dataset,
+        events=cells,
+        panel=panel,
+        streamed=True,
+        digest=digest,
+    )
 
 
 def fatal_reason(validation: Any, source: Path) -> str:

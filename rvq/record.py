@@ -9,6 +9,7 @@ the holes, the duplicates and the conflicting values become a request list per t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -205,12 +206,24 @@ def record_completeness(
 
 
 # ----------------------------------------------------------------------------- conflicts
+@dataclass
+class RowDigest:
+    """What the row checks of `duplicates_and_conflicts` need from interactions that are
+    not held in memory (a streamed pilot, `rvq.stream.row_digest`): `repeats`, the extra
+    rows per account repeating account, contact, timestamp and code (`account_id`,
+    `n_rows`); `pairs`, per (key, attribute) of `SINGLE_VALUED`, the `value_pairs`."""
+
+    repeats: pd.DataFrame
+    pairs: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)
+
+
 def duplicates_and_conflicts(
     interactions: pd.DataFrame | None,
     validation=None,
     outcomes: pd.DataFrame | None = None,
     accounts: pd.DataFrame | None = None,
     *,
+    digest: RowDigest | None = None,
     single_valued: Iterable[tuple[str, str, str]] = SINGLE_VALUED,
     tolerance: float = 0.01,
 ) -> pd.DataFrame:
@@ -227,8 +240,8 @@ def duplicates_and_conflicts(
     - `share_of_wallet_mismatch`: share of wallet differs from revenue / wallet by more
       than `tolerance`.
     `interactions=None` (a streamed pilot holds no interaction rows, only event cells):
-    the checks on interaction rows (`possible_duplicate`, and `single_valued` attributes
-    of the interactions table) are skipped; the others still run.
+    the checks on interaction rows come from `digest` (the same findings), or are skipped
+    without one; the others still run.
     """
     parts = [
         _set_aside_duplicates(validation, "interactions"),
@@ -236,11 +249,17 @@ def duplicates_and_conflicts(
     ]
     if interactions is not None:
         parts.append(_possible_duplicates(interactions))
+    elif digest is not None:
+        parts.append(_possible_duplicate_findings(digest.repeats))
     tables = {"interactions": interactions, "accounts": accounts}
     for table, key, attribute in single_valued:
         frame = tables.get(table)
         if frame is not None and key in frame and attribute in frame:
             parts.append(_conflicting_values(frame, table, key, attribute))
+        elif table == "interactions" and frame is None and digest is not None:
+            pairs = digest.pairs.get((key, attribute))
+            if pairs is not None:
+                parts.append(_conflict_findings(pairs, table, key, attribute))
     if outcomes is not None:
         parts += _outcome_conflicts(outcomes, tolerance)
     parts = [p for p in parts if not p.empty]
@@ -278,33 +297,52 @@ def _possible_duplicates(interactions: pd.DataFrame) -> pd.DataFrame:
         if c in interactions
     ]
     repeated = interactions.duplicated(keys, keep="first")
-    if not repeated.any():
-        return pd.DataFrame(columns=CONFLICT_COLUMNS)
     counts = interactions.loc[repeated].groupby("account_id").size()
+    return _possible_duplicate_findings(counts.rename("n_rows").reset_index())
+
+
+def _possible_duplicate_findings(repeats: pd.DataFrame) -> pd.DataFrame:
+    """Findings from the extra rows per account (`account_id`, `n_rows`; zero rows omitted)."""
+    counts = repeats.loc[repeats["n_rows"] > 0].sort_values("account_id")
+    if counts.empty:
+        return pd.DataFrame(columns=CONFLICT_COLUMNS)
+    n_rows = counts["n_rows"].astype("int64").to_numpy()
     return pd.DataFrame(
         {
             "check": "possible_duplicate",
             "table": "interactions",
             "key": "account_id",
-            "key_value": counts.index.astype(str),
+            "key_value": counts["account_id"].astype(str).to_numpy(),
             "period": None,
-            "detail": counts.astype(str).to_numpy()
+            "detail": n_rows.astype(str).astype(object)
             + " extra rows repeat the same contact, time and interaction",
-            "n_rows": counts.to_numpy(),
+            "n_rows": n_rows,
         }
     )
 
 
-def _conflicting_values(frame: pd.DataFrame, table: str, key: str, attribute: str) -> pd.DataFrame:
+def value_pairs(frame: pd.DataFrame, key: str, attribute: str) -> pd.DataFrame:
+    """The distinct (key, attribute) pairs of `frame` as text, with their rows (`n_rows`);
+    rows missing either are left out."""
     pairs = frame.loc[frame[key].notna() & frame[attribute].notna(), [key, attribute]]
-    pairs = pairs.astype(str)
-    distinct = pairs.drop_duplicates().sort_values([key, attribute])
+    counted = pairs.astype(str).value_counts().rename("n_rows").reset_index()
+    return counted.astype({"n_rows": "int64"})
+
+
+def _conflicting_values(frame: pd.DataFrame, table: str, key: str, attribute: str) -> pd.DataFrame:
+    return _conflict_findings(value_pairs(frame, key, attribute), table, key, attribute)
+
+
+def _conflict_findings(pairs: pd.DataFrame, table: str, key: str, attribute: str) -> pd.DataFrame:
+    """Findings from `value_pairs`: each key with more than one attribute value."""
+    distinct = pairs.sort_values([key, attribute])
     n_values = distinct.groupby(key)[attribute].size()
     conflicted = n_values[n_values > 1].index
     if conflicted.empty:
         return pd.DataFrame(columns=CONFLICT_COLUMNS)
-    values = distinct.loc[distinct[key].isin(conflicted)].groupby(key)[attribute].agg(", ".join)
-    rows = pairs.loc[pairs[key].isin(conflicted)].groupby(key).size()
+    chosen = distinct.loc[distinct[key].isin(conflicted)]
+    values = chosen.groupby(key)[attribute].agg(", ".join)
+    rows = chosen.groupby(key)["n_rows"].sum()
     return pd.DataFrame(
         {
             "check": f"conflicting_{attribute}",

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from rvq.cells import CELL_ATTRIBUTES
 from rvq.config import PilotConfig, load_config
 from rvq.io import RawTable, locate_tables, read_table, table_mapping
+from rvq.record import SINGLE_VALUED, RowDigest
 from rvq.validate import (
     MAX_EXAMPLES,
     TABLE_ORDER,
@@ -46,6 +47,8 @@ MEMORY_SHARE = 0.25
 BLOCK_SIZE = 16 << 20
 #: optional interaction columns kept beside the canonical ones: the event cells group by them
 CELL_LABELS = ("source_system", "team")
+#: and those only step e's row checks read (`row_digest`)
+ROW_ATTRIBUTES = ("rep_id",)
 #: DuckDB's date_trunc unit of each panel frequency
 _TRUNC = {"M": "month", "Q": "quarter"}
 
@@ -80,8 +83,10 @@ def streamed_interactions(config: PilotConfig, available: int | None = None) -> 
 @dataclass
 class StreamedPilot:
     """The panel of a streamed dataset, its validation, its event cells
-    (`rvq.cells.event_cells`' contract, summed on DuckDB) and the Parquet file of the usable
-    interactions (canonical columns), which other DuckDB queries can reuse."""
+    (`rvq.cells.event_cells`' contract, summed on DuckDB), the digest of step e's row
+    checks (`row_digest`) and the Parquet file of the usable interactions (canonical
+    columns), which other DuckDB queries can reuse. `labels`: the optional columns of
+    `CELL_LABELS` and `ROW_ATTRIBUTES` the export has."""
 
     panel: pd.DataFrame
     validation: ValidationResult
@@ -90,6 +95,7 @@ class StreamedPilot:
     cells: pd.DataFrame | None = None
     labels: tuple[str, ...] = ()
     config: PilotConfig | None = None
+    digest: RowDigest | None = None
 
 
 class _Merged:
@@ -177,7 +183,7 @@ def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
                     frame[label].astype(object) if label in frame else [None] * len(frame),
                     pa.string(),
                 )
-                for label in CELL_LABELS
+                for label in (*CELL_LABELS, *ROW_ATTRIBUTES)
             },
         }
     )
@@ -266,7 +272,7 @@ def streamed_validation(
             block.frame.columns = [str(c).strip() for c in block.frame.columns]
             if mapping is not None:
                 block = mapping.apply(block)
-            labels.update(c for c in CELL_LABELS if c in block.frame.columns)
+            labels.update(c for c in (*CELL_LABELS, *ROW_ATTRIBUTES) if c in block.frame.columns)
             block.lines = np.arange(line, line + len(block.frame))
             line += len(block.frame)
             tables = {"interactions": block}
@@ -337,7 +343,7 @@ def streamed_validation(
         validation=validation,
         interactions=final,
         frames=frames,
-        labels=tuple(c for c in CELL_LABELS if c in labels),
+        labels=tuple(c for c in (*CELL_LABELS, *ROW_ATTRIBUTES) if c in labels),
         config=config,
     )
 
@@ -371,14 +377,56 @@ def streamed_panel(
         engine="duckdb",
         engine_options={"memory_limit": memory_limit},
     )
+    cell_labels = tuple(c for c in result.labels if c in CELL_LABELS)
     result.cells = streamed_cells(
         result.interactions,
         frames["catalog"],
         freq=config.freq,
-        labels=result.labels,
+        labels=cell_labels,
         memory_limit=memory_limit,
     )
+    result.digest = row_digest(result.interactions, result.labels, memory_limit=memory_limit)
     return result
+
+
+def row_digest(
+    parquet: str | os.PathLike, columns: tuple[str, ...] = (), *, memory_limit: str = "1GB"
+) -> RowDigest:
+    """Step e's row checks of a Parquet file of usable interactions, on DuckDB
+    (`rvq.record.RowDigest`): the extra rows per account repeating account, contact,
+    timestamp and code, and the value pairs of the `SINGLE_VALUED` interaction attributes
+    among the optional `columns` the export has."""
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    source = f"read_parquet('{Path(parquet)}')"
+    try:
+        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'rvq-duckdb-spill'}'")
+        repeats = con.execute(
+            f"""
+            SELECT account_id, sum(n - 1) AS n_rows FROM (
+                SELECT account_id, count(*) AS n FROM {source}
+                GROUP BY account_id, contact_id, timestamp, interaction_code
+            ) WHERE n > 1 GROUP BY account_id
+            """
+        ).df()
+        pairs = {}
+        for table, key, attribute in SINGLE_VALUED:
+            if table == "interactions" and {key, attribute} <= {*columns, "account_id"}:
+                pairs[(key, attribute)] = con.execute(
+                    f"""
+                    SELECT CAST({key} AS VARCHAR) AS {key},
+                           CAST({attribute} AS VARCHAR) AS {attribute}, count(*) AS n_rows
+                    FROM {source} WHERE {key} IS NOT NULL AND {attribute} IS NOT NULL
+                    GROUP BY ALL
+                    """
+                ).df()
+    finally:
+        con.close()
+    repeats["n_rows"] = repeats["n_rows"].astype("int64")
+    for frame in pairs.values():
+        frame["n_rows"] = frame["n_rows"].astype("int64")
+    return RowDigest(repeats=repeats, pairs=pairs)
 
 
 def streamed_cells(

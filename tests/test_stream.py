@@ -31,6 +31,9 @@ def world_dir(tmp_path_factory) -> Path:
     path = data / "interactions.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.loc[frame.index[::13], "team"] = ""
+    frame.loc[frame.index[40], "team"] = "partners"  # a rep in two teams
+    again = frame.iloc[[3]].assign(event_id="E-again")  # a possible duplicate, blocks apart
+    frame = pd.concat([frame, again], ignore_index=True)
     frame.to_csv(path, index=False)
     lines = path.read_text(encoding="utf-8").splitlines()
     with path.open("a", encoding="utf-8") as fh:
@@ -138,17 +141,16 @@ def test_a_streamed_pilot_maps_data_and_gaps_as_the_whole_one(pilots):
         )
 
 
-def test_a_streamed_pilot_records_set_aside_rows_without_the_events(pilots):
-    whole, streamed = pilots
-    d = streamed.dataset
-    checks = record.duplicates_and_conflicts(
-        d.interactions, streamed.validation, d.outcomes, d.accounts
-    )
-    expected = record.duplicates_and_conflicts(
-        whole.dataset.interactions, whole.validation, whole.dataset.outcomes, whole.dataset.accounts
-    )
-    assert not checks.empty
-    assert set(checks.columns) == set(expected.columns)
+def test_a_streamed_pilot_finds_the_same_duplicates_and_conflicts(pilots):
+    found = {}
+    for name, pilot in zip(("whole", "streamed"), pilots, strict=True):
+        d = pilot.dataset
+        found[name] = record.duplicates_and_conflicts(
+            d.interactions, pilot.validation, d.outcomes, d.accounts, digest=pilot.digest
+        )
+    checks = set(found["streamed"]["check"])
+    assert {"duplicate_set_aside", "possible_duplicate", "conflicting_team"} <= checks
+    pd.testing.assert_frame_equal(found["streamed"], found["whole"], check_dtype=False)
 
 
 def test_a_pseudonymized_streamed_pilot_caches_no_raw_identifier(world_dir, tmp_path, monkeypatch):
@@ -160,6 +162,7 @@ def test_a_pseudonymized_streamed_pilot_caches_no_raw_identifier(world_dir, tmp_
     raw = pd.read_csv(world_dir / "accounts.csv", dtype=str)["account_id"]
     assert not set(pilot.panel["account_id"]) & set(raw)
     assert not set(pilot.events["account_id"]) & set(raw)
+    assert not set(pilot.digest.repeats["account_id"]) & set(raw)
     assert pilot.panel["account_id"].is_monotonic_increasing
     pickled = b"".join(p.read_bytes() for p in (tmp_path / "cache").rglob("*.pkl"))
     assert pickled and pickle.loads(pickle.dumps(pilot)).streamed
