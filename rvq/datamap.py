@@ -167,17 +167,23 @@ def unmapped_codes(
         # raw text as read: zoned and naive values may mix, so read all as UTC, then naive
         time = pd.to_datetime(rows["timestamp"], errors="coerce", format="mixed", utc=True)
         time = time.dt.tz_localize(None)
+    last = time
+    if "last_timestamp" in rows:  # counted set-aside rows (a streamed pilot): their last time
+        last = pd.to_datetime(rows["last_timestamp"], errors="coerce", utc=True)
+        last = last.dt.tz_localize(None)
     rows = rows.assign(
         interaction_code=rows["interaction_code"].astype(str),
+        _n=event_counts(rows),
         _time=time,
+        _last=last,
         _account=rows.get("account_id", pd.NA),
         _source=_labels(rows, "source_system"),
     )
     counts = rows.groupby("interaction_code").agg(
-        n_events=("interaction_code", "size"),
+        n_events=("_n", "sum"),
         n_accounts=("_account", "nunique"),
         first_seen=("_time", "min"),
-        last_seen=("_time", "max"),
+        last_seen=("_last", "max"),
     )
     sources = (
         rows[["interaction_code", "_source"]]

@@ -276,7 +276,7 @@ def _set_aside_duplicates(validation, table: str) -> pd.DataFrame:
     if dup.empty:
         return pd.DataFrame(columns=CONFLICT_COLUMNS)
     account = dup["account_id"].astype(str) if "account_id" in dup else "(unknown)"
-    counts = dup.assign(_account=account).groupby("_account").size()
+    counts = dup.assign(_account=account, _n=event_counts(dup)).groupby("_account")["_n"].sum()
     return pd.DataFrame(
         {
             "check": "duplicate_set_aside",

@@ -37,6 +37,7 @@ from rvq.validate import (
     TABLE_ORDER,
     Problem,
     ValidationResult,
+    merge_problems,
     validate_tables,
 )
 
@@ -98,35 +99,63 @@ class StreamedPilot:
     digest: RowDigest | None = None
 
 
+#: the keys set-aside rows are counted by in a streamed pilot (`_aside_cells`)
+ASIDE_KEYS = ("reason", "account_id", "interaction_code", "source_system")
+
+
+def _aside_cells(rows: pd.DataFrame) -> pd.DataFrame:
+    """Set-aside rows counted per reason, account, code and source (`n_events`), with the
+    first and last time seen and the first line: what steps b and e read of them
+    (`rvq.datamap.unmapped_codes`, `rvq.record`), bounded by accounts x codes, not rows.
+    Cells given again are summed again, so cells of blocks combine."""
+    rows = rows.assign(**{k: rows.get(k) for k in ASIDE_KEYS})
+    if "n_events" not in rows:
+        time = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
+        if "timestamp" in rows:  # raw text: zoned and naive may mix, so all as UTC, then naive
+            time = pd.to_datetime(rows["timestamp"], errors="coerce", format="mixed", utc=True)
+            time = time.dt.tz_localize(None).astype("datetime64[ns]")
+        rows = rows.assign(n_events=1, timestamp=time, last_timestamp=time)
+    for column in ("timestamp", "last_timestamp"):
+        rows[column] = pd.to_datetime(rows[column]).astype("datetime64[ns]")
+    if "line" not in rows:
+        rows["line"] = np.nan
+    keys = list(ASIDE_KEYS)
+    rows = rows.assign(**{k: rows[k].astype(object).where(rows[k].notna(), None) for k in keys})
+    cells = rows.groupby(keys, dropna=False, sort=True).agg(
+        n_events=("n_events", "sum"),
+        timestamp=("timestamp", "min"),
+        last_timestamp=("last_timestamp", "max"),
+        line=("line", "min"),
+    )
+    cells = cells.reset_index()
+    cells["n_events"] = cells["n_events"].astype("int64")
+    return cells
+
+
 class _Merged:
-    """Problems of every block folded into one per (rule, column, severity)."""
+    """The blocks' validation results gathered: problems per block (merged at the end by
+    `rvq.validate.merge_problems`), rows read and used, set-aside rows as `_aside_cells`."""
 
     def __init__(self) -> None:
-        self.problems: dict[tuple, Problem] = {}
+        self.problems: list[list[Problem]] = []
+        self.rows_per_block: list[int] = []
+        self.zones: list[dict[str, dict[str, int]]] = []
         self.read = self.used = 0
         self.set_aside: list[pd.DataFrame] = []
-        self.kept_aside = 0
 
     def add(self, result: ValidationResult) -> None:
-        for p in result.problems:
-            if p.table != "interactions":
-                continue
-            key = (p.rule, p.column, p.severity)
-            if key not in self.problems:
-                self.problems[key] = Problem(**{**vars(p), "examples": list(p.examples)})
-                continue
-            merged = self.problems[key]
-            merged.rows += p.rows
-            room = MAX_EXAMPLES - len(merged.examples)
-            if room > 0:
-                merged.examples += p.examples[:room]
+        self.problems.append([p for p in result.problems if p.table == "interactions"])
         counts = result.counts.get("interactions", {"read": 0, "used": 0})
+        self.rows_per_block.append(counts["read"])
+        self.zones.append({k: z for k, z in result.zones.items() if k.startswith("interactions.")})
         self.read += counts["read"]
         self.used += counts["used"]
         aside = result.set_aside.get("interactions")
-        if aside is not None and self.kept_aside < 1000:  # examples, not the whole file
-            self.set_aside.append(aside.head(1000 - self.kept_aside))
-            self.kept_aside += min(len(aside), 1000 - self.kept_aside)
+        if aside is not None and len(aside):
+            self.set_aside.append(_aside_cells(aside))
+
+    def merged_problems(self) -> list[Problem]:
+        return merge_problems(self.problems, self.rows_per_block, self.zones)
 
 
 def _small_tables(config: PilotConfig) -> tuple[dict[str, RawTable], dict[str, str], Path | None]:
@@ -177,6 +206,8 @@ def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
             "cost": pa.array(frame["cost"].astype("float64"), pa.float64()),
             "event_id": pa.array(frame["event_id"].astype(object), pa.string()),
             "line": pa.array(frame["line"].astype("int64"), pa.int64()),
+            # the raw row's hash: a whole read compares whole rows to find duplicates
+            "row_hash": pa.array(frame["row_hash"].astype("int64"), pa.int64()),
             # the labels steps b and e count events by (all empty when the export has none)
             **{
                 label: pa.array(
@@ -189,37 +220,103 @@ def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _drop_cross_block_duplicates(
-    parquet: Path, memory_limit: str, keep: int = 1000
-) -> tuple[Path, int, pd.DataFrame]:
-    """Rows repeating an earlier one (same event_id, or the same values without one)
-    across blocks: removed by DuckDB; returns the new file, how many, and the first
-    `keep` of them (the set-aside rows step e lists)."""
+def _quoted(path: str | os.PathLike) -> str:
+    """A path as a DuckDB string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _duckdb(memory_limit: str, work: Path):
+    """A DuckDB connection under `memory_limit` that spills into `work` (removed with it)."""
     import duckdb
 
+    return duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "preserve_insertion_order": False,
+            "temp_directory": str(work / "duckdb-spill"),
+        }
+    )
+
+
+def _drop_cross_block_duplicates(
+    parquet: Path, memory_limit: str
+) -> tuple[Path, int, list[dict], pd.DataFrame]:
+    """Rows repeating an earlier row of another block, removed by DuckDB as a whole read
+    removes them (`rvq.validate`: the same event_id, or without one the same raw row, by
+    `row_hash`). Returns the new file, how many, example rows and their `_aside_cells`."""
     out = parquet.with_name(parquet.stem + "-unique.parquet")
-    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    con = _duckdb(memory_limit, parquet.parent)
     try:
-        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'rvq-duckdb-spill'}'")
-        key = (
-            "coalesce(event_id, concat_ws('\x1f', account_id, contact_id, "
-            "CAST(timestamp AS VARCHAR), interaction_code, CAST(cost AS VARCHAR)))"
-        )
         ranked = (
-            f"SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY line) AS rn "
-            f"FROM read_parquet('{parquet}')"
+            "SELECT *, row_number() OVER (PARTITION BY coalesce(event_id, "
+            "CAST(row_hash AS VARCHAR)) ORDER BY line) AS rn "
+            f"FROM read_parquet({_quoted(parquet)})"
         )
         con.execute(
-            f"COPY (SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn = 1) TO '{out}' (FORMAT parquet)"
+            f"COPY (SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn = 1) TO {_quoted(out)} "
+            "(FORMAT parquet)"
         )
-        dropped = con.execute(f"SELECT count(*) FROM ({ranked}) WHERE rn > 1").fetchone()[0]
-        rows = con.execute(
-            f"SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn > 1 ORDER BY line LIMIT {int(keep)}"
+        con.execute(f"CREATE TEMP TABLE dropped AS SELECT * FROM ({ranked}) WHERE rn > 1")
+        dropped = con.execute("SELECT count(*) FROM dropped").fetchone()[0]
+        examples = con.execute(
+            f"SELECT * EXCLUDE (rn, row_hash) FROM dropped ORDER BY line LIMIT {MAX_EXAMPLES}"
+        ).df()
+        keys = ", ".join(k for k in ASIDE_KEYS if k != "reason")
+        cells = con.execute(
+            f"SELECT 'duplicate_event' AS reason, {keys}, count(*) AS n_events, "
+            "min(timestamp) AS timestamp, max(timestamp) AS last_timestamp, min(line) AS line "
+            f"FROM dropped GROUP BY ALL"
         ).df()
     finally:
         con.close()
     parquet.unlink()
-    return out, int(dropped), rows.assign(reason="duplicate_event")
+    return out, int(dropped), _json_rows(examples), cells
+
+
+def _json_rows(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-safe dicts (text timestamps, None for missing), as validation's examples."""
+    out = frame.astype(object).where(frame.notna(), None)
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            out[column] = [None if v is None else str(v) for v in out[column]]
+    return out.to_dict(orient="records")
+
+
+#: warnings that compare the interactions with the other tables (`rvq.validate`)
+COVERAGE_RULES = ("account_without_interactions", "outcomes_before_first_interaction")
+
+
+def _coverage_problems(
+    raw: dict[str, RawTable],
+    catalog: pd.DataFrame | None,
+    code: str,
+    config: PilotConfig,
+    parquet: Path,
+    memory_limit: str,
+) -> list[Problem]:
+    """The cross-table warnings a whole read gives (accounts without interactions, outcomes
+    before the first interaction), from the usable interactions' accounts and first times:
+    the small tables are validated again beside one stand-in interaction per account at
+    its first time (`code`, a valid interaction code), and only those warnings are kept."""
+    con = _duckdb(memory_limit, parquet.parent)
+    try:
+        firsts = con.execute(
+            "SELECT account_id, min(timestamp) AS timestamp "
+            f"FROM read_parquet({_quoted(parquet)}) GROUP BY account_id"
+        ).df()
+    finally:
+        con.close()
+    stand_in = pd.DataFrame(
+        {
+            "account_id": firsts["account_id"].astype(object),
+            "contact_id": "stand-in",
+            "timestamp": firsts["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+            "interaction_code": code,
+        }
+    )
+    tables = {**raw, "interactions": RawTable(stand_in, "<usable interactions>")}
+    _, result = validate_tables(tables, catalog, freq=config.freq, as_of=config.as_of)
+    return [p for p in result.problems if p.rule in COVERAGE_RULES]
 
 
 def streamed_validation(
@@ -265,14 +362,14 @@ def streamed_validation(
     parquet = work / "interactions-blocks.parquet"
     merged, malformed = _Merged(), []
     mapping = table_mapping(config, "interactions")
-    writer, line, labels = None, 2, set()
+    writer, line, columns = None, 2, set()
     try:
         for batch in _block_reader(path, block_size, malformed):
             block = RawTable(batch.to_pandas(), str(path))
             block.frame.columns = [str(c).strip() for c in block.frame.columns]
             if mapping is not None:
                 block = mapping.apply(block)
-            labels.update(c for c in (*CELL_LABELS, *ROW_ATTRIBUTES) if c in block.frame.columns)
+            columns.update(block.frame.columns)
             block.lines = np.arange(line, line + len(block.frame))
             line += len(block.frame)
             tables = {"interactions": block}
@@ -283,8 +380,11 @@ def streamed_validation(
             frame = usable["interactions"]
             if frame is None or not len(frame):
                 continue
-            used_lines = block.lines[_used_mask(result, block)]
-            table = _canonical_arrow(frame.assign(line=used_lines))
+            used = _used_mask(result, block)
+            row_hash = pd.util.hash_pandas_object(block.frame, index=False).to_numpy()
+            table = _canonical_arrow(
+                frame.assign(line=block.lines[used], row_hash=row_hash[used].view(np.int64))
+            )
             if writer is None:
                 writer = pq.ParquetWriter(parquet, table.schema)
             writer.write_table(table)
@@ -293,45 +393,61 @@ def streamed_validation(
             writer.close()
 
     validation = small
-    problems = list(merged.problems.values())
     n_malformed = len(malformed)
     if n_malformed:
-        problems.append(
-            Problem(
-                "interactions", str(path), None, "malformed_row", "set_aside",
-                f"{n_malformed:,} rows whose number of fields differs from the header's: set aside",
-                n_malformed,
-                [{"line": n, "text": str(t)[:200]} for n, t in malformed[:MAX_EXAMPLES]],
-            )
+        merged.problems.append(
+            [
+                Problem(
+                    "interactions", str(path), None, "malformed_row", "set_aside",
+                    f"{n_malformed:,} rows whose number of fields differs from the header's: set aside",
+                    n_malformed,
+                    [{"line": n, "text": str(t)[:200]} for n, t in malformed[:MAX_EXAMPLES]],
+                )
+            ]
         )  # fmt: skip
+        lines = pd.Series([n for n, _ in malformed], dtype="float64")
+        merged.set_aside.append(
+            _aside_cells(pd.DataFrame({"reason": "malformed_row", "line": lines}))
+        )
     used = merged.used
     if writer is not None:
-        room = 1000 - merged.kept_aside
-        parquet, dropped, rows = _drop_cross_block_duplicates(parquet, memory_limit, room)
+        parquet, dropped, examples, cells = _drop_cross_block_duplicates(parquet, memory_limit)
         if dropped:
             used -= dropped
-            examples = rows.drop(columns="reason").head(MAX_EXAMPLES).to_dict(orient="records")
-            problems.append(
-                Problem(
-                    "interactions", str(path), "event_id", "duplicate_event", "set_aside",
-                    f"{dropped:,} rows repeating an earlier row of another block: set aside",
-                    dropped, examples,
-                )
+            event_ids = "event_id" in columns
+            what = (
+                "repeating an earlier event_id (or, without an event_id, an identical row); "
+                "the first is kept"
+                if event_ids
+                else "identical to an earlier row (no event_id column; the first is kept)"
+            )
+            merged.problems.append(
+                [
+                    Problem(
+                        "interactions", str(path), "event_id" if event_ids else None,
+                        "duplicate_event", "set_aside", f"{dropped:,} rows {what}: set aside",
+                        dropped, examples,
+                    )
+                ]
             )  # fmt: skip
-            if len(rows):
-                merged.set_aside.append(rows)
+            merged.set_aside.append(cells)
         final = work / "interactions.parquet"
         os.replace(parquet, final)
     else:
         final = parquet
     read = merged.read + n_malformed
-    validation.problems[:0] = problems
+    validation.problems[:0] = merged.merged_problems()
     validation.counts["interactions"] = {"read": read, "used": used, "set_aside": read - used}
     order = {table: i for i, table in enumerate(TABLE_ORDER)}  # as when read whole
     validation.counts = dict(sorted(validation.counts.items(), key=lambda kv: order.get(kv[0], 99)))
     validation.files["interactions"] = str(path)
     if merged.set_aside:
-        validation.set_aside["interactions"] = pd.concat(merged.set_aside, ignore_index=True)
+        validation.set_aside["interactions"] = _aside_cells(
+            pd.concat(merged.set_aside, ignore_index=True)
+        )
+    if used:
+        code = str(frames["catalog"]["interaction_code"].iloc[0])
+        validation.problems += _coverage_problems(raw, fallback, code, config, final, memory_limit)
     if used == 0:
         validation.problems.append(
             Problem(
@@ -343,7 +459,7 @@ def streamed_validation(
         validation=validation,
         interactions=final,
         frames=frames,
-        labels=tuple(c for c in (*CELL_LABELS, *ROW_ATTRIBUTES) if c in labels),
+        labels=tuple(c for c in (*CELL_LABELS, *ROW_ATTRIBUTES) if c in columns),
         config=config,
     )
 
@@ -377,31 +493,20 @@ def streamed_panel(
         engine="duckdb",
         engine_options={"memory_limit": memory_limit},
     )
-    cell_labels = tuple(c for c in result.labels if c in CELL_LABELS)
     result.cells = streamed_cells(
-        result.interactions,
-        frames["catalog"],
-        freq=config.freq,
-        labels=cell_labels,
-        memory_limit=memory_limit,
+        result.interactions, frames["catalog"], freq=config.freq, memory_limit=memory_limit
     )
-    result.digest = row_digest(result.interactions, result.labels, memory_limit=memory_limit)
+    result.digest = row_digest(result.interactions, memory_limit=memory_limit)
     return result
 
 
-def row_digest(
-    parquet: str | os.PathLike, columns: tuple[str, ...] = (), *, memory_limit: str = "1GB"
-) -> RowDigest:
+def row_digest(parquet: str | os.PathLike, *, memory_limit: str = "1GB") -> RowDigest:
     """Step e's row checks of a Parquet file of usable interactions, on DuckDB
     (`rvq.record.RowDigest`): the extra rows per account repeating account, contact,
-    timestamp and code, and the value pairs of the `SINGLE_VALUED` interaction attributes
-    among the optional `columns` the export has."""
-    import duckdb
-
-    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
-    source = f"read_parquet('{Path(parquet)}')"
+    timestamp and code, and the value pairs of the `SINGLE_VALUED` interaction attributes."""
+    con = _duckdb(memory_limit, Path(parquet).parent)
+    source = f"read_parquet({_quoted(parquet)})"
     try:
-        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'rvq-duckdb-spill'}'")
         repeats = con.execute(
             f"""
             SELECT account_id, sum(n - 1) AS n_rows FROM (
@@ -412,7 +517,7 @@ def row_digest(
         ).df()
         pairs = {}
         for table, key, attribute in SINGLE_VALUED:
-            if table == "interactions" and {key, attribute} <= {*columns, "account_id"}:
+            if table == "interactions":
                 pairs[(key, attribute)] = con.execute(
                     f"""
                     SELECT CAST({key} AS VARCHAR) AS {key},
@@ -440,10 +545,8 @@ def streamed_cells(
     """The scored events of a Parquet file of usable interactions, summed per account,
     period, interaction and source/team label on DuckDB: `rvq.cells.event_cells`' result
     without holding the events. RV and cost as `rvq.score.score_events` gives them (the
-    row's own cost where given, else the catalog's). `labels`: the `CELL_LABELS` the
-    export has (a label it lacks is no column of the cells, as of the events)."""
-    import duckdb
-
+    row's own cost where given, else the catalog's). `labels`: the label columns (an
+    export without one has it empty, as a whole read has)."""
     lookup = catalog.drop_duplicates("interaction_code")
     rates = pd.DataFrame(
         {
@@ -452,9 +555,8 @@ def streamed_cells(
             "cost": pd.to_numeric(lookup["cost"]).astype("float64"),
         }
     )
-    con = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    con = _duckdb(memory_limit, Path(parquet).parent)
     try:
-        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'rvq-duckdb-spill'}'")
         con.register("rates", rates)
         label_sql = "".join(f", e.{c}" for c in labels)
         cells = con.execute(
@@ -466,7 +568,7 @@ def streamed_cells(
                    coalesce(sum(coalesce(e.cost, r.cost)), 0) AS cost,
                    max(e.timestamp) AS timestamp,
                    min(e.timestamp) AS first_timestamp
-            FROM read_parquet('{Path(parquet)}') e
+            FROM read_parquet({_quoted(parquet)}) e
             JOIN rates r USING (interaction_code)
             GROUP BY ALL
             """

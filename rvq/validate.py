@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -78,6 +79,9 @@ class Problem:
     message: str
     rows: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
+    #: the value counts a message lists (unknown codes), so the problems of blocks of
+    #: one table can be merged into the whole table's (`merge_problems`); not reported
+    tally: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __str__(self) -> str:
         """One line: file, column, rule, message (what a CLI prints for a fatal problem)."""
@@ -107,6 +111,9 @@ class ValidationResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     set_aside: dict[str, pd.DataFrame] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    #: per "table.column" of timestamps, the values parsed per zone ("naive", "+02:00", ...),
+    #: so blocks of a table can be judged together (`merge_problems`)
+    zones: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def fatal(self) -> bool:
@@ -193,7 +200,9 @@ class ValidationResult:
             "fatal": self.fatal,
             "counts": {t: dict(c) for t, c in self.counts.items()},
             "files": dict(self.files),
-            "problems": [asdict(p) for p in self.problems],
+            "problems": [
+                {k: v for k, v in asdict(p).items() if k != "tally"} for p in self.problems
+            ],
         }
 
 
@@ -426,6 +435,10 @@ def _count_rows(n: int) -> str:
     return f"{n:,} row" + ("" if n == 1 else "s")
 
 
+#: the "N rows" a message starts with (`_count_rows`)
+_COUNT_PREFIX = re.compile(r"^[\d,]+ rows?\b")
+
+
 # --- one table through its rules --------------------------------------------------------
 
 
@@ -446,6 +459,7 @@ class _TableCheck:
         self.reason = np.full(self.n, None, dtype=object)
         self.lines = raw.line_numbers()
         self.fatal = False
+        self.zones: dict[str, dict[str, int]] = {}
         spec = TABLES[table]
         self.shown = [c for c in spec.columns if c in self.frame.columns]
 
@@ -579,6 +593,7 @@ class _TableCheck:
         assert read == used + set_aside
         result.counts[self.table] = {"read": read, "used": used, "set_aside": set_aside}
         result.files[self.table] = self.file
+        result.zones.update({f"{self.table}.{c}": z for c, z in self.zones.items()})
         return self.used
 
 
@@ -716,6 +731,7 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
     _missing_values(check, {c: ids[c] for c in ("account_id", "contact_id", "interaction_code")})
     _missing_values(check, {"timestamp": _given(f["timestamp"])})
     ts, zones = as_timestamp(f["timestamp"])
+    check.zones["timestamp"] = zones or {"naive": int(ts.notna().sum())}
     unparsed = ts.isna().to_numpy()
     check.set_aside(
         unparsed,
@@ -749,13 +765,9 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
     if codes is not None:
         unknown = ~isin(ids["interaction_code"], codes) & check.used
         if unknown.any():
-            seen = Counter(ids["interaction_code"][unknown]).most_common(5)
-            check.set_aside(
-                unknown,
-                "interaction_code",
-                "unknown_interaction_code",
-                f"whose interaction_code is not in the catalog (most frequent: {_listing(seen)})",
-            )
+            seen = Counter(ids["interaction_code"][unknown])
+            check.set_aside(unknown, "interaction_code", "unknown_interaction_code", _unknown(seen))
+            check.problems[-1].tally = dict(seen)
 
     if "cost" in f.columns:
         cost, bad = as_number(f["cost"])
@@ -790,22 +802,97 @@ def _blank_text(n: int, index) -> pd.Series:
     return as_text(pd.Series([None] * n, index=index, dtype=object))
 
 
-def _report_zones(check: _TableCheck, column: str, zones: dict[str, int]) -> None:
+def _unknown(seen: Counter) -> str:
+    """What completes "N rows ..." for rows whose codes (`seen`, with counts) are unknown."""
+    return (
+        "whose interaction_code is not in the catalog "
+        f"(most frequent: {_listing(seen.most_common(5))})"
+    )
+
+
+def _zones_rule(zones: dict[str, int]) -> tuple[str, str, int] | None:
+    """(rule, listing, rows) of the zones seen in a column, None when there is nothing to say."""
     if not zones:
-        return
+        return None
     utc_names = {"UTC", "Z", "+00:00", "+0000", "+00", "UTC+00:00"}
     if len(zones) == 1 and next(iter(zones)) in utc_names:
-        return
+        return None
     listing = ", ".join(f"{z} ×{n:,}" for z, n in sorted(zones.items(), key=lambda kv: -kv[1]))
     rule = "mixed_time_zones" if len(zones) > 1 else "time_zone_converted"
-    check.problem(
-        "repaired",
-        column,
-        rule,
+    return rule, listing, sum(n for z, n in zones.items() if z != "naive")
+
+
+def _zones_message(column: str, listing: str) -> str:
+    return (
         f"{column} values carry time zones ({listing}); all converted to UTC and stored "
-        "without a zone (values without a zone are taken as UTC)",
-        rows=sum(n for z, n in zones.items() if z != "naive"),
+        "without a zone (values without a zone are taken as UTC)"
     )
+
+
+def _report_zones(check: _TableCheck, column: str, zones: dict[str, int]) -> None:
+    found = _zones_rule(zones)
+    if found is None:
+        return
+    rule, listing, rows = found
+    check.problem("repaired", column, rule, _zones_message(column, listing), rows=rows)
+
+
+#: rules judged on a whole table, which `merge_problems` re-judges from the blocks' totals
+ZONE_RULES = ("mixed_time_zones", "time_zone_converted")
+
+
+def merge_problems(
+    problems: list[list[Problem]],
+    rows: list[int],
+    zones: list[dict[str, dict[str, int]]],
+) -> list[Problem]:
+    """The problems of one table validated in blocks, as validating it whole reports them.
+
+    Per block: its `problems`, its `rows` and its `ValidationResult.zones`. Row counts are
+    summed and examples kept up to `MAX_EXAMPLES` per rule; the unknown codes' message is
+    rebuilt from the summed tallies; the zone rules and `all_timestamps_unparseable` (fatal
+    only when no block has a parseable timestamp) are judged on the totals, not per block.
+    """
+    merged: dict[tuple, Problem] = {}
+    unparseable, files = [], {}
+    for block in problems:
+        for p in block:
+            files.setdefault(p.table, p.file)
+            if p.rule in ZONE_RULES:
+                continue
+            if p.rule == "all_timestamps_unparseable":
+                unparseable.append(p)
+                continue
+            key = (p.table, p.rule, p.column, p.severity)
+            if key not in merged:
+                merged[key] = replace(p, examples=list(p.examples), tally=dict(p.tally))
+                continue
+            m = merged[key]
+            m.rows += p.rows
+            m.examples += p.examples[: max(0, MAX_EXAMPLES - len(m.examples))]
+            for value, n in p.tally.items():
+                m.tally[value] = m.tally.get(value, 0) + n
+    out = []
+    for m in merged.values():
+        if m.rule == "unknown_interaction_code" and m.tally:
+            m.message = f"{_count_rows(m.rows)} {_unknown(Counter(m.tally))}: set aside"
+        elif m.rows and _COUNT_PREFIX.match(m.message):
+            m.message = _COUNT_PREFIX.sub(_count_rows(m.rows), m.message, count=1)
+        out.append(m)
+    if unparseable and len(unparseable) == sum(1 for n in rows if n):
+        out.append(replace(unparseable[0], rows=sum(p.rows for p in unparseable)))
+    seen: dict[str, Counter] = {}
+    for block_zones in zones:
+        for where, counts in block_zones.items():
+            seen.setdefault(where, Counter()).update(counts)
+    for where, tally in seen.items():
+        table, column = where.split(".", 1)
+        found = _zones_rule(dict(tally)) if set(tally) - {"naive"} else None
+        if found is not None:
+            rule, listing, n = found
+            message = _zones_message(column, listing)
+            out.append(Problem(table, files.get(table, ""), column, rule, "repaired", message, n))
+    return out
 
 
 def _check_outcomes(check: _TableCheck, context: _Context) -> pd.DataFrame:

@@ -180,3 +180,70 @@ def test_rvq_validate_streams_a_big_csv_and_reports_the_same_problems(world_dir,
     assert rules[0] == rules[1] == {"malformed_row", "unparseable_timestamp", "duplicate_event"}
     tables = [text.split("SET ASIDE")[0] for text in outputs.values()]
     assert tables[0] == tables[1]
+
+
+# --------------------------------------------------------------------------- parity
+def _variant(tmp_path: Path, name: str) -> Path:
+    """A small world, changed as real exports are: the whole read is the reference."""
+    world = synth.generate_world(synth.WorldSpec(accounts=30, periods=6, seed=4))
+    data = synth.write_world(world, tmp_path / name)
+    path = data / "interactions.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if name == "bad_block":  # one stretch of the file in another date format
+        stretch = frame.index[1000:1400]
+        frame.loc[stretch, "timestamp"] = pd.to_datetime(
+            frame.loc[stretch, "timestamp"]
+        ).dt.strftime("%d/%m/%Y")
+    elif name == "no_event_id":  # a row repeated except for its team is no duplicate
+        frame = frame.drop(columns="event_id")
+        twin = frame.iloc[[2]].assign(team="partners")
+        copy = frame.iloc[[5]]
+        frame = pd.concat([frame, twin, copy], ignore_index=True)
+    elif name == "many_unmapped":  # more set-aside rows than any example list holds
+        frame.loc[frame.index[:1500], "interaction_code"] = "EARLY_UNMAPPED"
+        frame.loc[frame.index[-48:], "interaction_code"] = "LATE_UNMAPPED"
+        frame = pd.concat([frame, frame.iloc[[1600, 1700]]], ignore_index=True)  # duplicates
+    elif name == "zones":  # offsets only in the second half of the file
+        late = frame.index[len(frame) // 2 :: 3]
+        frame.loc[late, "timestamp"] = (
+            pd.to_datetime(frame.loc[late, "timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S") + "+02:00"
+        )
+    frame.to_csv(path, index=False)
+    return data
+
+
+def _problems(validation) -> list[tuple]:
+    return sorted(
+        (p.table, p.rule, p.column or "", p.severity, p.rows, p.message)
+        for p in validation.problems
+    )
+
+
+@pytest.mark.parametrize("name", ["bad_block", "no_event_id", "many_unmapped", "zones"])
+def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    data = _variant(tmp_path, name)
+    whole, streamed = (
+        cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "cache")
+        for mode in ("never", "always")
+    )
+    assert streamed.streamed
+    assert streamed.table_counts() == whole.table_counts()
+    assert _problems(streamed.validation) == _problems(whole.validation)
+    pd.testing.assert_frame_equal(
+        datamap.unmapped_codes(streamed.validation, whole.dataset.catalog),
+        datamap.unmapped_codes(whole.validation, whole.dataset.catalog),
+        check_dtype=False,
+    )
+    found = [
+        record.duplicates_and_conflicts(
+            p.dataset.interactions, p.validation, p.dataset.outcomes, p.dataset.accounts,
+            digest=p.digest,
+        )
+        for p in (whole, streamed)
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(found[1], found[0], check_dtype=False)
+    keys = ["account_id", "period"]
+    expected = whole.panel.sort_values(keys, ignore_index=True)
+    got = streamed.panel.sort_values(keys, ignore_index=True)[expected.columns]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-9)
