@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -115,34 +115,56 @@ def _open_bytes(path: Path):
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
-def _header(path: Path, encoding: str) -> tuple[list[str], str]:
-    """The header's column names and the delimiter, read from the first line."""
+def _header_fields(path: Path, encoding: str) -> tuple[list[str], str]:
+    """The header's fields as written (not stripped) and the delimiter, from the first line."""
     with _open_bytes(path) as fh:
         first = fh.readline(1 << 20)
     text = first.decode(encoding).lstrip("\ufeff").rstrip("\r\n")
     delimiter = max(DELIMITERS, key=text.count) if text else ","
-    names = next(csv.reader([text], delimiter=delimiter), [])
-    return [n.strip() for n in names], delimiter
+    return next(csv.reader([text], delimiter=delimiter), []), delimiter
+
+
+def _header(path: Path, encoding: str) -> tuple[list[str], str]:
+    """The header's column names and the delimiter, read from the first line."""
+    fields, delimiter = _header_fields(path, encoding)
+    return [n.strip() for n in fields], delimiter
 
 
 def _sample_for_detection(path: Path, budget: int = 1 << 20) -> bytes:
     """Up to `budget` bytes of the file's lines that hold non-ASCII bytes (what decides
-    the encoding), so a 1 GB file with one accented name is judged on that name."""
+    the encoding), so a 1 GB file with one accented name is judged on that name. Lines
+    are kept whole across the 4 MiB reads (a character cut in two would look non-UTF-8)."""
     kept, size = [], 0
+
+    def keep_lines(chunk: bytes) -> bool:
+        nonlocal size
+        taken_to = -1
+        for pos in np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80):
+            if pos <= taken_to:
+                continue
+            start = chunk.rfind(b"\n", 0, pos) + 1
+            end = chunk.find(b"\n", pos)
+            end = len(chunk) if end < 0 else end
+            kept.append(chunk[start:end])
+            size += end - start
+            taken_to = end
+            if size >= budget:
+                return True
+        return False
+
+    tail = b""
     with _open_bytes(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
-            taken_to = -1
-            for pos in np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80):
-                if pos <= taken_to:
-                    continue
-                start = chunk.rfind(b"\n", 0, pos) + 1
-                end = chunk.find(b"\n", pos)
-                end = len(chunk) if end < 0 else end
-                kept.append(chunk[start:end])
-                size += end - start
-                taken_to = end
-                if size >= budget:
-                    return b"\n".join(kept)
+            chunk = tail + chunk
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0 and len(chunk) < 1 << 24:  # no line end yet: read on (up to 16 MiB)
+                tail = chunk
+                continue
+            cut = cut or len(chunk)
+            chunk, tail = chunk[:cut], chunk[cut:]
+            if keep_lines(chunk):
+                return b"\n".join(kept)
+    keep_lines(tail)
     return b"\n".join(kept)
 
 
@@ -151,8 +173,9 @@ def _sample_for_detection(path: Path, budget: int = 1 << 20) -> bytes:
 PREFERRED_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
 
 
-def detect_encoding(path: Path) -> str:
-    """The text encoding of a non-UTF-8 file, by charset-normalizer on its non-ASCII lines.
+def detect_encoding(path: Path, sample: bytes | None = None) -> str:
+    """The text encoding of a non-UTF-8 file, by charset-normalizer on its non-ASCII lines
+    (`sample`: those lines when already read by `_sample_for_detection`).
 
     Short samples fit several single-byte encodings equally well (charset-normalizer then
     picks one alphabetically); among those tied with the best, cp1252 / latin-1 are
@@ -160,7 +183,7 @@ def detect_encoding(path: Path) -> str:
     """
     from charset_normalizer import from_bytes
 
-    matches = list(from_bytes(_sample_for_detection(path)))
+    matches = list(from_bytes(_sample_for_detection(path) if sample is None else sample))
     if not matches:
         return "latin_1"
     best = matches[0]
@@ -171,10 +194,44 @@ def detect_encoding(path: Path) -> str:
     return best.encoding
 
 
-def _read_csv_as(path: Path, encoding: str) -> RawTable:
-    names, delimiter = _header(path, encoding)
+def _csv_options(
+    path: Path,
+    encoding: str,
+    invalid_row_handler: Callable,
+    *,
+    use_threads: bool,
+    block_size: int | None = None,
+) -> dict | None:
+    """The pyarrow options of every CSV read, whole or in blocks (None: empty header).
+
+    Every column is text: the header's names both as written and stripped are typed as
+    strings, since pyarrow keeps "a, b"'s second name as " b" and would infer its type."""
+    fields, delimiter = _header_fields(path, encoding)
+    names = [n.strip() for n in fields]
     if not names:
-        return RawTable(pd.DataFrame(), str(path), encoding)
+        return None
+    sized = {} if block_size is None else {"block_size": int(block_size)}
+    return {
+        "read_options": pacsv.ReadOptions(encoding=encoding, use_threads=use_threads, **sized),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=invalid_row_handler
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=dict.fromkeys([*names, *fields], pa.string()),
+            strings_can_be_null=True,
+            null_values=_NULLS,
+            quoted_strings_can_be_null=True,
+        ),
+    }
+
+
+def _frame(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
+    frame = table.to_pandas()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_csv_as(path: Path, encoding: str) -> RawTable:
     malformed: list[tuple[int | None, str]] = []
 
     def keep_aside(row) -> str:
@@ -183,33 +240,31 @@ def _read_csv_as(path: Path, encoding: str) -> RawTable:
 
     def read(threads: bool) -> pa.Table:
         malformed.clear()
-        return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=threads),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=keep_aside
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=True,
-                null_values=_NULLS,
-                quoted_strings_can_be_null=True,
-            ),
-        )
+        return pacsv.read_csv(path, **options(threads))
 
+    def options(threads: bool) -> dict | None:
+        return _csv_options(path, encoding, keep_aside, use_threads=threads)
+
+    if options(True) is None:
+        return RawTable(pd.DataFrame(), str(path), encoding)
     table = read(threads=True)
     if malformed and any(number is None for number, _ in malformed):
         table = read(threads=False)  # single-threaded reading knows the line numbers
-    frame = table.to_pandas()
-    frame.columns = [str(c).strip() for c in frame.columns]
-    raw = RawTable(frame, str(path), encoding)
+    raw = RawTable(_frame(table), str(path), encoding)
     if malformed:
         bad = pd.DataFrame(malformed, columns=["line", "text"])
         raw.malformed = bad
         known = bad["line"].dropna().astype(int).to_numpy()
-        all_lines = np.arange(2, len(frame) + len(bad) + 2)
-        raw.lines = np.setdiff1d(all_lines, known)[: len(frame)]
+        all_lines = np.arange(2, len(raw.frame) + len(bad) + 2)
+        raw.lines = np.setdiff1d(all_lines, known)[: len(raw.frame)]
     return raw
+
+
+def _is_decoding_error(exc: Exception) -> bool:
+    """True for the errors `read_csv` answers by trying another encoding."""
+    if isinstance(exc, UnicodeDecodeError):
+        return True
+    return isinstance(exc, pa.ArrowInvalid) and "UTF8" in str(exc).upper().replace("-", "")
 
 
 def read_csv(path: Path) -> RawTable:
@@ -220,12 +275,148 @@ def read_csv(path: Path) -> RawTable:
     try:
         return _read_csv_as(path, "utf-8")
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
-        if isinstance(exc, pa.ArrowInvalid) and "UTF8" not in str(exc).upper().replace("-", ""):
+        if not _is_decoding_error(exc):
             raise
     try:
         return _read_csv_as(path, detect_encoding(path))
     except (UnicodeDecodeError, pa.ArrowInvalid):  # a byte the detection sample did not show
         return _read_csv_as(path, "latin_1")
+
+
+def _block_encodings(path: Path) -> Iterator[str]:
+    """The encodings `csv_blocks` tries, in `read_csv`'s order, decided up front: UTF-8
+    unless the file's non-ASCII lines do not decode as UTF-8, then the detected one; then
+    the next ones of `read_csv`'s order (detected, latin-1) should reading fail at once."""
+    sample = _sample_for_detection(path)
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError:
+        detected = detect_encoding(path, sample)
+    else:
+        yield "utf-8"
+        detected = detect_encoding(path, sample)
+    yield detected
+    if detected != "latin_1":
+        yield "latin_1"
+
+
+def _next_lines(start: int, n: int, skipped: np.ndarray) -> np.ndarray:
+    """The `n` smallest line numbers from `start` that are not `skipped` (malformed)."""
+    skipped = np.unique(skipped[skipped >= start])
+    candidates = np.arange(start, start + n + len(skipped), dtype=np.int64)
+    if len(skipped):  # (np.setdiff1d would hash the whole block: seconds per 10⁶ rows)
+        candidates = candidates[~np.isin(candidates, skipped)]
+    return candidates[:n]
+
+
+def _malformed_frame(rows: list[tuple[int | None, str]]) -> pd.DataFrame | None:
+    return pd.DataFrame(rows, columns=["line", "text"]) if rows else None
+
+
+def _csv_blocks_as(path: Path, encoding: str, block_size: int) -> Iterator[RawTable]:
+    malformed: list[tuple[int | None, str]] = []
+
+    def keep_aside(row) -> str:
+        malformed.append((row.number, row.text))
+        return "skip"
+
+    # one thread: the invalid row handler then knows every malformed row's line number
+    options = _csv_options(path, encoding, keep_aside, use_threads=False, block_size=block_size)
+    if options is None:
+        return
+    with pacsv.open_csv(path, **options) as reader:
+        yield from _numbered_blocks(reader, malformed, path, encoding)
+
+
+def _numbered_blocks(
+    reader: pacsv.CSVStreamingReader,
+    malformed: list[tuple[int | None, str]],
+    path: Path,
+    encoding: str,
+) -> Iterator[RawTable]:
+    """The reader's batches as RawTables, one batch behind it, each numbered as the whole
+    read numbers its rows: from line 2, skipping the malformed rows' lines. `malformed` is
+    the list the reader's invalid row handler appends to; rows handed out leave it."""
+    next_line = 2  # the next row's first possible line
+    held: tuple[pa.RecordBatch, np.ndarray] | None = None  # one block behind the reader
+
+    def block(batch: pa.RecordBatch | pa.Table, lines: np.ndarray, last: bool) -> RawTable:
+        # a block's malformed rows: those before its last row (all that remain, for the last)
+        upto = len(malformed)
+        if not last:
+            upto = 0
+            while upto < len(malformed) and (
+                malformed[upto][0] is None or malformed[upto][0] < lines[-1]
+            ):
+                upto += 1
+        rows = malformed[:upto]
+        del malformed[:upto]
+        return RawTable(_frame(batch), str(path), encoding, lines, _malformed_frame(rows))
+
+    for batch in reader:
+        if not batch.num_rows:
+            continue
+        # the reader has parsed this batch (and may be ahead): its malformed rows are known
+        skipped = [n for n, _ in malformed if n is not None and n >= next_line]
+        lines = _next_lines(next_line, batch.num_rows, np.array(skipped, dtype=np.int64))
+        next_line = int(lines[-1]) + 1
+        if held is not None:
+            yield block(*held, last=False)
+        held = (batch, lines)
+    if held is not None:
+        yield block(*held, last=True)
+    else:  # a header and no row: one empty block (with the malformed rows, if any)
+        yield block(reader.schema.empty_table(), np.empty(0, np.int64), last=True)
+
+
+def csv_blocks(path: str | Path, block_size: int) -> Iterator[RawTable]:
+    """A CSV too large for memory, as `RawTable` blocks of about `block_size` bytes of text.
+
+    Read exactly as `read_csv` reads it whole (encoding, delimiter from the header, gzip,
+    quoted newlines, every column as text, malformed rows set aside): the blocks' frames,
+    `lines` and `malformed` rows, concatenated, are `read_csv`'s. Each block's `lines`
+    number its rows as the whole read does; its `malformed` holds the malformed rows before
+    its last row and after the previous block's (the last block: all that remain). A header
+    with no row gives one empty block; an empty header (empty file) gives none. The
+    encoding is decided up front, as `read_csv` would; if it fails at once the next of
+    `read_csv`'s encodings is tried, but a failure after a block was given out raises.
+    A record longer than `block_size` fails (pyarrow cannot split a record).
+    """
+    path = Path(path)
+    for encoding in _block_encodings(path):
+        started = False
+        try:
+            for raw in _csv_blocks_as(path, encoding, block_size):
+                started = True
+                yield raw
+            return
+        except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            if started and _is_decoding_error(exc):
+                exc.add_note(
+                    f"{path}: read as {encoding} (the encoding its non-ASCII lines sampled "
+                    "up front have), but a later line is not; blocks were already given out"
+                )
+            if started or not _is_decoding_error(exc) or encoding == "latin_1":
+                raise
+
+
+def csv_text_size(path: str | Path) -> int:
+    """Bytes of text in a CSV, to decide whether it fits in memory before reading it: the
+    file's size, or for a gzipped file its uncompressed size from the gzip trailer (ISIZE,
+    the size mod 2**32 of the last member). An ISIZE below the compressed size has wrapped
+    (over 4 GiB) or is a small last member: then the larger of the smallest size consistent
+    with it and 4x the compressed size."""
+    path = Path(path)
+    size = path.stat().st_size
+    if not path.name.lower().endswith(".gz") or size < 18:  # 18: gzip header + trailer
+        return size
+    with open(path, "rb") as fh:
+        fh.seek(-4, 2)
+        isize = int.from_bytes(fh.read(4), "little")
+    if isize >= size:
+        return isize
+    wrapped = isize + -(-(size - isize) // (1 << 32)) * (1 << 32)
+    return max(wrapped, 4 * size)
 
 
 def read_parquet(path: Path) -> RawTable:
@@ -474,6 +665,8 @@ __all__ = [
     "Dataset",
     "RawTable",
     "TableMapping",
+    "csv_blocks",
+    "csv_text_size",
     "detect_encoding",
     "load_dataset",
     "locate_tables",
