@@ -5,6 +5,8 @@ inputs, validates them, scores the interactions and builds the account x period 
 it stores the result under a key made of the input files (paths, sizes, modification
 times), the config and the rvq code, so the six later notebooks of a run -- and any
 re-run on unchanged inputs -- open the same pilot in a second instead of re-scoring.
+Inside a run, the notebooks open the version the run opened (named in its run record),
+so they all describe the same data however the inputs change meanwhile.
 A fatal validation problem raises `PilotInputError` with a one-line reason. With the
 config's `privacy.pseudonymize` on, the dataset is pseudonymized here, before scoring
 (`rvq.privacy.protect_dataset`), so nothing downstream sees a raw identifier.
@@ -13,10 +15,13 @@ config's `privacy.pseudonymize` on, the dataset is pseudonymized here, before sc
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
+import re
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,7 +207,7 @@ def _database_versions(config: Any) -> Iterator[str]:
 
 def input_version(source: str | os.PathLike, config: Any = None) -> str:
     """A key that changes when any input file (path, size, mtime), database table (a
-    DuckDB file's size and mtime, a server table's row count) or the config changes: one
+    DuckDB file's and its log's size and mtime, a server table's row count) or the config changes: one
     version of a pilot's inputs. A pilot's cache folder and, in interactive work, its
     findings records live under this key."""
     h = hashlib.sha256()
@@ -268,12 +273,9 @@ def cached(key: str, cache_dir: Path, build: Callable[[], Any], code: str = "") 
     """
     entry = cache_dir / key
     path = entry / f"pilot-{code}.pkl" if code else entry / "pilot.pkl"
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                return pickle.load(fh), True
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            path.unlink(missing_ok=True)  # unreadable or from other code: rebuild
+    hit = _load(path)
+    if hit is not None:
+        return hit[0], True
     value = build()
     entry.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=entry, prefix=".pilot-", suffix=".tmp")
@@ -288,6 +290,19 @@ def cached(key: str, cache_dir: Path, build: Callable[[], Any], code: str = "") 
         if stale != path:
             stale.unlink(missing_ok=True)
     return value, False
+
+
+def _load(path: Path) -> tuple[Any] | None:
+    """`(object,)` pickled at `path`; None when there is none (an unreadable entry, or
+    one pickled by other code, is removed)."""
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            return (pickle.load(fh),)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        path.unlink(missing_ok=True)
+        return None
 
 
 def load_config(source: str | os.PathLike) -> Any:
@@ -350,6 +365,7 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
     holds (with pseudonyms on) no raw identifier."""
     import shutil
 
+    from rvq import cells as cell_table
     from rvq import io, privacy, stream
 
     work = Path(tempfile.mkdtemp(prefix="rvq-stream-"))
@@ -379,6 +395,8 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
             panel = privacy.pseudonymize_frame(panel, secret)
             panel = panel.sort_values(["account_id", "period"], ignore_index=True)
             cells = privacy.pseudonymize_frame(cells, secret)
+            keys = [k for k in cell_table.CELL_KEYS if k in cells]
+            cells = cells.sort_values(keys, ignore_index=True)
             digest.repeats = privacy.pseudonymize_frame(digest.repeats, secret)
     except privacy.PrivacyKeyError as exc:
         raise PilotInputError(str(exc)) from None
@@ -421,21 +439,56 @@ def open_pilot(
     `run_dir` is where the calling notebook records its findings (empty: this pilot's
     cache folder); `cache_dir` where scored pilots are kept (empty: `default_cache_dir()`);
     `refresh` re-reads and re-scores even on a hit.
+
+    Inside a run (`run_dir` holds the run record `run_pilot` wrote, for this `source`),
+    the pilot is the one the run opened: its input version is read from the record, not
+    recomputed, so every notebook of a run describes the same data even when the inputs
+    change during the run, and no database is asked again. Only when that version is no
+    longer cached are the inputs read again (with a warning if they have changed).
     """
     from rvq import privacy
 
     src = Path(source).expanduser().resolve()
-    config = load_config(src)
-    key = input_version(src, config)
     folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     code = code_version()
-    if refresh:
-        (folder / key / f"pilot-{code}.pkl").unlink(missing_ok=True)
-    pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
+    pilot = None
+    run_key = run_input_version(run_dir, src) if run_dir and not refresh else None
+    if run_key is not None:
+        hit = _load(folder / run_key / f"pilot-{code}.pkl")
+        key, pilot = run_key, (hit[0] if hit is not None else None)
+    if pilot is None:
+        config = load_config(src)
+        key = input_version(src, config)
+        if run_key is not None and key != run_key:
+            warnings.warn(
+                f"the pilot this run opened ({run_key}) is no longer cached and the inputs "
+                f"have changed since: this step reads them again ({key})",
+                stacklevel=2,
+            )
+        if refresh:
+            (folder / key / f"pilot-{code}.pkl").unlink(missing_ok=True)
+        pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
     pilot.cache_dir = folder / key
     pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
     privacy.activate(privacy.privacy_settings(pilot.config))  # tables and segments suppress
     return pilot
+
+
+def run_input_version(run_dir: str | os.PathLike, source: Path) -> str | None:
+    """The input version of the pilot a run opened, from the run record `run_pilot` wrote
+    in `run_dir`; None without a record, or when it names another source."""
+    from rvq import report
+
+    path = report.findings_dir(run_dir) / f"{report.RUN_RECORD}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        info = record["findings"]["pilot"]
+        recorded, key = Path(info["source"]), str(info["input_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if recorded != source or not re.fullmatch(r"[0-9a-f]{8,64}", key):
+        return None
+    return key
 
 
 def pilot_info(pilot: Pilot) -> dict[str, Any]:

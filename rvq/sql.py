@@ -307,25 +307,81 @@ def read_duckdb(location: str | SqlSource) -> RawTable:
     return _raw_table(table.to_pandas(), source)
 
 
+def _trimmed_query(statement: str) -> str:
+    """A query without what may trail it: whitespace, `;` and comments (`-- ...`,
+    `/* ... */`), so it can be wrapped as a subquery. Quoted text is left alone."""
+    text = statement
+    while True:
+        end, i, n = 0, 0, len(text)
+        while i < n:
+            c = text[i]
+            if c in "'\"":  # a string or quoted identifier ('' and "" escape themselves)
+                close = text.find(c, i + 1)
+                while close != -1 and text.startswith(c, close + 1):
+                    close = text.find(c, close + 2)
+                i = n if close == -1 else close + 1
+                end = i
+            elif text.startswith("--", i):
+                newline = text.find("\n", i)
+                i = n if newline == -1 else newline + 1
+            elif text.startswith("/*", i):
+                close = text.find("*/", i + 2)
+                i = n if close == -1 else close + 2
+            else:
+                if not c.isspace():
+                    end = i + 1
+                i += 1
+        text = text[:end]
+        if not text.endswith(";"):
+            return text
+        text = text[:-1]
+
+
+def _count_statement(source: SqlSource, preparer) -> Any:
+    """`SELECT count(*)` of a table or query, built by SQLAlchemy for the dialect (an
+    Oracle subquery alias takes no `AS`). A query goes on lines of its own inside the
+    parentheses, without a trailing `;` or comment."""
+    from sqlalchemy import func, select, table, text
+
+    if source.is_query:
+        inner = text("\n" + _trimmed_query(source.target) + "\n").columns()
+        return select(func.count()).select_from(inner.subquery("rvq_rows"))
+    parts = source.target.split(".")
+    if len(parts) <= 2:
+        name = table(parts[-1], schema=parts[0] if len(parts) == 2 else None)
+    else:  # database.schema.table: quoted part by part, as it is read
+        name = text(".".join(preparer.quote(p) for p in parts))
+    return select(func.count()).select_from(name)
+
+
+def duckdb_version(path: Path) -> str:
+    """A DuckDB file's path, size and modification time, and its write-ahead log's
+    (`<file>.wal`, where DuckDB keeps changes not yet checkpointed into the file)."""
+    parts = [str(path)]
+    for file in (path, path.with_name(path.name + ".wal")):
+        st = file.stat() if file.is_file() else None
+        parts += [str(st.st_size if st else -1), str(st.st_mtime_ns if st else -1)]
+    return "\0".join(parts)
+
+
 def fingerprint(location: str | SqlSource) -> str:
     """What identifies one version of a database source, for the pilot cache's key: a
-    DuckDB file's path, size and modification time; for a server, the row count of the
-    table or query (one `count(*)` round trip). A server table changed in place with the
-    same row count keeps its fingerprint: `rvq pilot --refresh` re-reads it."""
+    DuckDB file's path, size and modification time (and its write-ahead log's); for a
+    server, the row count of the table or query (one `count(*)` round trip). A server
+    table changed in place with the same row count keeps its fingerprint: `rvq pilot
+    --refresh` re-reads it."""
     source = sql_source(location)
     if source.scheme == DUCKDB_SCHEME:
-        path = duckdb_path(source).resolve()
-        st = path.stat() if path.is_file() else None
-        return f"{path}\0{st.st_size if st else -1}\0{st.st_mtime_ns if st else -1}"
-    from sqlalchemy import create_engine, text
+        return duckdb_version(duckdb_path(source).resolve())
+    from sqlalchemy import create_engine
 
     password = source.password()
     try:
         engine = create_engine(_sqlalchemy_url(source, password))
         try:
             with engine.connect() as conn:
-                inner = _statement(source, engine.dialect.identifier_preparer)
-                rows = conn.execute(text(f"SELECT count(*) FROM ({inner}) AS rvq_rows")).scalar()
+                count = _count_statement(source, engine.dialect.identifier_preparer)
+                rows = conn.execute(count).scalar()
         finally:
             engine.dispose()
     except Exception as exc:  # driver errors: keep their words, never the password

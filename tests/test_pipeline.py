@@ -322,6 +322,63 @@ def test_open_pilot_scores_once_and_refuses_fatal_inputs(tmp_path, valid_tables,
     assert "\n" not in str(caught.value)
 
 
+def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
+    tmp_path, valid_tables, write_dataset
+):
+    """A run's notebooks open the input version the run opened, even after the files
+    changed; when that version is no longer cached, the inputs are read again under their
+    own key (never stored under the run's), with a warning; a record of another source
+    is not used."""
+    from rvq import cache
+
+    folder = write_dataset(tmp_path / "pilot", valid_tables)
+    store = tmp_path / "cache"
+    pilot = cache.open_pilot(folder, cache_dir=store)
+    run = tmp_path / "run"
+    report.record_findings(report.RUN_RECORD, {"pilot": cache.pilot_info(pilot)}, run_dir=run)
+    events = folder / "interactions.csv"
+    rows = events.read_text().splitlines()
+    events.write_text("\n".join(rows[:-1]) + "\n")  # the export changes mid-run
+    assert cache.input_version(folder, cache.load_config(folder)) != pilot.key
+
+    step = cache.open_pilot(folder, run_dir=run, cache_dir=store)
+    assert step.key == pilot.key and step.data_counts() == pilot.data_counts()
+
+    other = tmp_path / "other-run"
+    info = {**cache.pilot_info(pilot), "source": str(tmp_path / "elsewhere")}
+    report.record_findings(report.RUN_RECORD, {"pilot": info}, run_dir=other)
+    assert cache.open_pilot(folder, run_dir=other, cache_dir=store).key != pilot.key
+
+    for entry in (store / pilot.key).glob("pilot*.pkl"):
+        entry.unlink()  # the run's version is gone from the cache
+    with pytest.warns(UserWarning, match="no longer cached"):
+        again = cache.open_pilot(folder, run_dir=run, cache_dir=store)
+    assert again.key != pilot.key
+    assert again.data_counts()["events_read"] == pilot.data_counts()["events_read"] - 1
+    assert not list((store / pilot.key).glob("pilot*.pkl"))
+
+
+def test_pseudonymized_streamed_cells_stay_sorted_by_their_keys(tmp_path, monkeypatch):
+    import yaml
+
+    from rvq import cache, cells, synth
+
+    monkeypatch.setenv("RVQ_PSEUDONYM_KEY", "sorted-cells-key")
+    world = synth.generate_world(synth.WorldSpec(accounts=40, periods=6, seed=5))
+    data = synth.write_world(world, tmp_path / "data")
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump({"data": str(data), "stream": "always", "privacy": {"pseudonymize": True}})
+    )
+    pilot = cache.open_pilot(config, cache_dir=tmp_path / "cache")
+    assert pilot.streamed
+    keys = [k for k in cells.CELL_KEYS if k in pilot.events]
+    assert keys[:2] == ["account_id", "period"]
+    got = pilot.events[keys]
+    assert got.equals(got.sort_values(keys, ignore_index=True))
+    assert pilot.events.index.equals(pd.RangeIndex(len(pilot.events)))
+
+
 # --------------------------------------------------------------------------- the notebooks
 
 

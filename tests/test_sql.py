@@ -439,3 +439,112 @@ def test_the_cache_key_follows_a_duckdb_file(world, tmp_path):
         con.execute("INSERT INTO interactions SELECT * FROM interactions LIMIT 1")
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
     assert cache.input_version(config, cache.load_config(config)) != first
+
+
+def test_a_duckdb_write_ahead_log_changes_the_fingerprint(world, tmp_path):
+    """Changes DuckDB has not yet checkpointed sit in `<file>.wal`, the file itself
+    untouched: the fingerprint (and so the cache key) follows the log too."""
+    from rvq.sql import fingerprint
+
+    db = tmp_path / "pilot.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    location = f"duckdb:///{db}#t"
+    first = fingerprint(location)
+    before = db.stat()
+    con = duckdb.connect(str(db))
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    con.execute("INSERT INTO t VALUES (2)")
+    con.close()
+    wal = db.with_name(db.name + ".wal")
+    assert wal.is_file()
+    os.utime(db, ns=(before.st_atime_ns, before.st_mtime_ns))  # the file itself: as before
+    assert db.stat().st_size == before.st_size
+    second = fingerprint(location)
+    assert second != first
+    assert fingerprint(location) == second  # an unchanged log: the same fingerprint
+    wal.unlink()
+    assert fingerprint(location) == first
+
+
+def _sqlite_file(path: Path) -> Path:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute('CREATE TABLE "Activities" (x integer)')
+        con.execute('INSERT INTO "Activities" VALUES (1), (2), (3)')
+        con.commit()
+    return path
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        'SELECT * FROM "Activities";',
+        'SELECT * FROM "Activities" -- every row',
+        'SELECT * FROM "Activities"; -- every row\n',
+        "SELECT * FROM \"Activities\" WHERE x > 0 /* rows ';' */ ;\n\n",
+        "SELECT x, '--;' AS y FROM \"Activities\"\n-- the end",
+        "Activities",
+        "main.Activities",
+    ],
+)
+def test_the_row_count_of_a_query_ending_in_a_semicolon_or_comment(tmp_path, target):
+    """A query that reads fine also counts fine: `;` and a comment may trail it."""
+    from rvq.sql import fingerprint
+
+    db = _sqlite_file(tmp_path / "crm.sqlite")
+    location = f"sqlite:///{db}#{target}"
+    assert len(read_table(sql_source(location)).frame) == 3
+    assert fingerprint(location).endswith("\0rows=3")
+
+
+def test_a_server_query_ending_in_a_semicolon_and_comment_counts(postgres, monkeypatch):
+    from rvq.sql import fingerprint
+
+    url, password = postgres
+    monkeypatch.setenv(PASSWORD_ENV, password)
+    query = "SELECT * FROM accounts; -- all of them"
+    source = sql_source(f"{url}#{query}", password_env=PASSWORD_ENV)
+    rows = len(read_table(source).frame)
+    assert rows > 0 and fingerprint(source).endswith(f"\0rows={rows}")
+    assert fingerprint(sql_source(f"{url}#public.accounts", password_env=PASSWORD_ENV)).endswith(
+        f"\0rows={rows}"
+    )
+
+
+def test_the_notebooks_of_a_run_open_the_runs_pilot_while_the_database_changes(world, tmp_path):
+    """Inside a run, `open_pilot` opens the pilot the run opened (the run record names its
+    input version): rows written to the DuckDB file since, or the file being gone, change
+    nothing for the run's notebooks; outside the run the new version is read."""
+    from rvq import cache, report
+
+    db = _duckdb_file(world, tmp_path / "pilot.duckdb")
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump({"tables": {name: "duckdb:///pilot.duckdb" for name in world.tables}})
+    )
+    store = tmp_path / "cache"
+    pilot = cache.open_pilot(config, cache_dir=store)
+    run = tmp_path / "run"
+    report.record_findings(report.RUN_RECORD, {"pilot": cache.pilot_info(pilot)}, run_dir=run)
+
+    with duckdb.connect(str(db)) as con:  # the table changes while the run goes on
+        con.execute("DELETE FROM interactions WHERE rowid % 2 = 0")
+    os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
+    changed = cache.input_version(config, cache.load_config(config))
+    assert changed != pilot.key
+
+    step = cache.open_pilot(config, run_dir=run, cache_dir=store)
+    assert step.key == pilot.key and step.cache_dir == store / pilot.key
+    assert step.run_dir == run.resolve()
+    assert step.data_counts() == pilot.data_counts()
+    assert step.panel.equals(pilot.panel)
+
+    db.rename(tmp_path / "elsewhere.duckdb")  # the database cannot be reached
+    assert cache.open_pilot(config, run_dir=run, cache_dir=store).key == pilot.key
+    (tmp_path / "elsewhere.duckdb").rename(db)
+
+    outside = cache.open_pilot(config, cache_dir=store)  # interactive: today's inputs
+    assert outside.key == changed
+    assert outside.data_counts()["events_read"] < pilot.data_counts()["events_read"]
