@@ -170,7 +170,12 @@ def backtest(args: argparse.Namespace) -> int:
     try:
         pilot = cache.open_pilot(source, refresh=args.refresh)
     except cache.PilotInputError as exc:
-        raise CommandError(f"{exc} (run `rvq validate {source}` for the full report)") from exc
+        hint = (
+            ""
+            if "rvq validate" in str(exc)
+            else f" (run `rvq validate {source}` for the full report)"
+        )
+        raise CommandError(f"{exc}{hint}") from exc
     except ValueError as exc:  # ConfigError
         raise CommandError(str(exc).splitlines()[0]) from exc
     dataset = pilot.dataset

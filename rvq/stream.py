@@ -1,18 +1,21 @@
 """Interaction files larger than memory: validated block by block, scored on DuckDB.
 
 `rvq.io.load_dataset` reads the interactions whole. For a CSV bigger than the memory at
-hand, `streamed_panel` never holds it: pyarrow's streaming CSV reader hands it over in
-blocks (`block_size` bytes, every column as text); each block goes through the same
-rules as a whole table (`rvq.validate.validate_tables`, against the small validated
-accounts and catalog), its usable rows are appended to a Parquet file and the rest are
-counted (and their first examples kept). Duplicates across blocks are then found by
-DuckDB over that Parquet file (by `event_id`, or the whole row without one), and the
-account x period panel is scored from it by `rvq.engines` on DuckDB, which spills to
-disk under its memory limit. Rows read = used + set aside, as for any table.
+hand, `streamed_panel` never holds it: `rvq.io.csv_blocks` hands it over in blocks
+(`block_size` bytes, read exactly as `rvq.io.read_csv` reads a whole file); each block
+goes through the same rules as a whole table (`rvq.validate.validate_tables`, against
+the small validated accounts and catalog), its usable rows are appended to a Parquet
+file and the rest are counted. The blocks' problems are merged as the whole file's
+(`rvq.validate.merge_problems`); duplicates across blocks are found by DuckDB over the
+Parquet file (by `event_id`, or the raw row's hash without one), and the account x
+period panel, the event cells and step e's row digest are computed from it on DuckDB,
+which spills to disk under its memory limit. Rows read = used + set aside, as for any
+table.
 
 What stays in memory: one block, the small tables (accounts, catalog, outcomes, VoC),
-the counts and up to `MAX_EXAMPLES` example rows per rule. `should_stream` says when a
-file is large enough to need this path (a share of the available memory).
+the counts, up to `MAX_EXAMPLES` example rows per rule and the set-aside rows counted
+per reason, account, code and source. `should_stream` says when a file is large enough
+to need this path (a share of the available memory).
 """
 
 from __future__ import annotations
@@ -25,12 +28,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from rvq.cells import CELL_ATTRIBUTES
 from rvq.config import PilotConfig, load_config
-from rvq.io import RawTable, locate_tables, read_table, table_mapping
+from rvq.io import (
+    RawTable,
+    csv_blocks,
+    csv_text_size,
+    locate_tables,
+    read_csv,
+    read_table,
+    reader_for,
+    table_mapping,
+)
 from rvq.record import SINGLE_VALUED, RowDigest
 from rvq.validate import (
     MAX_EXAMPLES,
@@ -38,6 +49,7 @@ from rvq.validate import (
     Problem,
     ValidationResult,
     merge_problems,
+    no_usable_rows,
     validate_tables,
 )
 
@@ -55,13 +67,14 @@ _TRUNC = {"M": "month", "Q": "quarter"}
 
 
 def should_stream(path: str | os.PathLike, available: int | None = None) -> bool:
-    """True when a CSV file is too large to read whole: above `MEMORY_SHARE` of the
-    available memory (`available` bytes; default: what the system reports)."""
+    """True when a CSV file is too large to read whole: its text (uncompressed, for a
+    .gz) above `MEMORY_SHARE` of the available memory (`available` bytes; default: what
+    the system reports)."""
     if available is None:
         import psutil
 
         available = psutil.virtual_memory().available
-    return Path(path).stat().st_size > MEMORY_SHARE * available
+    return csv_text_size(Path(path)) > MEMORY_SHARE * available
 
 
 def streamed_interactions(config: PilotConfig, available: int | None = None) -> Path | None:
@@ -76,7 +89,10 @@ def streamed_interactions(config: PilotConfig, available: int | None = None) -> 
     path = locate_tables(config).get("interactions")
     if not isinstance(path, Path) or not path.is_file():
         return None
-    if path.suffix.lower() not in (".csv", ".txt", ".tsv") and not path.name.endswith(".csv.gz"):
+    try:
+        if reader_for(path) is not read_csv:  # Parquet and other formats are read whole
+            return None
+    except ValueError:  # no reader: the whole read reports it
         return None
     return path if config.stream == "always" or should_stream(path, available) else None
 
@@ -170,29 +186,6 @@ def _small_tables(config: PilotConfig) -> tuple[dict[str, RawTable], dict[str, s
         except Exception as exc:  # a data problem, reported by validation
             unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
     return raw, unreadable, located.get("interactions")
-
-
-def _block_reader(path: Path, block_size: int, malformed: list) -> pacsv.CSVStreamingReader:
-    import csv
-
-    with open(path, "rb") as fh:
-        header = fh.readline().decode("utf-8", errors="replace").lstrip("\ufeff").strip()
-    names = next(csv.reader([header]), [])
-
-    def keep_aside(row) -> str:
-        malformed.append((row.number, row.text))
-        return "skip"
-
-    return pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=keep_aside),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=True,
-            null_values=["", "NA", "N/A", "#N/A", "NULL", "null", "NaN", "nan", "None"],
-        ),
-    )
 
 
 def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -360,18 +353,14 @@ def streamed_validation(
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="rvq-stream-"))
     work.mkdir(parents=True, exist_ok=True)
     parquet = work / "interactions-blocks.parquet"
-    merged, malformed = _Merged(), []
+    merged = _Merged()
     mapping = table_mapping(config, "interactions")
-    writer, line, columns = None, 2, set()
+    writer, columns = None, set()
     try:
-        for batch in _block_reader(path, block_size, malformed):
-            block = RawTable(batch.to_pandas(), str(path))
-            block.frame.columns = [str(c).strip() for c in block.frame.columns]
+        for block in csv_blocks(path, block_size):  # read as `rvq.io.read_csv` reads it whole
             if mapping is not None:
                 block = mapping.apply(block)
             columns.update(block.frame.columns)
-            block.lines = np.arange(line, line + len(block.frame))
-            line += len(block.frame)
             tables = {"interactions": block}
             if accounts_raw is not None:
                 tables["accounts"] = accounts_raw
@@ -393,22 +382,6 @@ def streamed_validation(
             writer.close()
 
     validation = small
-    n_malformed = len(malformed)
-    if n_malformed:
-        merged.problems.append(
-            [
-                Problem(
-                    "interactions", str(path), None, "malformed_row", "set_aside",
-                    f"{n_malformed:,} rows whose number of fields differs from the header's: set aside",
-                    n_malformed,
-                    [{"line": n, "text": str(t)[:200]} for n, t in malformed[:MAX_EXAMPLES]],
-                )
-            ]
-        )  # fmt: skip
-        lines = pd.Series([n for n, _ in malformed], dtype="float64")
-        merged.set_aside.append(
-            _aside_cells(pd.DataFrame({"reason": "malformed_row", "line": lines}))
-        )
     used = merged.used
     if writer is not None:
         parquet, dropped, examples, cells = _drop_cross_block_duplicates(parquet, memory_limit)
@@ -435,7 +408,7 @@ def streamed_validation(
         os.replace(parquet, final)
     else:
         final = parquet
-    read = merged.read + n_malformed
+    read = merged.read
     validation.problems[:0] = merged.merged_problems()
     validation.counts["interactions"] = {"read": read, "used": used, "set_aside": read - used}
     order = {table: i for i, table in enumerate(TABLE_ORDER)}  # as when read whole
@@ -448,12 +421,8 @@ def streamed_validation(
     if used:
         code = str(frames["catalog"]["interaction_code"].iloc[0])
         validation.problems += _coverage_problems(raw, fallback, code, config, final, memory_limit)
-    if used == 0:
-        validation.problems.append(
-            Problem(
-                "interactions", str(path), None, "empty_table", "fatal", "no usable interactions"
-            )
-        )
+    if used == 0 and not validation.fatal:
+        validation.problems.append(no_usable_rows("interactions", str(path), read))
     return StreamedPilot(
         panel=pd.DataFrame(),
         validation=validation,

@@ -860,6 +860,8 @@ def merge_problems(
             files.setdefault(p.table, p.file)
             if p.rule in ZONE_RULES:
                 continue
+            if p.rule == "no_usable_rows":  # judged on the whole file by the caller
+                continue
             if p.rule == "all_timestamps_unparseable":
                 unparseable.append(p)
                 continue
@@ -1240,9 +1242,27 @@ def validate_tables(
         if table == "outcomes":
             frame = _combine_periods(check, frame, freq)
         frames[table] = frame
+    for table, check in checks.items():
+        counts = result.counts.get(table, {})
+        if (
+            TABLES[table].must_exist
+            and not check.fatal
+            and counts.get("read")
+            and not counts["used"]
+        ):
+            problems.append(no_usable_rows(table, check.file, counts["read"]))
+            frames[table] = None
     if "accounts" in checks:
         _coverage_warnings(result, checks["accounts"], frames, freq)
     return frames, result
+
+
+def no_usable_rows(table: str, file: str, read: int) -> Problem:
+    """The fatal problem of a required table whose every row was set aside."""
+    return Problem(
+        table, file, None, "no_usable_rows", "fatal",
+        f"none of the {_count_rows(read)} read is usable: each was set aside for a reason listed",
+    )  # fmt: skip
 
 
 #: per table, the function that runs its rules and returns its canonical frame

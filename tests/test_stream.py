@@ -7,6 +7,8 @@ instead of events; every figure a notebook shows must come out the same. Blocks 
 
 from __future__ import annotations
 
+import gzip
+import json
 import pickle
 import re
 from pathlib import Path
@@ -208,18 +210,39 @@ def _variant(tmp_path: Path, name: str) -> Path:
         frame.loc[late, "timestamp"] = (
             pd.to_datetime(frame.loc[late, "timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S") + "+02:00"
         )
+    elif name in ("messy_text", "gzip"):  # ; and cp1252, quoted newlines, broken lines
+        frame.loc[frame.index[::7], "team"] = "équipe ventes; région\nnord"
+        path.unlink()
+        text = frame.to_csv(index=False, sep=";").splitlines(keepends=True)
+        text[900:900] = ["A00001;broken\n"]
+        text[2100:2100] = ["A00002;also;broken\n"]
+        raw = "".join(text).encode("cp1252")
+        if name == "gzip":
+            (data / "interactions.csv.gz").write_bytes(gzip.compress(raw))
+        else:
+            path.write_bytes(raw)
+        return data
     frame.to_csv(path, index=False)
     return data
 
 
+#: rules whose example rows are the first in the file, whole or streamed
+_FIRST_EXAMPLES = ("malformed_row", "unparseable_timestamp", "unknown_interaction_code")
+
+
 def _problems(validation) -> list[tuple]:
     return sorted(
-        (p.table, p.rule, p.column or "", p.severity, p.rows, p.message)
+        (
+            p.table, p.rule, p.column or "", p.severity, p.rows, p.message,
+            tuple(e.get("line") for e in p.examples) if p.rule in _FIRST_EXAMPLES else (),
+        )
         for p in validation.problems
-    )
+    )  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["bad_block", "no_event_id", "many_unmapped", "zones"])
+@pytest.mark.parametrize(
+    "name", ["bad_block", "no_event_id", "many_unmapped", "zones", "messy_text", "gzip"]
+)
 def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch, name):
     monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
     data = _variant(tmp_path, name)
@@ -230,6 +253,7 @@ def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch
     assert streamed.streamed
     assert streamed.table_counts() == whole.table_counts()
     assert _problems(streamed.validation) == _problems(whole.validation)
+    json.dumps(streamed.validation.to_dict())  # examples are JSON-safe
     pd.testing.assert_frame_equal(
         datamap.unmapped_codes(streamed.validation, whole.dataset.catalog),
         datamap.unmapped_codes(whole.validation, whole.dataset.catalog),
@@ -247,3 +271,17 @@ def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch
     expected = whole.panel.sort_values(keys, ignore_index=True)
     got = streamed.panel.sort_values(keys, ignore_index=True)[expected.columns]
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-9)
+
+
+def test_a_file_whose_every_row_is_set_aside_is_one_clear_fatal_problem(tmp_path, capsys):
+    data = _variant(tmp_path, "plain")
+    path = data / "interactions.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.assign(interaction_code="NOT_IN_THE_MODEL").to_csv(path, index=False)
+    for mode in ("never", "always"):
+        config = config_file(tmp_path, data, mode)
+        assert main(["backtest", str(config)]) == 2
+        error = capsys.readouterr().err
+        assert "none of the" in error and error.count("rvq validate") == 1, error
+        validation = stream.streamed_validation(config, work_dir=tmp_path / mode).validation
+        assert [p.rule for p in validation.problems if p.severity == "fatal"] == ["no_usable_rows"]
