@@ -11,6 +11,7 @@ without code, writes `summary.json` and `index.html`, and only then renames the 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import logging
@@ -320,6 +321,8 @@ def run_pilot(
         "timings": timings,
     }
     report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
+    del pilot  # each notebook opens it from the cache: do not hold a second copy meanwhile
+    gc.collect()
 
     bar = tqdm(steps, desc="rvq pilot", unit="step", disable=not progress, file=sys.stderr)
     step = steps[0]
