@@ -395,6 +395,7 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
             panel = privacy.pseudonymize_frame(panel, secret)
             panel = panel.sort_values(["account_id", "period"], ignore_index=True)
             cells = privacy.pseudonymize_frame(cells, secret)
+            cells["account_id"] = cells["account_id"].astype("category")  # as streamed
             keys = [k for k in cell_table.CELL_KEYS if k in cells]
             cells = cells.sort_values(keys, ignore_index=True)
             digest.repeats = privacy.pseudonymize_frame(digest.repeats, secret)

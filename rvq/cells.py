@@ -53,3 +53,15 @@ def event_cells(scored_events: pd.DataFrame) -> pd.DataFrame:
     cells = cells.reset_index()
     cells["n_events"] = cells["n_events"].astype("int64")
     return cells
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its categorical columns as plain text. Streamed cells keep their text
+    as categories (tens of millions of rows); results built from them are small and go to
+    tables and plots, which would otherwise show every category, seen or not."""
+    decoded = {
+        column: values.astype(values.cat.categories.dtype)
+        for column, values in frame.items()
+        if isinstance(values.dtype, pd.CategoricalDtype)
+    }
+    return frame.assign(**decoded) if decoded else frame

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rvq.cells import event_counts
+from rvq.cells import as_text, event_counts
 from rvq.datamap import DATA_OWNER, FUNCTION_OWNERS
 
 GAP_KINDS = ("backward", "stall", "costly")
@@ -397,10 +397,10 @@ def process_gaps(
     aspects["share_of_cost"] = (aspects["cost"] / totals["cost"]).fillna(0.0)
     aspects["share_of_rv"] = (aspects["rv"].abs() / totals["rv"]).fillna(0.0)
     return ProcessGaps(
-        summary=chosen[SUMMARY_COLUMNS],
-        interactions=interactions,
-        aspects=aspects,
-        candidates=candidates.drop(columns=["kind_order", "cell"]),
+        summary=as_text(chosen[SUMMARY_COLUMNS]),
+        interactions=as_text(interactions),
+        aspects=as_text(aspects),
+        candidates=as_text(candidates.drop(columns=["kind_order", "cell"])),
         min_stall=min_stall,
     )
 

@@ -557,7 +557,12 @@ def streamed_cells(
         cells[column] = cells[column].astype("datetime64[ns]")
     keys = ["account_id", "period", "interaction_code", *labels]
     sums = ["n_events", "rv", "cost", "timestamp", "first_timestamp"]
-    return cells[keys + attributes + sums].sort_values(keys, ignore_index=True)
+    cells = cells[keys + attributes + sums].sort_values(keys, ignore_index=True)
+    # a book's cells run to tens of millions: text repeated per cell as categories (a
+    # fifth of the memory); categories sort as the text does
+    for column in ["account_id", "interaction_code", *labels, *attributes]:
+        cells[column] = cells[column].astype("category")
+    return cells
 
 
 def _used_mask(result: ValidationResult, block: RawTable) -> np.ndarray:
