@@ -373,7 +373,9 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
         streamed = stream.streamed_panel(config, work_dir=work)
     except FileNotFoundError as exc:
         raise PilotInputError(f"no such dataset or config: {exc}") from exc
-    except ValueError as exc:  # a fatal validation problem, named in one line
+    except stream.FatalInputError as exc:  # named as for a whole read
+        raise PilotInputError(fatal_reason(exc.validation, source)) from exc
+    except ValueError as exc:  # a config the data cannot follow (ConfigError)
         raise PilotInputError(f"{source}: {one_line(exc)}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -259,6 +259,7 @@ def _stall_candidates(
             mean_length=("_gap", "mean"),
         )
         .reset_index()
+        .pipe(as_text)  # a streamed pilot's stages are categories: here, text to compute with
     )
     open_stalls = stalls.loc[stalls["_ord"] + stalls["_gap"] == window_end].groupby("stage").size()
     candidates["still_stalled"] = candidates["stage"].map(open_stalls).fillna(0).astype("int64")

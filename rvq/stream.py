@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rvq.cells import CELL_ATTRIBUTES
-from rvq.config import PilotConfig, load_config
+from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.io import (
     RawTable,
     csv_blocks,
@@ -95,6 +95,15 @@ def streamed_interactions(config: PilotConfig, available: int | None = None) -> 
     except ValueError:  # no reader: the whole read reports it
         return None
     return path if config.stream == "always" or should_stream(path, available) else None
+
+
+class FatalInputError(ValueError):
+    """The streamed dataset cannot be scored: `validation` holds why (its fatal problems)."""
+
+    def __init__(self, validation: ValidationResult):
+        first = next(p for p in validation.problems if p.severity == "fatal")
+        super().__init__(f"{first}; run `rvq validate` for the full report")
+        self.validation = validation
 
 
 @dataclass
@@ -174,18 +183,52 @@ class _Merged:
         return merge_problems(self.problems, self.rows_per_block, self.zones)
 
 
-def _small_tables(config: PilotConfig) -> tuple[dict[str, RawTable], dict[str, str], Path | None]:
-    """Every table but the interactions, read whole; the interactions' path."""
+@dataclass
+class _SmallTables:
+    """Every table but the interactions, read whole as `rvq.io.load_dataset` reads them,
+    with what it passes to validation (unreadable and missing files, where they were)."""
+
+    raw: dict[str, RawTable]
+    unreadable: dict[str, str]
+    missing: dict[str, str]
+    where: str
+    interactions: Path | None
+
+    def validate(self, config: PilotConfig, **extra_unreadable: str):
+        """`validate_tables` over these tables (the shipped catalog when none is given)."""
+        fallback = None
+        if "catalog" not in self.raw and "catalog" not in self.unreadable:
+            from rvq.catalog import shipped_catalog
+
+            fallback = shipped_catalog()
+        return validate_tables(
+            self.raw,
+            fallback,
+            freq=config.freq,
+            as_of=config.as_of,
+            where=self.where,
+            unreadable={**self.unreadable, **extra_unreadable},
+            missing=self.missing,
+        )
+
+
+def _small_tables(config: PilotConfig) -> _SmallTables:
     located = locate_tables(config)
-    raw, unreadable = {}, {}
+    raw, unreadable, missing = {}, {}, {}
     for name, path in located.items():
-        if name == "interactions" or not path.exists():
+        if name == "interactions":
+            continue
+        if not path.exists():
+            missing[name] = str(path)
             continue
         try:
             raw[name] = read_table(path, table_mapping(config, name))
+        except ConfigError:
+            raise
         except Exception as exc:  # a data problem, reported by validation
             unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
-    return raw, unreadable, located.get("interactions")
+    where = str(config.data) if config.data is not None else "the configured tables"
+    return _SmallTables(raw, unreadable, missing, where, located.get("interactions"))
 
 
 def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
@@ -280,8 +323,7 @@ COVERAGE_RULES = ("account_without_interactions", "outcomes_before_first_interac
 
 
 def _coverage_problems(
-    raw: dict[str, RawTable],
-    catalog: pd.DataFrame | None,
+    tables: _SmallTables,
     code: str,
     config: PilotConfig,
     parquet: Path,
@@ -307,8 +349,8 @@ def _coverage_problems(
             "interaction_code": code,
         }
     )
-    tables = {**raw, "interactions": RawTable(stand_in, "<usable interactions>")}
-    _, result = validate_tables(tables, catalog, freq=config.freq, as_of=config.as_of)
+    raw = {**tables.raw, "interactions": RawTable(stand_in, "<usable interactions>")}
+    _, result = replace(tables, raw=raw).validate(config)
     return [p for p in result.problems if p.rule in COVERAGE_RULES]
 
 
@@ -330,17 +372,11 @@ def streamed_validation(
     config = source if isinstance(source, PilotConfig) else load_config(source)
     block_size = block_size or BLOCK_SIZE
     config = config.model_copy(update={"as_of": config.resolved_as_of()})
-    raw, unreadable, path = _small_tables(config)
+    tables = _small_tables(config)
+    path = tables.interactions
     if path is None or not path.exists():
         raise FileNotFoundError(f"no interactions file for {config.data or config.tables}")
-    fallback = None
-    if "catalog" not in raw:
-        from rvq.catalog import shipped_catalog
-
-        fallback = shipped_catalog()
-    frames, small = validate_tables(
-        raw, fallback, freq=config.freq, as_of=config.as_of, unreadable=unreadable
-    )
+    frames, small = tables.validate(config)
     small.problems[:] = [p for p in small.problems if p.table != "interactions"]
     small.counts.pop("interactions", None)
     accounts_raw = (
@@ -356,15 +392,27 @@ def streamed_validation(
     merged = _Merged()
     mapping = table_mapping(config, "interactions")
     writer, columns = None, set()
+    blocks = csv_blocks(path, block_size)  # read as `rvq.io.read_csv` reads it whole
     try:
-        for block in csv_blocks(path, block_size):  # read as `rvq.io.read_csv` reads it whole
-            if mapping is not None:
-                block = mapping.apply(block)
+        while True:
+            try:
+                block = next(blocks, None)
+                if block is not None and mapping is not None:
+                    block = mapping.apply(block)
+            except ConfigError:
+                raise
+            except Exception as exc:  # unreadable, or a preset that cannot convert it
+                _, failed = tables.validate(
+                    config, interactions=f"{path}: {type(exc).__name__}: {exc}"
+                )
+                return StreamedPilot(pd.DataFrame(), failed, parquet, frames, config=config)
+            if block is None:
+                break
             columns.update(block.frame.columns)
-            tables = {"interactions": block}
+            pair = {"interactions": block}
             if accounts_raw is not None:
-                tables["accounts"] = accounts_raw
-            usable, result = validate_tables(tables, catalog, freq=config.freq, as_of=config.as_of)
+                pair["accounts"] = accounts_raw
+            usable, result = validate_tables(pair, catalog, freq=config.freq, as_of=config.as_of)
             merged.add(result)
             frame = usable["interactions"]
             if frame is None or not len(frame):
@@ -420,8 +468,9 @@ def streamed_validation(
         )
     if used:
         code = str(frames["catalog"]["interaction_code"].iloc[0])
-        validation.problems += _coverage_problems(raw, fallback, code, config, final, memory_limit)
-    if used == 0 and not validation.fatal:
+        validation.problems += _coverage_problems(tables, code, config, final, memory_limit)
+    unusable = any(p.table == "interactions" and p.severity == "fatal" for p in validation.problems)
+    if used == 0 and not unusable:
         validation.problems.append(no_usable_rows("interactions", str(path), read))
     return StreamedPilot(
         panel=pd.DataFrame(),
@@ -442,7 +491,8 @@ def streamed_panel(
 ) -> StreamedPilot:
     """Validate and score a dataset whose interactions CSV is larger than memory: the
     account x period panel and the event cells, both from DuckDB over the Parquet file of
-    `streamed_validation` (same arguments). ValueError when the validation is fatal."""
+    `streamed_validation` (same arguments). FatalInputError (a ValueError) when the
+    validation is fatal."""
     from rvq import score
 
     result = streamed_validation(
@@ -450,8 +500,7 @@ def streamed_panel(
     )
     validation, config, frames = result.validation, result.config, result.frames
     if validation.fatal:
-        first = next(p for p in validation.problems if p.severity == "fatal")
-        raise ValueError(f"{first}; run `rvq validate` for the full report")
+        raise FatalInputError(validation)
     result.panel = score.account_period_panel(
         [result.interactions],
         frames["catalog"],

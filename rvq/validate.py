@@ -751,17 +751,6 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
     future = (ts >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
     check.set_aside(future, "timestamp", "future_timestamp", f"dated after the as-of date {as_of}")
 
-    if "event_id" in ids:
-        has_id = ids["event_id"].notna().to_numpy()
-        dup = _dup_values(ids["event_id"], check.used & has_id) | check.duplicated(
-            None, within=~has_id
-        )
-        what = "repeating an earlier event_id (or, without an event_id, an identical row); the first is kept"
-    else:
-        dup = check.duplicated(None)
-        what = "identical to an earlier row (no event_id column; the first is kept)"
-    check.set_aside(dup, "event_id" if "event_id" in ids else None, "duplicate_event", what)
-
     if codes is not None:
         unknown = ~isin(ids["interaction_code"], codes) & check.used
         if unknown.any():
@@ -777,6 +766,19 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
         cost = pd.Series(np.nan, index=f.index, dtype="float64")
 
     _set_aside_unknown_accounts(check, ids["account_id"], accounts)
+
+    # last: a duplicate repeats an earlier row that is used, so a row set aside above for
+    # another reason hides no later copy (and blocks of a streamed file agree, rvq.stream)
+    if "event_id" in ids:
+        has_id = ids["event_id"].notna().to_numpy()
+        dup = _dup_values(ids["event_id"], check.used & has_id) | check.duplicated(
+            None, within=~has_id
+        )
+        what = "repeating an earlier event_id (or, without an event_id, an identical row); the first is kept"
+    else:
+        dup = check.duplicated(None)
+        what = "identical to an earlier row (no event_id column; the first is kept)"
+    check.set_aside(dup, "event_id" if "event_id" in ids else None, "duplicate_event", what)
 
     out = {
         "account_id": ids["account_id"],
@@ -871,11 +873,13 @@ def merge_problems(
                 continue
             m = merged[key]
             m.rows += p.rows
-            m.examples += p.examples[: max(0, MAX_EXAMPLES - len(m.examples))]
+            m.examples += p.examples
             for value, n in p.tally.items():
                 m.tally[value] = m.tally.get(value, 0) + n
     out = []
     for m in merged.values():
+        # the first rows of the file, as a whole read shows them
+        m.examples = sorted(m.examples, key=lambda e: e.get("line") or 0)[:MAX_EXAMPLES]
         if m.rule == "unknown_interaction_code" and m.tally:
             m.message = f"{_count_rows(m.rows)} {_unknown(Counter(m.tally))}: set aside"
         elif m.rows and _COUNT_PREFIX.match(m.message):
@@ -1242,23 +1246,18 @@ def validate_tables(
         if table == "outcomes":
             frame = _combine_periods(check, frame, freq)
         frames[table] = frame
-    for table, check in checks.items():
-        counts = result.counts.get(table, {})
-        if (
-            TABLES[table].must_exist
-            and not check.fatal
-            and counts.get("read")
-            and not counts["used"]
-        ):
-            problems.append(no_usable_rows(table, check.file, counts["read"]))
-            frames[table] = None
+    check = checks.get("interactions")  # nothing to score: say so, rather than fail later
+    counts = result.counts.get("interactions", {})
+    if check is not None and not check.fatal and counts.get("read") and not counts["used"]:
+        problems.append(no_usable_rows("interactions", check.file, counts["read"]))
+        frames["interactions"] = None
     if "accounts" in checks:
         _coverage_warnings(result, checks["accounts"], frames, freq)
     return frames, result
 
 
 def no_usable_rows(table: str, file: str, read: int) -> Problem:
-    """The fatal problem of a required table whose every row was set aside."""
+    """The fatal problem of an interactions table whose every row was set aside."""
     return Problem(
         table, file, None, "no_usable_rows", "fatal",
         f"none of the {_count_rows(read)} read is usable: each was set aside for a reason listed",

@@ -11,6 +11,7 @@ import gzip
 import json
 import pickle
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -223,6 +224,10 @@ def _variant(tmp_path: Path, name: str) -> Path:
         frame.loc[late, "timestamp"] = (
             pd.to_datetime(frame.loc[late, "timestamp"]).dt.strftime("%Y-%m-%dT%H:%M:%S") + "+02:00"
         )
+    elif name == "repeats_of_set_aside":  # a duplicate repeats a used row, whole or streamed
+        fixed = frame.iloc[[10]].assign(interaction_code="UNMAPPED:Note")
+        twice = frame.iloc[[20]].assign(interaction_code="UNMAPPED:Call")
+        frame = pd.concat([fixed, twice, frame, twice], ignore_index=True)
     elif name in ("messy_text", "gzip"):  # ; and cp1252, quoted newlines, broken lines
         frame.loc[frame.index[::7], "team"] = "équipe ventes; région\nnord"
         path.unlink()
@@ -240,7 +245,12 @@ def _variant(tmp_path: Path, name: str) -> Path:
 
 
 #: rules whose example rows are the first in the file, whole or streamed
-_FIRST_EXAMPLES = ("malformed_row", "unparseable_timestamp", "unknown_interaction_code")
+_FIRST_EXAMPLES = (
+    "malformed_row",
+    "unparseable_timestamp",
+    "unknown_interaction_code",
+    "duplicate_event",
+)
 
 
 def _problems(validation) -> list[tuple]:
@@ -254,7 +264,16 @@ def _problems(validation) -> list[tuple]:
 
 
 @pytest.mark.parametrize(
-    "name", ["bad_block", "no_event_id", "many_unmapped", "zones", "messy_text", "gzip"]
+    "name",
+    [
+        "bad_block",
+        "no_event_id",
+        "many_unmapped",
+        "zones",
+        "messy_text",
+        "gzip",
+        "repeats_of_set_aside",
+    ],
 )
 def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch, name):
     monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
@@ -298,3 +317,73 @@ def test_a_file_whose_every_row_is_set_aside_is_one_clear_fatal_problem(tmp_path
         assert "none of the" in error and error.count("rvq validate") == 1, error
         validation = stream.streamed_validation(config, work_dir=tmp_path / mode).validation
         assert [p.rule for p in validation.problems if p.severity == "fatal"] == ["no_usable_rows"]
+
+
+CRM = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "crm"
+
+
+@pytest.mark.parametrize("preset", ["salesforce", "hubspot", "dynamics365"])
+def test_a_streamed_crm_export_runs_every_step_as_the_whole_read(tmp_path, monkeypatch, preset):
+    """A CRM export (preset, unmapped activity types, messy dates) in 1 kB blocks."""
+    monkeypatch.setattr(stream, "BLOCK_SIZE", 1 << 10)
+    folder = tmp_path / preset
+    shutil.copytree(CRM / preset, folder)
+    spec = yaml.safe_load((folder / "pilot.yaml").read_text())
+    pilots = []
+    for mode in ("never", "always"):
+        config = folder / f"pilot-{mode}.yaml"
+        config.write_text(yaml.safe_dump({**spec, "stream": mode}))
+        pilots.append(cache.open_pilot(config, cache_dir=tmp_path / "cache"))
+    whole, streamed = pilots
+    assert streamed.streamed and streamed.table_counts() == whole.table_counts()
+    assert _problems(streamed.validation) == _problems(whole.validation)
+    catalog = whole.dataset.catalog
+    pd.testing.assert_frame_equal(
+        datamap.unmapped_codes(streamed.validation, catalog),
+        datamap.unmapped_codes(whole.validation, catalog),
+        check_dtype=False,
+    )
+    found = [gaps.process_gaps(p.events, p.panel, catalog, n=6) for p in pilots]
+    assert not found[0].candidates.empty
+    for part in ("summary", "interactions", "aspects", "candidates"):
+        pd.testing.assert_frame_equal(
+            getattr(found[1], part), getattr(found[0], part), check_dtype=False
+        )
+
+
+def _refusal(config: Path, cache_dir: Path) -> str:
+    with pytest.raises(cache.PilotInputError) as info:
+        cache.open_pilot(config, cache_dir=cache_dir)
+    return str(info.value).replace(config.name, "pilot.yaml")
+
+
+@pytest.mark.parametrize("broken", ["missing_voc_file", "header_only", "months_of_quarters"])
+def test_a_streamed_pilot_refuses_bad_input_in_the_words_of_a_whole_read(
+    tmp_path, monkeypatch, broken
+):
+    monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    data = _variant(tmp_path, "plain")
+    extra = {}
+    if broken == "missing_voc_file":
+        extra["tables"] = {"voc": str(tmp_path / "nowhere" / "voc.csv")}
+    elif broken == "header_only":
+        path = data / "interactions.csv"
+        path.write_text(path.read_text().splitlines()[0] + "\n")
+    else:
+        extra["freq"] = "M"
+    reasons = [
+        _refusal(config_file(tmp_path, data, mode, **extra), tmp_path / "cache")
+        for mode in ("never", "always")
+    ]
+    assert reasons[0] == reasons[1]
+
+
+def test_outcomes_all_set_aside_leave_the_pilot_running(tmp_path, monkeypatch):
+    monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    data = _variant(tmp_path, "plain")
+    outcomes = pd.read_csv(data / "outcomes.csv", dtype=str)
+    outcomes.assign(account_id="NOBODY").to_csv(data / "outcomes.csv", index=False)
+    for mode in ("never", "always"):
+        pilot = cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "c")
+        assert pilot.table_counts()["outcomes"]["used"] == 0
+        assert pilot.panel["revenue"].isna().all()
