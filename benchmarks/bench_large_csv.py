@@ -185,7 +185,7 @@ def run_pilot(out: Path, data: Path, stream: str, max_rss_gb: float, every: floa
         env=env,
         start_new_session=True,  # its own process group: stopped whole when over the cap
     )
-    state = {"phase": "score", "stdout": []}
+    state = {"phase": "score", "stdout": [], "stderr": ""}
 
     def follow_stderr() -> None:  # the progress bar names the notebook being run
         tail = ""  # os.read: what is there now, not a full buffer (the bar writes little)
@@ -193,6 +193,7 @@ def run_pilot(out: Path, data: Path, stream: str, max_rss_gb: float, every: floa
             chunk = raw.decode("utf-8", errors="replace")
             log.write(chunk)
             tail = tail[-64:] + chunk  # a name split between two reads
+            state["stderr"] = (state["stderr"] + chunk)[-3000:]
             names = STEP_NAME.findall(tail)
             if names:
                 state["phase"] = names[-1]
@@ -274,7 +275,7 @@ def run_pilot(out: Path, data: Path, stream: str, max_rss_gb: float, every: floa
         if record.exists():
             result["notebook_seconds"] = json.loads(record.read_text())["findings"]["timings"]
     if not result["succeeded"]:
-        result["stderr_tail"] = (out / "pilot-stderr.log").read_text()[-3000:]
+        result["stderr_tail"] = state["stderr"]
         result["stdout_tail"] = "".join(state["stdout"])[-2000:]
     return result
 
