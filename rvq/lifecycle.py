@@ -100,6 +100,25 @@ def _hedges_g(good: np.ndarray, poor: np.ndarray, axis: int = -1) -> np.ndarray:
         return correction * (good.mean(axis=axis) - poor.mean(axis=axis)) / pooled
 
 
+class TooFewAccounts(ValueError):
+    """The data has too few accounts with a known outcome to compare its extremes."""
+
+
+def lifecycle_rankings(
+    panel: pd.DataFrame, outcomes: Sequence[str], **options
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """`lifecycle_divergence` of each outcome (`options` passed on), and apart, the
+    outcomes the data cannot rank with the reason (a book without wallets still gets the
+    report of its other outcomes)."""
+    rankings, unranked = {}, {}
+    for outcome in outcomes:
+        try:
+            rankings[outcome] = lifecycle_divergence(panel, outcome, **options)
+        except TooFewAccounts as exc:
+            unranked[outcome] = str(exc)
+    return rankings, unranked
+
+
 def lifecycle_divergence(
     panel: pd.DataFrame,
     outcome: str = "profit",
@@ -135,7 +154,7 @@ def lifecycle_divergence(
     good = rv.loc[group == "good"].to_numpy(dtype=float).T
     poor = rv.loc[group == "poor"].to_numpy(dtype=float).T
     if good.shape[1] < 2 or poor.shape[1] < 2:
-        raise ValueError(
+        raise TooFewAccounts(
             f"too few accounts with a known {outcome!r} to compare extremes "
             f"({good.shape[1]} good, {poor.shape[1]} poor)"
         )

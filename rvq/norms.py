@@ -109,7 +109,10 @@ def norm_bands(
     frame = with_attributes(panel, by, accounts)
     columns = [*by, "age", value] + (["account_id"] if contacts else [])
     frame = frame.loc[frame["age"].notna(), columns]
-    frame = frame.assign(age=frame["age"].astype(np.int64))
+    frame = frame.assign(age=frame["age"].astype(np.int64)).dropna(subset=by)
+    if frame.empty:  # e.g. a subset column the accounts table leaves blank: no norm
+        columns = [*by, "age", "n", "n_accounts", *_percentile_columns(percentiles)]
+        return pd.DataFrame(columns=columns)
     grouped = frame.groupby([*by, "age"], observed=True, sort=True)
     groups = grouped[value]
     counts = groups.size().rename("n")

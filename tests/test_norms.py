@@ -283,3 +283,20 @@ def test_horizon_effect_ticks_are_whole_periods():
     ax.figure.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["1", "2", "3", "4"]
+
+
+def test_a_subset_column_left_blank_gives_no_norm_rather_than_an_error():
+    panel = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B", "B"],
+            "period": pd.period_range("2024Q1", periods=2, freq="Q").tolist() * 2,
+            "age": [0.0, 1.0, 0.0, 1.0],
+            "rv_cum": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    accounts = pd.DataFrame({"account_id": ["A", "B"], "industry": [None, None]})
+    bands = norms.norm_bands(panel, by="industry", accounts=accounts, min_accounts=1)
+    assert bands.empty
+    assert {"industry", "age", "n", "n_accounts", "p50"} <= set(bands.columns)
+    filled = accounts.assign(industry="energy")
+    assert len(norms.norm_bands(panel, by="industry", accounts=filled, min_accounts=1)) == 2

@@ -576,3 +576,20 @@ def test_index_in_a_browser_links_resolve_images_load_console_clean(served):
                 assert page.request.get(href).status == 200, (step.name, href)
         browser.close()
     assert console_errors == []
+
+
+@needs_pilot
+def test_a_thin_export_gets_a_complete_report_that_names_what_it_lacks(tmp_path):
+    """No wallets and two segment columns missing: every step runs and says what it cannot
+    compare (they crashed steps 03 and 06)."""
+    data = small_world(tmp_path / "data", seed=5)
+    accounts = pd.read_csv(data / "accounts.csv", dtype=str)
+    accounts.drop(columns=["industry", "community_role"]).to_csv(data / "accounts.csv", index=False)
+    outcomes = pd.read_csv(data / "outcomes.csv", dtype=str)
+    outcomes.drop(columns=["wallet", "share_of_wallet"]).to_csv(data / "outcomes.csv", index=False)
+    run = pipeline.run_pilot(data, tmp_path / "reports", progress=False, cache_dir=tmp_path / "c")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["leading_indicator"]["share_of_wallet"]["verdict"] == "insufficient_data"
+    assert summary["leading_indicator"]["profit"]["verdict"] != "insufficient_data"
+    assert "is not compared" in (run / "03_lifecycle_report.html").read_text()
+    assert "no industry in" in (run / "06_rv_backtest.html").read_text()

@@ -8,6 +8,7 @@ from rvq.lifecycle import (
     account_outcome,
     lifecycle_divergence,
     lifecycle_paths,
+    lifecycle_rankings,
     outcome_groups,
 )
 
@@ -132,3 +133,11 @@ def test_too_few_accounts_is_a_clear_error():
     panel = planted_panel(n_accounts=4)
     with pytest.raises(ValueError, match="too few accounts"):
         lifecycle_divergence(panel)
+
+
+def test_an_outcome_the_data_lacks_is_set_apart_and_the_others_are_ranked():
+    panel = planted_panel().assign(share_of_wallet=np.nan)
+    rankings, unranked = lifecycle_rankings(panel, ["profit", "share_of_wallet"], n_boot=99, seed=1)
+    assert list(rankings) == ["profit"] and rankings["profit"].iloc[0]["needs_further_analysis"]
+    assert list(unranked) == ["share_of_wallet"]
+    assert "too few accounts with a known 'share_of_wallet'" in unranked["share_of_wallet"]
