@@ -111,15 +111,13 @@ class StreamedPilot:
     """The panel of a streamed dataset, its validation, its event cells
     (`rvq.cells.event_cells`' contract, summed on DuckDB), the digest of step e's row
     checks (`row_digest`) and the Parquet file of the usable interactions (canonical
-    columns), which other DuckDB queries can reuse. `labels`: the optional columns of
-    `CELL_LABELS` and `ROW_ATTRIBUTES` the export has."""
+    columns), which other DuckDB queries can reuse."""
 
     panel: pd.DataFrame
     validation: ValidationResult
     interactions: Path
     frames: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     cells: pd.DataFrame | None = None
-    labels: tuple[str, ...] = ()
     config: PilotConfig | None = None
     digest: RowDigest | None = None
 
@@ -477,7 +475,6 @@ def streamed_validation(
         validation=validation,
         interactions=final,
         frames=frames,
-        labels=tuple(c for c in (*CELL_LABELS, *ROW_ATTRIBUTES) if c in columns),
         config=config,
     )
 
