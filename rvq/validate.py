@@ -104,7 +104,9 @@ class ValidationResult:
     """Everything validation found: problems, per-table row counts, the rows set aside.
 
     `counts[table]` is ``{"read", "used", "set_aside"}`` with read = used + set_aside;
-    `set_aside[table]` holds those rows as read, with `line` and `reason` columns.
+    `set_aside[table]` holds those rows as read, with `line` and `reason` columns (for a
+    streamed interactions file, counted per reason, account, code and source, `n_events`
+    rows each: `rvq.stream`).
     """
 
     problems: list[Problem] = field(default_factory=list)
