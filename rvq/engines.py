@@ -81,7 +81,9 @@ def duckdb_connection(
     }
     if threads:
         config["threads"] = threads
-    return ibis.duckdb.connect(**config)
+    con = ibis.duckdb.connect(**config)
+    con.raw_sql("SET enable_progress_bar = false")  # DuckDB draws it on stdout, even into a pipe
+    return con
 
 
 _QUIET_LOG4J = """\

@@ -296,6 +296,7 @@ def read_duckdb(location: str | SqlSource) -> RawTable:
         )
     try:
         with duckdb.connect(str(path), read_only=True) as con:
+            con.execute("SET enable_progress_bar = false")  # drawn on stdout, even into a pipe
             relation = con.sql(statement)
             if hasattr(relation, "to_arrow_reader"):  # duckdb >= 1.5
                 reader = relation.to_arrow_reader(batch_size=source.chunksize)

@@ -263,13 +263,15 @@ def _duckdb(memory_limit: str, work: Path):
     """A DuckDB connection under `memory_limit` that spills into `work` (removed with it)."""
     import duckdb
 
-    return duckdb.connect(
+    con = duckdb.connect(
         config={
             "memory_limit": memory_limit,
             "preserve_insertion_order": False,
             "temp_directory": str(work / "duckdb-spill"),
         }
     )
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, even into a pipe
+    return con
 
 
 def _drop_cross_block_duplicates(

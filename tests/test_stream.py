@@ -387,3 +387,18 @@ def test_outcomes_all_set_aside_leave_the_pilot_running(tmp_path, monkeypatch):
         pilot = cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "c")
         assert pilot.table_counts()["outcomes"]["used"] == 0
         assert pilot.panel["revenue"].isna().all()
+
+
+def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path):
+    """DuckDB draws one on stdout for queries over 2 s, even into a pipe: it would end up in
+    `rvq validate`'s report and in scripts reading JSON from stdout."""
+    from rvq import engines
+
+    con = stream._duckdb("1GB", tmp_path)
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
+    finally:
+        con.close()
+    ibis_con = engines.duckdb_connection(temp_directory=tmp_path)
+    setting = ibis_con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchone()
+    assert setting == (False,)
