@@ -96,7 +96,9 @@ class Pilot:
     def data_counts(self) -> dict[str, Any]:
         """The `data` block of summary.json (contract 3): events read, used and set aside,
         accounts and periods of the panel, first and last period."""
-        used = int(self.events["n_events"].sum()) if "n_events" in self.events else len(self.events)
+        from rvq.cells import event_counts
+
+        used = int(event_counts(self.events).sum())  # a streamed pilot's events are cells
         events = self.table_counts().get("interactions") or {
             "read": used,
             "used": used,

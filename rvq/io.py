@@ -124,12 +124,6 @@ def _header_fields(path: Path, encoding: str) -> tuple[list[str], str]:
     return next(csv.reader([text], delimiter=delimiter), []), delimiter
 
 
-def _header(path: Path, encoding: str) -> tuple[list[str], str]:
-    """The header's column names and the delimiter, read from the first line."""
-    fields, delimiter = _header_fields(path, encoding)
-    return [n.strip() for n in fields], delimiter
-
-
 def _sample_for_detection(path: Path, budget: int = 1 << 20) -> bytes:
     """Up to `budget` bytes of the file's lines that hold non-ASCII bytes (what decides
     the encoding), so a 1 GB file with one accented name is judged on that name. Lines
@@ -586,6 +580,66 @@ def _default_catalog() -> pd.DataFrame | None:
     return shipped_catalog()
 
 
+@dataclass
+class ReadTables:
+    """A dataset's tables read whole (`raw`), with what validation reports of the others:
+    files no reader could parse (`unreadable`), files named but absent (`missing`), and
+    where the tables were looked for (`where`)."""
+
+    raw: dict[str, RawTable]
+    unreadable: dict[str, str]
+    missing: dict[str, str]
+    where: str
+
+    def validate(
+        self, config: PilotConfig, catalog: pd.DataFrame | None = None, **unreadable: str
+    ) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
+        """`validate_tables` over these tables. `catalog` overrides the dataset's and the
+        shipped one (used when neither is given); `unreadable` adds tables that could not
+        be read, by name, with the reason."""
+        raw = dict(self.raw)
+        if catalog is not None:
+            raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<catalog argument>")
+        given = "catalog" in raw or "catalog" in self.unreadable
+        return validate_tables(
+            raw,
+            None if given else _default_catalog(),
+            freq=config.freq,
+            as_of=config.as_of,
+            where=self.where,
+            unreadable={**self.unreadable, **unreadable},
+            missing=self.missing,
+        )
+
+
+def read_tables(config: PilotConfig, *, skip: tuple[str, ...] = (), bar=None) -> ReadTables:
+    """Every table the config locates (but those in `skip`), read whole with its column
+    mapping. A file no reader can parse is a data problem, reported by validation, not a
+    crash; a mapping the config gets wrong (ConfigError) raises. `bar`: a tqdm bar to
+    advance per table."""
+    raw: dict[str, RawTable] = {}
+    unreadable: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for name, path in locate_tables(config).items():
+        if name in skip:
+            continue
+        if bar is not None:
+            bar.set_description(f"reading {name}")
+        if not path.exists():
+            missing[name] = str(path)
+        else:
+            try:
+                raw[name] = read_table(path, table_mapping(config, name))
+            except ConfigError:
+                raise
+            except Exception as exc:  # a file no reader can parse is a data problem
+                unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
+        if bar is not None:
+            bar.update()
+    where = str(config.data) if config.data is not None else "the configured tables"
+    return ReadTables(raw, unreadable, missing, where)
+
+
 def load_dataset(
     source: str | Path | PilotConfig,
     *,
@@ -611,41 +665,10 @@ def load_dataset(
     if config.data is not None and not Path(config.data).is_dir():
         raise FileNotFoundError(f"no dataset folder at {config.data}")
 
-    located = locate_tables(config)
-    raw: dict[str, RawTable] = {}
-    unreadable: dict[str, str] = {}
-    missing: dict[str, str] = {}
-    bar = tqdm(total=len(located) + 1, unit="step", disable=not progress, leave=False)
-    for name, path in located.items():
-        bar.set_description(f"reading {name}")
-        if not path.exists():
-            missing[name] = str(path)
-        else:
-            try:
-                raw[name] = read_table(path, table_mapping(config, name))
-            except ConfigError:
-                raise
-            except Exception as exc:  # a file no reader can parse is a data problem, not a crash
-                unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
-        bar.update()
-
-    if catalog is not None:
-        raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<catalog argument>")
-        fallback = None
-    else:
-        fallback = None if "catalog" in raw or "catalog" in unreadable else _default_catalog()
-
-    where = str(config.data) if config.data is not None else "the configured tables"
+    bar = tqdm(total=len(locate_tables(config)) + 1, unit="step", disable=not progress, leave=False)
+    tables = read_tables(config, bar=bar)
     bar.set_description("validating")
-    frames, result = validate_tables(
-        raw,
-        fallback,
-        freq=config.freq,
-        as_of=config.as_of,
-        where=where,
-        unreadable=unreadable,
-        missing=missing,
-    )
+    frames, result = tables.validate(config, catalog=catalog)
     bar.update()
     bar.close()
     return Dataset(
@@ -664,6 +687,7 @@ __all__ = [
     "READERS",
     "Dataset",
     "RawTable",
+    "ReadTables",
     "TableMapping",
     "csv_blocks",
     "csv_text_size",
@@ -673,6 +697,7 @@ __all__ = [
     "read_csv",
     "read_parquet",
     "read_table",
+    "read_tables",
     "reader_for",
     "register_mapping",
     "register_reader",

@@ -34,11 +34,12 @@ from rvq.cells import CELL_ATTRIBUTES
 from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.io import (
     RawTable,
+    ReadTables,
     csv_blocks,
     csv_text_size,
     locate_tables,
     read_csv,
-    read_table,
+    read_tables,
     reader_for,
     table_mapping,
 )
@@ -48,6 +49,7 @@ from rvq.validate import (
     TABLE_ORDER,
     Problem,
     ValidationResult,
+    duplicate_rows_message,
     merge_problems,
     no_usable_rows,
     validate_tables,
@@ -181,54 +183,6 @@ class _Merged:
         return merge_problems(self.problems, self.rows_per_block, self.zones)
 
 
-@dataclass
-class _SmallTables:
-    """Every table but the interactions, read whole as `rvq.io.load_dataset` reads them,
-    with what it passes to validation (unreadable and missing files, where they were)."""
-
-    raw: dict[str, RawTable]
-    unreadable: dict[str, str]
-    missing: dict[str, str]
-    where: str
-    interactions: Path | None
-
-    def validate(self, config: PilotConfig, **extra_unreadable: str):
-        """`validate_tables` over these tables (the shipped catalog when none is given)."""
-        fallback = None
-        if "catalog" not in self.raw and "catalog" not in self.unreadable:
-            from rvq.catalog import shipped_catalog
-
-            fallback = shipped_catalog()
-        return validate_tables(
-            self.raw,
-            fallback,
-            freq=config.freq,
-            as_of=config.as_of,
-            where=self.where,
-            unreadable={**self.unreadable, **extra_unreadable},
-            missing=self.missing,
-        )
-
-
-def _small_tables(config: PilotConfig) -> _SmallTables:
-    located = locate_tables(config)
-    raw, unreadable, missing = {}, {}, {}
-    for name, path in located.items():
-        if name == "interactions":
-            continue
-        if not path.exists():
-            missing[name] = str(path)
-            continue
-        try:
-            raw[name] = read_table(path, table_mapping(config, name))
-        except ConfigError:
-            raise
-        except Exception as exc:  # a data problem, reported by validation
-            unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
-    where = str(config.data) if config.data is not None else "the configured tables"
-    return _SmallTables(raw, unreadable, missing, where, located.get("interactions"))
-
-
 def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
     """The usable rows with the columns the engines read, in fixed types."""
     return pa.table(
@@ -323,7 +277,7 @@ COVERAGE_RULES = ("account_without_interactions", "outcomes_before_first_interac
 
 
 def _coverage_problems(
-    tables: _SmallTables,
+    tables: ReadTables,
     code: str,
     config: PilotConfig,
     parquet: Path,
@@ -372,8 +326,8 @@ def streamed_validation(
     config = source if isinstance(source, PilotConfig) else load_config(source)
     block_size = block_size or BLOCK_SIZE
     config = config.model_copy(update={"as_of": config.resolved_as_of()})
-    tables = _small_tables(config)
-    path = tables.interactions
+    tables = read_tables(config, skip=("interactions",))
+    path = locate_tables(config).get("interactions")
     if path is None or not path.exists():
         raise FileNotFoundError(f"no interactions file for {config.data or config.tables}")
     frames, small = tables.validate(config)
@@ -436,12 +390,7 @@ def streamed_validation(
         if dropped:
             used -= dropped
             event_ids = "event_id" in columns
-            what = (
-                "repeating an earlier event_id (or, without an event_id, an identical row); "
-                "the first is kept"
-                if event_ids
-                else "identical to an earlier row (no event_id column; the first is kept)"
-            )
+            what = duplicate_rows_message(event_ids)
             merged.problems.append(
                 [
                     Problem(

@@ -776,11 +776,12 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
         dup = _dup_values(ids["event_id"], check.used & has_id) | check.duplicated(
             None, within=~has_id
         )
-        what = "repeating an earlier event_id (or, without an event_id, an identical row); the first is kept"
     else:
         dup = check.duplicated(None)
-        what = "identical to an earlier row (no event_id column; the first is kept)"
-    check.set_aside(dup, "event_id" if "event_id" in ids else None, "duplicate_event", what)
+    event_ids = "event_id" in ids
+    check.set_aside(
+        dup, "event_id" if event_ids else None, "duplicate_event", duplicate_rows_message(event_ids)
+    )
 
     out = {
         "account_id": ids["account_id"],
@@ -795,6 +796,16 @@ def _check_interactions(check: _TableCheck, context: _Context) -> pd.DataFrame:
     out["source_system"] = ids.get("source_system", blank)
     out["event_id"] = ids.get("event_id", blank)
     return pd.DataFrame(out)
+
+
+def duplicate_rows_message(event_ids: bool) -> str:
+    """What completes "N rows ..." for duplicate events (`event_ids`: the table has them)."""
+    if event_ids:
+        return (
+            "repeating an earlier event_id (or, without an event_id, an identical row); "
+            "the first is kept"
+        )
+    return "identical to an earlier row (no event_id column; the first is kept)"
 
 
 def _given(s: pd.Series) -> pd.Series:
