@@ -165,7 +165,7 @@ class _Merged:
         self.problems: list[list[Problem]] = []
         self.rows_per_block: list[int] = []
         self.zones: list[dict[str, dict[str, int]]] = []
-        self.read = self.used = 0
+        self.used = 0
         self.set_aside: list[pd.DataFrame] = []
 
     def add(self, result: ValidationResult) -> None:
@@ -173,11 +173,14 @@ class _Merged:
         counts = result.counts.get("interactions", {"read": 0, "used": 0})
         self.rows_per_block.append(counts["read"])
         self.zones.append({k: z for k, z in result.zones.items() if k.startswith("interactions.")})
-        self.read += counts["read"]
         self.used += counts["used"]
         aside = result.set_aside.get("interactions")
         if aside is not None and len(aside):
             self.set_aside.append(_aside_cells(aside))
+
+    @property
+    def read(self) -> int:
+        return sum(self.rows_per_block)
 
     def merged_problems(self) -> list[Problem]:
         return merge_problems(self.problems, self.rows_per_block, self.zones)
@@ -371,10 +374,10 @@ def streamed_validation(
             frame = usable["interactions"]
             if frame is None or not len(frame):
                 continue
-            used = _used_mask(result, block)
+            kept = _used_mask(result, block)
             row_hash = pd.util.hash_pandas_object(block.frame, index=False).to_numpy()
             table = _canonical_arrow(
-                frame.assign(line=block.lines[used], row_hash=row_hash[used].view(np.int64))
+                frame.assign(line=block.lines[kept], row_hash=row_hash[kept].view(np.int64))
             )
             if writer is None:
                 writer = pq.ParquetWriter(parquet, table.schema)
