@@ -28,6 +28,7 @@ pilot: $(STAMP) demo
 lint: $(STAMP)
 	$(BIN)/ruff check rvq tests notebooks benchmarks
 	$(BIN)/ruff format --check rvq tests notebooks benchmarks
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile

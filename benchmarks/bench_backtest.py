@@ -5,8 +5,8 @@
 
 For each size, a world of ``--periods`` quarters (default 12: the demo's shape) is
 generated with ``rvq.synth.generate_world`` (the demo's spec, seed 7), scored with
-``rvq.score.account_period_panel`` (the in-memory engine) and back-tested with
-``rvq.backtest.backtest_summary`` (leading indicator, segments, DO vs SAY: what
+``rvq.scoring.panels.account_period_panel`` (the in-memory engine) and back-tested with
+``rvq.stats.backtest.backtest_summary`` (leading indicator, segments, DO vs SAY: what
 ``rvq backtest`` runs after loading the data).
 
 Two child processes per size, so each peak is its own: the first generates and scores
@@ -40,8 +40,8 @@ def _peak_mb() -> float:
 
 def score_child(accounts: int, periods: int, seed: int, workdir: Path) -> dict:
     """Generate and score one world; write panel.parquet and accounts.parquet."""
-    from rvq.catalog import shipped_catalog
-    from rvq.score import account_period_panel
+    from rvq.inputs.catalog import shipped_catalog
+    from rvq.scoring.panels import account_period_panel
     from rvq.synth import WorldSpec, generate_world
 
     started = time.perf_counter()
@@ -68,7 +68,7 @@ def score_child(accounts: int, periods: int, seed: int, workdir: Path) -> dict:
 
 def backtest_child(workdir: Path) -> dict:
     """Read the panel and run `backtest_summary` on it, timed."""
-    from rvq.backtest import backtest_summary
+    from rvq.stats.backtest import backtest_summary
 
     panel = pd.read_parquet(workdir / "panel.parquet")
     panel["period"] = pd.PeriodIndex(panel["period"], freq="Q")

@@ -1,7 +1,7 @@
 """An interactions CSV larger than the memory the run may use, validated and scored whole.
 
 Writes a dataset whose `interactions.csv` is `--gb` gigabytes (accounts, outcomes and the
-shipped catalog are small), then runs `rvq.stream.streamed_panel` on it in a child
+shipped catalog are small), then runs `rvq.scoring.stream.streamed_panel` on it in a child
 process and reports the file size, the child's peak resident memory (ru_maxrss), the
 rows read / used / set aside and the wall time. With `--limit-gb` the child runs under
 an address-space limit (RLIMIT_AS, like `ulimit -v`) smaller than the file. The child
@@ -39,7 +39,8 @@ import pandas as pd
 
 CHILD = """
 import json, resource, sys, time
-from rvq import score, stream
+from rvq import scoring
+from rvq.scoring import stream
 phases = {}
 
 def timed(name, function):
@@ -55,7 +56,7 @@ def timed(name, function):
     return run
 
 stream.streamed_validation = timed("validate_blocks", stream.streamed_validation)
-score.account_period_panel = timed("panel_duckdb", score.account_period_panel)
+scoring.account_period_panel = timed("panel_duckdb", scoring.account_period_panel)
 stream.streamed_cells = timed("cells_duckdb", stream.streamed_cells)
 started = time.perf_counter()
 result = stream.streamed_panel(sys.argv[1], work_dir=sys.argv[2], memory_limit=sys.argv[3])
@@ -90,7 +91,7 @@ STEP_NAME = re.compile(r"\b(0\d_[a-z_]+)")
 
 def write_dataset(out: Path, gigabytes: float, accounts: int = 20_000, seed: int = 1) -> Path:
     """A dataset folder with an interactions CSV of about `gigabytes` GB, written in chunks."""
-    from rvq.catalog import shipped_catalog
+    from rvq.inputs.catalog import shipped_catalog
 
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

@@ -10,7 +10,7 @@ the rows, and times the monthly account x period panel computed by:
 * ``numpy reference`` -- the practical floor: the same panel columns with one
   ``np.bincount`` per sum over integer keys that are already dense (0..n-1), no checks,
   no frame: arrays only;
-* ``rvq memory`` -- ``rvq.score.account_period_panel`` on a frame with integer ids, and
+* ``rvq memory`` -- ``rvq.scoring.panels.account_period_panel`` on a frame with integer ids, and
   again with text ids (``A000123``: the ids must be hashed first);
 * ``pandas idiomatic`` -- merge + groupby + pivot + reindex + cumsum;
 * ``rvq duckdb`` -- ``engine="duckdb"`` reading a Parquet file with text ids.
@@ -71,7 +71,7 @@ def generate_chunk(n, owners, n_codes, months, rng):
 
 
 def write_data(workdir: Path, args) -> None:
-    from rvq.catalog import shipped_catalog
+    from rvq.inputs.catalog import shipped_catalog
 
     rng = np.random.default_rng(args.seed)
     catalog = shipped_catalog()
@@ -103,7 +103,7 @@ def write_big(folder: Path, args) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from rvq.catalog import shipped_catalog
+    from rvq.inputs.catalog import shipped_catalog
 
     rng = np.random.default_rng(args.seed + 1)
     codes = pa.array(shipped_catalog()["interaction_code"].astype(str).tolist())
@@ -246,8 +246,8 @@ def totals(rv_flow, cost, breadth) -> dict:
 
 
 def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threads: int) -> dict:
-    from rvq import score
-    from rvq.catalog import shipped_catalog
+    from rvq import scoring
+    from rvq.inputs.catalog import shipped_catalog
 
     catalog = shipped_catalog()
     if variant == "numpy reference":
@@ -280,7 +280,7 @@ def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threa
             frame["contact_id"] = frame["contact_id"].astype(str)
 
         def run():
-            panel = score.account_period_panel(frame, catalog, freq="M")
+            panel = scoring.account_period_panel(frame, catalog, freq="M")
             return totals(panel["rv_flow"], panel["cost"], panel["breadth"])
 
     elif variant == "pandas idiomatic":
@@ -297,7 +297,7 @@ def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threa
             options["threads"] = threads
 
         def run():
-            panel = score.account_period_panel(
+            panel = scoring.account_period_panel(
                 source, catalog, freq="M", engine="duckdb", engine_options=options
             )
             return totals(panel["rv_flow"], panel["cost"], panel["breadth"])

@@ -4,10 +4,10 @@
     nice .venv/bin/python benchmarks/detection_rates.py --quick    # a smoke run
 
 Every pilot goes through the product's own path: ``rvq.synth.generate_world`` ->
-``rvq.score.account_period_panel`` (shipped catalog, quarters) ->
-``rvq.backtest.leading_indicator_summary`` with its defaults (profit, revenue growth and
+``rvq.scoring.panels.account_period_panel`` (shipped catalog, quarters) ->
+``rvq.stats.backtest.leading_indicator_summary`` with its defaults (profit, revenue growth and
 share of wallet; horizons 1-4; Holm over the 12 tests; the verdict rule of
-``rvq.backtest.leading_verdict``). Three tables:
+``rvq.stats.backtest.leading_verdict``). Three tables:
 
 1. **planted**: effect in {0.2, 0.35, 0.5} (``WorldSpec.effect``: the correlation between
    the latent strength L periods earlier and the outcome, on every outcome) x lag L in
@@ -47,9 +47,9 @@ LAGS = (1, 2, 3)
 def pilot(task: tuple[str, dict, int]) -> dict:
     """One simulated pilot: generate, score, back-test. Returns the task and per outcome
     the verdict and best horizon."""
-    from rvq.backtest import leading_indicator_summary
-    from rvq.catalog import shipped_catalog
-    from rvq.score import account_period_panel
+    from rvq.inputs.catalog import shipped_catalog
+    from rvq.scoring.panels import account_period_panel
+    from rvq.stats.backtest import leading_indicator_summary
     from rvq.synth import WorldSpec, generate_world
 
     kind, spec, seed = task

@@ -95,10 +95,10 @@ def _configure_source(p: argparse.ArgumentParser) -> None:
 
 def _load(source: str, *, progress: bool = True):
     """Load and validate a source; a source that does not exist is a one-line error."""
-    from rvq import io
+    from rvq import inputs
 
     try:
-        return io.load_dataset(source, progress=progress)
+        return inputs.load_dataset(source, progress=progress)
     except FileNotFoundError as exc:
         raise CommandError(f"no such dataset or config: {exc}") from exc
     except ValueError as exc:  # ConfigError is a ValueError
@@ -107,12 +107,12 @@ def _load(source: str, *, progress: bool = True):
 
 def _validation(source: str):
     """The validation of a source: an interactions CSV too large to read whole is checked
-    block by block (`rvq.stream`), anything else read whole (`rvq.io.load_dataset`)."""
+    block by block (`rvq.scoring.stream`), anything else read whole (`rvq.inputs.dataset.load_dataset`)."""
     import shutil
     import tempfile
 
     from rvq import config as rvq_config
-    from rvq import stream
+    from rvq.scoring import stream
 
     try:
         config = rvq_config.load_config(source)
@@ -161,15 +161,16 @@ def backtest(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from rvq import backtest as bt
-    from rvq import cache, report
+    from rvq import pilot as pilots
+    from rvq import report
+    from rvq.stats import backtest as bt
 
     source = Path(args.source)
     if not source.exists():
         raise CommandError(f"no such dataset or config: {source}")
     try:
-        pilot = cache.open_pilot(source, refresh=args.refresh)
-    except cache.PilotInputError as exc:
+        pilot = pilots.open_pilot(source, refresh=args.refresh)
+    except pilots.PilotInputError as exc:
         hint = (
             ""
             if "rvq validate" in str(exc)

@@ -57,7 +57,7 @@ class PrivacyConfig(BaseModel):
 
 
 class SqlOptions(BaseModel):
-    """How database sources (`tables:` URLs, see rvq.sql) are read: where the password comes
+    """How database sources (`tables:` URLs, see rvq.inputs.sql) are read: where the password comes
     from (an environment variable; the config never holds it) and the rows per fetch."""
 
     model_config = ConfigDict(extra="forbid")
@@ -80,14 +80,15 @@ class PilotConfig(BaseModel):
     data: Path | None = Field(None, description="dataset folder holding the canonical tables")
     tables: dict[str, Path | str] = Field(
         default_factory=dict,
-        description="per-table file paths or database URLs (rvq.sql); override the folder lookup",
+        description="per-table file paths or database URLs (rvq.inputs.sql); override the folder lookup",
     )
     secrets: Path | None = Field(
         None, description="YAML file holding the database password ({password: ...})"
     )
     sql: SqlOptions = Field(default_factory=SqlOptions)
     preset: str | None = Field(
-        None, description="name of a registered export mapping (rvq.io.register_mapping)"
+        None,
+        description="name of a registered export mapping (rvq.inputs.mappings.register_mapping)",
     )
     columns: dict[str, dict[str, str]] = Field(
         default_factory=dict,

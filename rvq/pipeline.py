@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rvq import __version__, report
-from rvq.cache import Pilot, PilotInputError, one_line, open_pilot, pilot_info
+from rvq.pilot import Pilot, PilotInputError, one_line, open_pilot, pilot_info
 
 #: the notebooks shipped with the repository
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

@@ -8,7 +8,7 @@ switches in the config's `privacy:` block (`rvq.config.PrivacyConfig`) do it:
   with a readable prefix (`acct_3f9a...`, `ct_81c0...`). The same key gives the same
   pseudonym in every run, so runs stay comparable; without the key nobody can go back to
   the identifier or test a guess (a plain hash could be reversed by hashing a customer
-  list). It is applied once, where the pilot is opened (`rvq.cache.score_pilot`, via
+  list). It is applied once, where the pilot is opened (`rvq.pilot.score_pilot`, via
   `protect_dataset`), before anything is scored: the panel, the notebooks, their HTML,
   the findings, `summary.json`, the logs and every CSV only ever see pseudonyms. The
   validation report's example rows and set-aside rows are pseudonymized too, and the raw
@@ -16,7 +16,7 @@ switches in the config's `privacy:` block (`rvq.config.PrivacyConfig`) do it:
 - `min_cell_accounts` (k): a table cell or segment figure built from fewer than k
   accounts is shown as "suppressed (< k accounts)" (`suppress_small_cells`, used by
   `rvq.report.table`; `suppress_small_cells_by_cell` for wide tables whose cells each
-  have their own count, such as the subset norms by age; `rvq.segments` requires groups
+  have their own count, such as the subset norms by age; `rvq.stats.segments` requires groups
   of k accounts).
 
 The key comes from the environment variable named by `key_env` (default
@@ -172,7 +172,7 @@ def _pseudonymize_example(example: Mapping[str, Any], key: bytes) -> dict[str, A
 
 
 def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
-    """The validated `rvq.io.Dataset` with every identifier pseudonymized (see the module
+    """The validated `rvq.inputs.dataset.Dataset` with every identifier pseudonymized (see the module
     doc): its frames, the validation's set-aside rows and its problems' example rows.
 
     Returns `dataset` unchanged when the config does not ask for pseudonyms. `key`
@@ -209,8 +209,8 @@ _active = PrivacyConfig()
 
 
 def activate(settings: PrivacyConfig | None) -> None:
-    """Make `settings` the ones `suppress_small_cells` and `rvq.segments` use by default
-    (`rvq.cache.open_pilot` calls it with the opened pilot's config)."""
+    """Make `settings` the ones `suppress_small_cells` and `rvq.stats.segments` use by default
+    (`rvq.pilot.open_pilot` calls it with the opened pilot's config)."""
     global _active
     _active = settings if isinstance(settings, PrivacyConfig) else PrivacyConfig()
 

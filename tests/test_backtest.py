@@ -12,16 +12,15 @@ from linearmodels import PanelOLS
 from stat_worlds import simulate_panel
 from statsmodels.stats.multitest import multipletests
 
-from rvq.backtest import (
-    derive_outcomes,
+from rvq.scoring.outcomes import derive_outcomes, symmetric_growth
+from rvq.stats.backtest import (
     holm_adjust,
     leading_indicator_results,
     leading_indicator_summary,
     leading_verdict,
-    symmetric_growth,
 )
-from rvq.leadlag import lead_lag_profile
-from rvq.panelfe import two_way_fe
+from rvq.stats.leadlag import lead_lag_profile
+from rvq.stats.panelfe import two_way_fe
 
 FAST = {"n_boot": 100, "granger_boot": 19}
 

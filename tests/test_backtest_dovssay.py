@@ -7,7 +7,7 @@ import json
 import numpy as np
 from stat_worlds import simulate_panel
 
-from rvq.dovssay import do_vs_say
+from rvq.stats.dovssay import do_vs_say
 
 
 def test_do_leads_say_when_surveys_are_noise():

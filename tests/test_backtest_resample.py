@@ -10,10 +10,10 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from stat_worlds import simulate_panel
 
-from rvq.backtest import derive_outcomes
-from rvq.oot import _rolling_mean, out_of_time_gain
-from rvq.resample import percentile_interval, weighted_auc
-from rvq.segments import cliffs_delta, cohens_d, effect_sizes
+from rvq.scoring.outcomes import derive_outcomes
+from rvq.stats.oot import _rolling_mean, out_of_time_gain
+from rvq.stats.resample import percentile_interval, weighted_auc
+from rvq.stats.segments import cliffs_delta, cohens_d, effect_sizes
 
 
 def test_weighted_auc_by_hand_and_as_sklearn():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 synth = pytest.importorskip("rvq.synth")
-score = pytest.importorskip("rvq.score")
+score = pytest.importorskip("rvq.scoring.panels")
 
-from rvq.backtest import leading_indicator_summary  # noqa: E402
-from rvq.catalog import shipped_catalog  # noqa: E402
+from rvq.inputs.catalog import shipped_catalog  # noqa: E402
+from rvq.stats.backtest import leading_indicator_summary  # noqa: E402
 
 
 def _panel(**spec):
@@ -41,7 +41,7 @@ def test_null_and_reverse_synth_worlds_are_not_leading():
 def test_the_back_test_of_a_synth_world_raises_no_warning():
     """The notebooks' HTML shows every warning: the step-f calls on a demo-like world
     (surveys answered by some accounts only, first-period growth undefined) stay silent."""
-    from rvq.backtest import backtest_summary, leading_indicator_results
+    from rvq.stats.backtest import backtest_summary, leading_indicator_results
 
     world = synth.generate_world(synth.WorldSpec(accounts=300, periods=10, seed=5))
     t = world.tables

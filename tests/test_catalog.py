@@ -1,4 +1,4 @@
-"""The shipped pro forma model and the rules that judge any catalog (rvq.catalog)."""
+"""The shipped pro forma model and the rules that judge any catalog (rvq.inputs.catalog)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rvq.catalog import (
+from rvq.inputs.catalog import (
     SIGNOFF_COLUMNS,
     catalog_checks,
     coverage_matrix,

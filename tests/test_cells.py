@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq import io, score, synth
-from rvq.cells import CELL_KEYS, event_cells, event_counts
-from rvq.datamap import account_completeness, catalog_coverage, source_coverage
-from rvq.gaps import process_gaps
-from rvq.record import (
+from rvq import inputs, scoring, synth
+from rvq.scoring.cells import CELL_KEYS, event_cells, event_counts
+from rvq.steps.datamap import account_completeness, catalog_coverage, source_coverage
+from rvq.steps.gaps import process_gaps
+from rvq.steps.history import (
     data_requests,
     duplicates_and_conflicts,
     priority_customers,
@@ -100,8 +100,10 @@ def pilot(tmp_path_factory, name: str, **spec):
     """A small synthetic pilot read and validated as a user's would be, its events scored;
     every 17th event loses its team, so the empty-label cells are exercised too."""
     world = synth.generate_world(synth.WorldSpec(accounts=80, periods=8, seed=3, **spec))
-    ds = io.load_dataset(synth.write_world(world, tmp_path_factory.mktemp(name)), progress=False)
-    events = score.score_events(ds.interactions, ds.catalog, freq=ds.config.freq)
+    ds = inputs.load_dataset(
+        synth.write_world(world, tmp_path_factory.mktemp(name)), progress=False
+    )
+    events = scoring.score_events(ds.interactions, ds.catalog, freq=ds.config.freq)
     events.loc[events.index[::17], "team"] = None
     return ds, events
 
@@ -144,7 +146,7 @@ def test_data_map_is_the_same_from_cells(busy):
         matrix = source_coverage(events, by)
         assert "(not recorded)" in matrix.index or by == "source_system"
         same(matrix, source_coverage(cells, by))
-    panel = score.account_period_panel(
+    panel = scoring.account_period_panel(
         ds.interactions, ds.catalog, ds.outcomes, ds.voc, freq=ds.config.freq
     )
     same(account_completeness(panel, events), account_completeness(panel, cells))

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq import engines, score
-from rvq.catalog import shipped_catalog
+from rvq import scoring
+from rvq.inputs.catalog import shipped_catalog
+from rvq.scoring import engines
 
 HALF_LIFE = 3.0
 
@@ -68,14 +69,14 @@ def outcomes() -> pd.DataFrame:
 
 def expected_panel(interactions, catalog, outcomes=None, level="account", **options):
     if level == "contact":
-        return score.contact_period_panel(interactions, catalog, **options)
-    return score.account_period_panel(interactions, catalog, outcomes, **options)
+        return scoring.contact_period_panel(interactions, catalog, **options)
+    return scoring.account_period_panel(interactions, catalog, outcomes, **options)
 
 
 def engine_panel(source, catalog, engine, outcomes=None, level="account", **options):
     if level == "contact":
-        return score.contact_period_panel(source, catalog, engine=engine, **options)
-    return score.account_period_panel(source, catalog, outcomes, engine=engine, **options)
+        return scoring.contact_period_panel(source, catalog, engine=engine, **options)
+    return scoring.account_period_panel(source, catalog, outcomes, engine=engine, **options)
 
 
 def assert_same_panel(actual: pd.DataFrame, expected: pd.DataFrame):
@@ -104,8 +105,8 @@ def test_duckdb_equals_memory(interactions, catalog, outcomes, files, form, leve
 
 def test_duckdb_monthly_with_a_window(interactions, catalog, files):
     options = {"freq": "M", "periods": ("2022-06", "2023-12"), "velocity_window": 2}
-    expected = score.account_period_panel(interactions, catalog, **options)
-    actual = score.account_period_panel(files["folder"], catalog, engine="duckdb", **options)
+    expected = scoring.account_period_panel(interactions, catalog, **options)
+    actual = scoring.account_period_panel(files["folder"], catalog, engine="duckdb", **options)
     assert_same_panel(actual, expected)
 
 
@@ -121,12 +122,12 @@ def test_duckdb_refuses_unknown_interaction_codes(interactions, catalog):
     broken = interactions.head(50).copy()
     broken.loc[7, "interaction_code"] = "NOT_IN_CATALOG"
     with pytest.raises(ValueError, match="not in the catalog"):
-        score.account_period_panel(broken, catalog, engine="duckdb")
+        scoring.account_period_panel(broken, catalog, engine="duckdb")
 
 
 def test_unknown_engine_is_an_error(interactions, catalog):
     with pytest.raises(ValueError, match="engine"):
-        score.account_period_panel(interactions, catalog, engine="abacus")
+        scoring.account_period_panel(interactions, catalog, engine="abacus")
 
 
 @pytest.mark.skipif(
@@ -155,8 +156,8 @@ def test_fading_alone_keeps_a_contact_in_the_breadth(catalog):
         }
     )
     options = {"freq": "M", "half_life": 1.0}
-    memory = score.account_period_panel(interactions, catalog, **options)
-    duck = score.account_period_panel(interactions, catalog, engine="duckdb", **options)
+    memory = scoring.account_period_panel(interactions, catalog, **options)
+    duck = scoring.account_period_panel(interactions, catalog, engine="duckdb", **options)
     assert memory["rv_cum"].iloc[-2] < 1e-12  # depth all but gone after 47 halvings
     assert memory["breadth"].iloc[-2] == 1 and memory["breadth"].iloc[-1] == 2
     assert_same_panel(duck, memory)

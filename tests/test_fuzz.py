@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rvq.config import ConfigError
-from rvq.io import Dataset, load_dataset
+from rvq.inputs.dataset import Dataset, load_dataset
 
 TABLE_NAMES = ("accounts", "interactions", "outcomes", "voc", "catalog")
 KINDS = (
@@ -135,10 +135,11 @@ def test_any_corruption_ends_in_a_result_or_a_clear_error(valid_folder, corrupti
 
 
 def test_a_streamed_csv_gives_the_in_memory_panel_and_counts(tmp_path):
-    """`rvq.stream` in blocks of 16 kB (many blocks): a duplicate across blocks, a
+    """`rvq.scoring.stream` in blocks of 16 kB (many blocks): a duplicate across blocks, a
     malformed line and a bad date are set aside as when the file is read whole, and the
     DuckDB-scored panel equals the in-memory one."""
-    from rvq import score, stream, synth
+    from rvq import scoring, synth
+    from rvq.scoring import stream
 
     world = synth.generate_world(synth.WorldSpec(accounts=40, periods=6, seed=2))
     data = synth.write_world(world, tmp_path / "d")
@@ -155,6 +156,6 @@ def test_a_streamed_csv_gives_the_in_memory_panel_and_counts(tmp_path):
     rules = {p.rule: p.rows for p in streamed.validation.problems if p.table == "interactions"}
     assert rules == {"duplicate_event": 1, "malformed_row": 1, "unparseable_timestamp": 1}
     keys = ["account_id", "period"]
-    expected = score.panel_from_dataset(whole).sort_values(keys, ignore_index=True)
+    expected = scoring.panel_from_dataset(whole).sort_values(keys, ignore_index=True)
     got = streamed.panel.sort_values(keys, ignore_index=True)[expected.columns]
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-9)

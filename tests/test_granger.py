@@ -7,7 +7,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.datasets import grunfeld
 
-from rvq.granger import dumitrescu_hurlin, dumitrescu_hurlin_panel
+from rvq.stats.granger import dumitrescu_hurlin, dumitrescu_hurlin_panel
 
 
 @pytest.fixture(scope="module")

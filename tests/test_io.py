@@ -1,4 +1,4 @@
-"""Readers, mappings and dataset loading (rvq.io)."""
+"""Readers, mappings and dataset loading (rvq.inputs.readers)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,11 @@ import pandas as pd
 import pytest
 from conftest import AS_OF, small_catalog
 
-from rvq import io
+from rvq import inputs
 from rvq.config import ConfigError, PilotConfig
-from rvq.io import (
-    RawTable,
-    TableMapping,
-    load_dataset,
-    locate_tables,
-    read_table,
-    reader_for,
-    register_mapping,
-    register_reader,
-)
+from rvq.inputs.dataset import load_dataset, locate_tables, read_table
+from rvq.inputs.mappings import TableMapping, register_mapping
+from rvq.inputs.readers import RawTable, reader_for, register_reader
 
 FRAMES = ("interactions", "catalog", "accounts", "outcomes", "voc")
 
@@ -93,8 +86,8 @@ def test_rows_with_the_wrong_number_of_fields_are_kept_aside_with_their_line(tmp
 
 
 def test_reader_registry_picks_longest_suffix_and_accepts_new_entries(tmp_path):
-    assert reader_for("x/interactions.csv.gz") is io.read_csv
-    assert reader_for("x/interactions.PARQUET") is io.read_parquet
+    assert reader_for("x/interactions.csv.gz") is inputs.read_csv
+    assert reader_for("x/interactions.PARQUET") is inputs.read_parquet
     with pytest.raises(ValueError, match="no reader"):
         reader_for("x/interactions.xlsx")
 
@@ -105,7 +98,7 @@ def test_reader_registry_picks_longest_suffix_and_accepts_new_entries(tmp_path):
     try:
         assert read_table("memo://accounts").frame["account_id"].tolist() == ["Z9"]
     finally:
-        io.READERS.pop("memo://")
+        inputs.READERS.pop("memo://")
 
 
 # --- mappings ---------------------------------------------------------------------------
@@ -166,7 +159,7 @@ def test_a_registered_preset_renames_and_transforms(tmp_path, valid_tables, writ
         config = PilotConfig(data=folder, preset="test-crm", as_of=AS_OF)
         ds = load_dataset(config, progress=False)
     finally:
-        io.MAPPINGS.pop("test-crm")
+        inputs.MAPPINGS.pop("test-crm")
     assert not ds.validation.fatal
     reference = load(write_dataset(tmp_path / "ref", valid_tables))
     assert ds.interactions["interaction_code"].tolist() == (
@@ -225,7 +218,7 @@ def test_catalog_argument_overrides_the_datasets_catalog(tmp_path, valid_tables,
 
 
 def test_without_a_catalog_table_the_shipped_catalog_is_used(tmp_path, valid_tables, write_dataset):
-    from rvq.catalog import shipped_catalog
+    from rvq.inputs.catalog import shipped_catalog
 
     shipped = shipped_catalog()
     codes = shipped["interaction_code"].tolist()

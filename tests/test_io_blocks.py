@@ -1,4 +1,4 @@
-"""A CSV read in blocks (rvq.io.csv_blocks) is the CSV read whole (rvq.io.read_csv)."""
+"""A CSV read in blocks (rvq.inputs.readers.csv_blocks) is the CSV read whole (rvq.inputs.readers.read_csv)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq.io import _sample_for_detection, csv_blocks, csv_text_size, read_csv
+from rvq.inputs.readers import _sample_for_detection, csv_blocks, csv_text_size, read_csv
 
 HEADER = ["account_id", "contact_id", "timestamp", "interaction_code", "cost", "note"]
 NAMES = ["Société Générale", "Müller GmbH", "São Paulo Indústria", "Café Olé", "Øresund €"]

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq import norms, plots, plots_backtest, score
+from rvq import plots, scoring
+from rvq.stats import norms
 
 PERIODS = pd.period_range("2023Q1", periods=6, freq="Q")
 
@@ -156,7 +157,7 @@ def test_norms_for_contacts():
             "interaction_code": ["CALL", "CALL", "ESCALATION", "CALL"] * (n // 4),
         }
     )
-    contacts = score.contact_period_panel(interactions, catalog, freq="Q")
+    contacts = scoring.contact_period_panel(interactions, catalog, freq="Q")
     bands = norms.norm_bands(contacts, min_accounts=5)
     assert bands["n"].max() <= 16 and bands["n"].iloc[0] == 16
     # 16 contacts of 8 accounts: privacy counts the accounts, not the contacts
@@ -279,7 +280,7 @@ def test_horizon_effect_ticks_are_whole_periods():
         [(o, h, 0.1 * h, 0.0, 0.2 * h) for o in ("profit", "revenue_growth") for h in (1, 2, 3, 4)],
         columns=["outcome", "horizon", "effect", "ci_low", "ci_high"],
     )
-    ax = plots_backtest.plot_horizon_effects(table)
+    ax = plots.plot_horizon_effects(table)
     ax.figure.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["1", "2", "3", "4"]

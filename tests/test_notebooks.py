@@ -11,7 +11,6 @@ files' order.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -19,14 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-NEEDED = ("synth", "score", "norms", "segments", "dovssay", "backtest", "record", "gaps")
-MISSING = [m for m in NEEDED if importlib.util.find_spec(f"rvq.{m}") is None]
 
 
-@pytest.mark.skipif(bool(MISSING), reason=f"rvq modules not there yet: {MISSING}")
 def test_every_notebook_runs_top_to_bottom_on_a_small_demo(tmp_path):
     from rvq import synth
 

@@ -28,7 +28,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rvq import pipeline, report
-from rvq.cache import PilotInputError
+from rvq.pilot import PilotInputError
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
@@ -230,42 +230,42 @@ def test_a_failing_step_stops_the_run_with_step_cell_and_error_in_one_line(stand
 def test_input_version_follows_files_and_config_not_the_clock(tmp_path):
     import os
 
-    from rvq import cache
+    from rvq import pilot as pilots
 
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "interactions.csv").write_text("a,b\n1,2\n")
     (folder / ".hidden").write_text("ignored")
-    first = cache.input_version(folder)
-    assert cache.input_version(folder) == first  # same inputs, same key
+    first = pilots.input_version(folder)
+    assert pilots.input_version(folder) == first  # same inputs, same key
     (folder / ".hidden").write_text("still ignored")
-    assert cache.input_version(folder) == first
+    assert pilots.input_version(folder) == first
     stat = (folder / "interactions.csv").stat()
     os.utime(folder / "interactions.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    touched = cache.input_version(folder)
+    touched = pilots.input_version(folder)
     assert touched != first  # a re-exported file is a new input version
-    assert cache.input_version(folder, config={"seed": 8}) != touched  # so is another config
+    assert pilots.input_version(folder, config={"seed": 8}) != touched  # so is another config
 
 
 def test_a_yaml_source_keys_on_the_files_it_names(tmp_path):
-    from rvq import cache
+    from rvq import pilot as pilots
 
     data = tmp_path / "export"
     data.mkdir()
     (data / "interactions.csv").write_text("x\n")
     config = tmp_path / "pilot.yaml"
     config.write_text("client: acme\ndata: export\n")
-    assert set(cache.input_files(config)) == {
+    assert set(pilots.input_files(config)) == {
         config.resolve(),
         (data / "interactions.csv").resolve(),
     }
-    before = cache.input_version(config)
+    before = pilots.input_version(config)
     (data / "interactions.csv").write_text("x\ny\n")
-    assert cache.input_version(config) != before
+    assert pilots.input_version(config) != before
 
 
 def test_cached_builds_once_per_key(tmp_path):
-    from rvq import cache
+    from rvq import pilot as pilots
 
     built = []
 
@@ -273,31 +273,31 @@ def test_cached_builds_once_per_key(tmp_path):
         built.append(1)
         return {"panel": [1, 2, 3]}
 
-    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
-    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, True)
+    assert pilots.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+    assert pilots.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, True)
     assert len(built) == 1 and not list(tmp_path.glob("k1/.pilot-*"))  # no temp file left
     (tmp_path / "k1" / "pilot.pkl").write_bytes(b"truncated")  # a damaged entry is rebuilt
-    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+    assert pilots.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
 
 
 def test_changed_code_rescores_but_keeps_the_findings_of_the_input_version(tmp_path, monkeypatch):
-    from rvq import cache
+    from rvq import pilot as pilots
 
     module = tmp_path / "score.py"
     module.write_text("v1")
-    monkeypatch.setattr(cache, "_code_files", lambda: [module])
+    monkeypatch.setattr(pilots, "_code_files", lambda: [module])
     data = tmp_path / "data"
     data.mkdir()
     (data / "interactions.csv").write_text("x\n")
-    key, code = cache.input_version(data), cache.code_version()
+    key, code = pilots.input_version(data), pilots.code_version()
     findings = tmp_path / "cache" / key / "findings"
     findings.mkdir(parents=True)
-    assert cache.cached(key, tmp_path / "cache", lambda: "old", code=code) == ("old", False)
+    assert pilots.cached(key, tmp_path / "cache", lambda: "old", code=code) == ("old", False)
     module.write_text("v2, longer")  # a developer edits the scoring code
-    assert cache.input_version(data) == key  # same inputs: same folder, same findings
-    new_code = cache.code_version()
+    assert pilots.input_version(data) == key  # same inputs: same folder, same findings
+    new_code = pilots.code_version()
     assert new_code != code
-    assert cache.cached(key, tmp_path / "cache", lambda: "new", code=new_code) == ("new", False)
+    assert pilots.cached(key, tmp_path / "cache", lambda: "new", code=new_code) == ("new", False)
     assert [p.name for p in (tmp_path / "cache" / key).glob("pilot*.pkl")] == [
         f"pilot-{new_code}.pkl"
     ]
@@ -305,20 +305,20 @@ def test_changed_code_rescores_but_keeps_the_findings_of_the_input_version(tmp_p
 
 
 def test_open_pilot_scores_once_and_refuses_fatal_inputs(tmp_path, valid_tables, write_dataset):
-    from rvq import cache
+    from rvq import pilot as pilots
 
     folder = write_dataset(tmp_path / "pilot", valid_tables)
-    pilot = cache.open_pilot(folder, cache_dir=tmp_path / "cache")
+    pilot = pilots.open_pilot(folder, cache_dir=tmp_path / "cache")
     assert pilot.client == "pilot" and pilot.run_dir == pilot.cache_dir
     assert pilot.data_counts()["events_read"] == len(valid_tables["interactions"])
     assert pilot.data_counts()["accounts"] == 5
-    again = cache.open_pilot(folder, cache_dir=tmp_path / "cache", run_dir=tmp_path / "run")
+    again = pilots.open_pilot(folder, cache_dir=tmp_path / "cache", run_dir=tmp_path / "run")
     assert again.key == pilot.key and again.run_dir == (tmp_path / "run").resolve()
     assert again.panel.equals(pilot.panel)
     broken = dict(valid_tables, interactions=valid_tables["interactions"].drop(columns="timestamp"))
     bad = write_dataset(tmp_path / "bad", broken)
     with pytest.raises(PilotInputError, match="timestamp") as caught:
-        cache.open_pilot(bad, cache_dir=tmp_path / "cache")
+        pilots.open_pilot(bad, cache_dir=tmp_path / "cache")
     assert "\n" not in str(caught.value)
 
 
@@ -329,30 +329,30 @@ def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
     changed; when that version is no longer cached, the inputs are read again under their
     own key (never stored under the run's), with a warning; a record of another source
     is not used."""
-    from rvq import cache
+    from rvq import pilot as pilots
 
     folder = write_dataset(tmp_path / "pilot", valid_tables)
     store = tmp_path / "cache"
-    pilot = cache.open_pilot(folder, cache_dir=store)
+    pilot = pilots.open_pilot(folder, cache_dir=store)
     run = tmp_path / "run"
-    report.record_findings(report.RUN_RECORD, {"pilot": cache.pilot_info(pilot)}, run_dir=run)
+    report.record_findings(report.RUN_RECORD, {"pilot": pilots.pilot_info(pilot)}, run_dir=run)
     events = folder / "interactions.csv"
     rows = events.read_text().splitlines()
     events.write_text("\n".join(rows[:-1]) + "\n")  # the export changes mid-run
-    assert cache.input_version(folder, cache.load_config(folder)) != pilot.key
+    assert pilots.input_version(folder, pilots.load_config(folder)) != pilot.key
 
-    step = cache.open_pilot(folder, run_dir=run, cache_dir=store)
+    step = pilots.open_pilot(folder, run_dir=run, cache_dir=store)
     assert step.key == pilot.key and step.data_counts() == pilot.data_counts()
 
     other = tmp_path / "other-run"
-    info = {**cache.pilot_info(pilot), "source": str(tmp_path / "elsewhere")}
+    info = {**pilots.pilot_info(pilot), "source": str(tmp_path / "elsewhere")}
     report.record_findings(report.RUN_RECORD, {"pilot": info}, run_dir=other)
-    assert cache.open_pilot(folder, run_dir=other, cache_dir=store).key != pilot.key
+    assert pilots.open_pilot(folder, run_dir=other, cache_dir=store).key != pilot.key
 
     for entry in (store / pilot.key).glob("pilot*.pkl"):
         entry.unlink()  # the run's version is gone from the cache
     with pytest.warns(UserWarning, match="no longer cached"):
-        again = cache.open_pilot(folder, run_dir=run, cache_dir=store)
+        again = pilots.open_pilot(folder, run_dir=run, cache_dir=store)
     assert again.key != pilot.key
     assert again.data_counts()["events_read"] == pilot.data_counts()["events_read"] - 1
     assert not list((store / pilot.key).glob("pilot*.pkl"))
@@ -361,7 +361,9 @@ def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
 def test_pseudonymized_streamed_cells_stay_sorted_by_their_keys(tmp_path, monkeypatch):
     import yaml
 
-    from rvq import cache, cells, synth
+    from rvq import pilot as pilots
+    from rvq import synth
+    from rvq.scoring import cells
 
     monkeypatch.setenv("RVQ_PSEUDONYM_KEY", "sorted-cells-key")
     world = synth.generate_world(synth.WorldSpec(accounts=40, periods=6, seed=5))
@@ -370,7 +372,7 @@ def test_pseudonymized_streamed_cells_stay_sorted_by_their_keys(tmp_path, monkey
     config.write_text(
         yaml.safe_dump({"data": str(data), "stream": "always", "privacy": {"pseudonymize": True}})
     )
-    pilot = cache.open_pilot(config, cache_dir=tmp_path / "cache")
+    pilot = pilots.open_pilot(config, cache_dir=tmp_path / "cache")
     assert pilot.streamed
     keys = [k for k in cells.CELL_KEYS if k in pilot.events]
     assert keys[:2] == ["account_id", "period"]
@@ -417,19 +419,6 @@ def test_every_pipeline_parameter_is_declared_by_some_notebook():
 
 # --------------------------------------------------------------------------- end to end
 
-E2E_MODULES = ("synth", "score", "norms", "segments", "dovssay", "backtest", "record", "gaps")
-
-
-def _missing_modules() -> list[str]:
-    import importlib.util
-
-    return [m for m in E2E_MODULES if importlib.util.find_spec(f"rvq.{m}") is None]
-
-
-needs_pilot = pytest.mark.skipif(
-    bool(_missing_modules()), reason=f"rvq modules not there yet: {_missing_modules()}"
-)
-
 
 def small_world(folder: Path, seed: int = 11) -> Path:
     from rvq import synth
@@ -453,8 +442,6 @@ def pilot_runs(tmp_path_factory):
     user types it, then -- for the same-seed check -- a second run from a fresh cache
     (read, validate and score again) of the step that draws random numbers (06), which
     is all summary.json's findings come from."""
-    if _missing_modules():
-        pytest.skip(f"rvq modules not there yet: {_missing_modules()}")
     root = tmp_path_factory.mktemp("e2e")
     data = small_world(root / "data" / "demo")
     done = rvq_command("pilot", str(data), "--out", str(root / "reports"), env_cache=root / "cache")
@@ -470,7 +457,6 @@ def pilot_runs(tmp_path_factory):
     return [first, second]
 
 
-@needs_pilot
 def test_rvq_pilot_end_to_end_leaves_a_complete_report(pilot_runs):
     run = pilot_runs[0]
     assert RUN_ID.match(run.name) and run.parent.name == "demo"
@@ -483,7 +469,6 @@ def test_rvq_pilot_end_to_end_leaves_a_complete_report(pilot_runs):
     assert summary["data"]["accounts"] == 200 and summary["data"]["periods"] == 8
 
 
-@needs_pilot
 def test_no_page_shows_code_errors_tracebacks_or_warnings(pilot_runs):
     run = pilot_runs[0]
     for page in sorted(run.glob("*.html")):
@@ -496,7 +481,6 @@ def test_no_page_shows_code_errors_tracebacks_or_warnings(pilot_runs):
                 assert output.get("name") != "stderr", (executed.name, output.get("text"))
 
 
-@needs_pilot
 def test_the_same_seed_gives_the_same_findings(pilot_runs):
     first, second = (json.loads((run / "summary.json").read_text()) for run in pilot_runs)
     assert first["run_id"] != second["run_id"] and pilot_runs[0] != pilot_runs[1]
@@ -506,7 +490,6 @@ def test_the_same_seed_gives_the_same_findings(pilot_runs):
     assert first == second
 
 
-@needs_pilot
 def test_a_mistyped_config_or_a_fatal_dataset_stops_with_one_line_and_no_folder(tmp_path):
     data = small_world(tmp_path / "data")
     config = tmp_path / "pilot.yaml"
@@ -543,7 +526,6 @@ def served(pilot_runs):
     thread.join(timeout=5)
 
 
-@needs_pilot
 @pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium: run .ci/setup-browser.sh (CI does)"
 )
@@ -578,7 +560,6 @@ def test_index_in_a_browser_links_resolve_images_load_console_clean(served):
     assert console_errors == []
 
 
-@needs_pilot
 def test_a_thin_export_gets_a_complete_report_that_names_what_it_lacks(tmp_path):
     """No wallets and two segment columns missing: every step runs and says what it cannot
     compare (they crashed steps 03 and 06)."""

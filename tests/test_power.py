@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stat_worlds import simulate_panel
 
-from rvq.power import power, power_grid
+from rvq.stats.power import power, power_grid
 
 
 def _stat_world(effect, lag, accounts, periods, seed):
@@ -28,7 +28,7 @@ def test_power_grid_has_one_row_per_size():
 
 
 def test_power_through_rvq_synth_detects_a_large_effect_and_not_a_null():
-    """The default path: rvq.synth worlds, scored by rvq.score, back-tested. A large
+    """The default path: rvq.synth worlds, scored by rvq.scoring.panels, back-tested. A large
     planted effect (0.8 at lag 1) in 400 accounts x 10 quarters is found at its lag;
     a null world is not called leading."""
     strong = power(0.8, 1, 400, 10, n_sims=3, seed=2)

@@ -1,4 +1,4 @@
-"""CRM export presets (rvq.presets): Salesforce, HubSpot and Dynamics 365 fixtures end to end."""
+"""CRM export presets (rvq.inputs.presets): Salesforce, HubSpot and Dynamics 365 fixtures end to end."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rvq import io
-from rvq.catalog import shipped_catalog
+from rvq import inputs
 from rvq.cli import main
-from rvq.datamap import unmapped_codes
-from rvq.io import load_dataset
-from rvq.presets import (
+from rvq.inputs.catalog import shipped_catalog
+from rvq.inputs.dataset import load_dataset
+from rvq.inputs.presets import (
     PRESETS,
     PRESETS_DIR,
     activity_type_rules,
@@ -23,6 +22,7 @@ from rvq.presets import (
     register_crm_preset,
     salesforce_id18,
 )
+from rvq.steps.datamap import unmapped_codes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "crm"
 EXPORT = {
@@ -279,7 +279,7 @@ def test_a_clients_edited_table_changes_the_mapping(tmp_path, loaded):
     try:
         ds = load_dataset(config, progress=False)
     finally:
-        io.MAPPINGS.pop("acme-salesforce")
+        inputs.MAPPINGS.pop("acme-salesforce")
     before = unmapped_codes(loaded["salesforce"].validation).set_index("interaction_code")
     after = unmapped_codes(ds.validation).set_index("interaction_code")
     assert "UNMAPPED:Email" in before.index and "UNMAPPED:Email" not in after.index

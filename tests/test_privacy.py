@@ -12,10 +12,11 @@ import pytest
 import yaml
 from conftest import AS_OF
 
-from rvq import privacy, report, segments, synth
-from rvq.cache import PilotInputError, open_pilot
+from rvq import privacy, report, synth
 from rvq.config import PrivacyConfig
-from rvq.io import load_dataset
+from rvq.inputs.dataset import load_dataset
+from rvq.pilot import PilotInputError, open_pilot
+from rvq.stats import segments
 
 KEY = "test-pseudonym-key-7c1e0b55a9d04f3e"
 
@@ -157,12 +158,12 @@ def test_report_tables_suppress_with_the_opened_pilots_setting_and_escape_text()
 
 
 def _small_panel(accounts: int = 150) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from rvq import score
-    from rvq.catalog import shipped_catalog
+    from rvq import scoring
+    from rvq.inputs.catalog import shipped_catalog
 
     world = synth.generate_world(synth.WorldSpec(accounts=accounts, periods=8, seed=3))
     t = world.tables
-    panel = score.account_period_panel(t["interactions"], shipped_catalog(), t["outcomes"])
+    panel = scoring.account_period_panel(t["interactions"], shipped_catalog(), t["outcomes"])
     return panel, t["accounts"]
 
 
@@ -195,7 +196,7 @@ def _raw_identifiers(data: Path) -> set[str]:
 
 @pytest.mark.parametrize("stream", ["never", "always"])
 def test_a_pseudonymized_pilot_run_shows_no_raw_identifier_anywhere(tmp_path, monkeypatch, stream):
-    """Read whole, and streamed (`rvq.stream`: every notebook from event cells, no
+    """Read whole, and streamed (`rvq.scoring.stream`: every notebook from event cells, no
     interaction rows in memory): the same guarantee."""
     from rvq.pipeline import run_pilot
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rvq.datamap import (
+from rvq.steps.datamap import (
     NOT_RECORDED,
     account_completeness,
     catalog_coverage,
@@ -200,7 +200,7 @@ def test_unmapped_codes_read_mixed_zoned_and_naive_raw_timestamps():
     """Set-aside rows keep their raw text; a client CSV may mix zoned and naive times."""
     from types import SimpleNamespace
 
-    from rvq.datamap import unmapped_codes
+    from rvq.steps.datamap import unmapped_codes
 
     rows = pd.DataFrame(
         {

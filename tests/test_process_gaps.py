@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq.gaps import improvement_roadmap, process_gaps
+from rvq.steps.gaps import improvement_roadmap, process_gaps
 
 CATALOG = pd.DataFrame(
     {
@@ -221,7 +221,7 @@ def test_no_gaps_gives_empty_frames():
 
 
 def test_gap_axis_labels_stay_short():
-    from rvq.plots_process import compact_number
+    from rvq.plots.steps import compact_number
 
     assert [compact_number(v) for v in (42, 2500, 1_500_000, 2_000_000, 0)] == [
         "42",

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq.lifecycle import (
+from rvq.steps.lifecycle import (
     account_outcome,
     lifecycle_divergence,
     lifecycle_paths,

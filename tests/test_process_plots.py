@@ -14,16 +14,11 @@ from test_process_gaps import mixed_book  # noqa: E402
 from test_process_lifecycle import planted_panel  # noqa: E402
 from test_process_record import events_frame, outcomes_frame  # noqa: E402
 
-from rvq import plots_process as pp  # noqa: E402
-from rvq.datamap import (  # noqa: E402
-    account_completeness,
-    catalog_coverage,
-    data_gaps,
-    source_coverage,
-)
-from rvq.gaps import process_gaps  # noqa: E402
-from rvq.lifecycle import lifecycle_divergence, lifecycle_paths  # noqa: E402
-from rvq.record import priority_customers, record_completeness  # noqa: E402
+from rvq import plots as pp  # noqa: E402
+from rvq.steps.datamap import account_completeness, catalog_coverage, data_gaps, source_coverage
+from rvq.steps.gaps import process_gaps  # noqa: E402
+from rvq.steps.history import priority_customers, record_completeness  # noqa: E402
+from rvq.steps.lifecycle import lifecycle_divergence, lifecycle_paths  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

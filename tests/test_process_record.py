@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvq.record import (
+from rvq.steps.history import (
     data_requests,
     duplicates_and_conflicts,
     priority_customers,

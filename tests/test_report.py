@@ -46,7 +46,7 @@ def d(value, low, high, n_a=20, n_b=30, **extra):
     return {"n_a": n_a, "n_b": n_b, "cohens_d": value, "d_ci_low": low, "d_ci_high": high, **extra}
 
 
-#: shaped like rvq.segments.segment_comparisons' output
+#: shaped like rvq.stats.segments.segment_comparisons' output
 SEGMENTS = {
     "profit_extremes": {
         "groups": {"a": "highest_profit", "b": "money_lost", "n_a": 40, "n_b": 28},
@@ -68,7 +68,7 @@ SEGMENTS = {
     },
     "segment:team": {"groups": {"a": "team = a", "b": "team = b"}, "rv_flow": d(0.1, -0.3, 0.5)},
 }
-#: shaped like rvq.dovssay.do_vs_say's output
+#: shaped like rvq.stats.dovssay.do_vs_say's output
 DO_VS_SAY = {
     "association": {
         "nps": {
@@ -425,7 +425,7 @@ def test_notebook_setup_sends_warnings_to_the_run_log_not_the_page(
 ):
     report.notebook_setup(tmp_path)
     warnings.warn("a deprecation nobody should read in the report", FutureWarning, stacklevel=1)
-    logging.getLogger("rvq.score").warning("a log line")
+    logging.getLogger("rvq.scoring.panels").warning("a log line")
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
     log = (tmp_path / "warnings.log").read_text()

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rvq import score
+from rvq import scoring
 
 NAN = np.nan
 
@@ -70,7 +70,7 @@ def assert_values(actual, expected):
 
 
 def test_score_events_rv_cost_attributes_and_period(interactions, catalog):
-    events = score.score_events(interactions, catalog, freq="Q")
+    events = scoring.score_events(interactions, catalog, freq="Q")
     assert events["rv"].tolist() == [2, 5, 2, -3, 2, 2, -3, 5, 5, -3]
     assert events["cost"].tolist() == [10, 50, 4, 20, 10, 10, 20, 50, 50, 20]
     assert events["stage"].tolist()[:4] == ["acquisition", "closing", "acquisition", "retention"]
@@ -85,15 +85,15 @@ def test_score_events_rv_cost_attributes_and_period(interactions, catalog):
 def test_unknown_interaction_code_is_an_error(interactions, catalog):
     interactions.loc[3, "interaction_code"] = "TELEPATHY"
     with pytest.raises(ValueError, match="TELEPATHY"):
-        score.account_period_panel(interactions, catalog)
+        scoring.account_period_panel(interactions, catalog)
 
 
 # --- the account panel ---------------------------------------------------------------------
 
 
 def test_account_panel_hand_computed(interactions, catalog):
-    panel = score.account_period_panel(interactions, catalog, freq="Q")
-    assert list(panel.columns) == list(score.ACCOUNT_PANEL_COLUMNS)
+    panel = scoring.account_period_panel(interactions, catalog, freq="Q")
+    assert list(panel.columns) == list(scoring.ACCOUNT_PANEL_COLUMNS)
     assert len(panel) == 3 * 4  # complete grid: 3 accounts x 2024Q1..Q4
     assert [str(p) for p in panel["period"][:4]] == ["2024Q1", "2024Q2", "2024Q3", "2024Q4"]
     assert panel["period_index"].tolist() == [0, 1, 2, 3] * 3
@@ -139,15 +139,15 @@ def test_account_panel_hand_computed(interactions, catalog):
 
 
 def test_splits_add_up_to_the_flow(interactions, catalog):
-    panel = score.account_period_panel(interactions, catalog, freq="M")
-    for _, prefix, values in score.SPLITS:
+    panel = scoring.account_period_panel(interactions, catalog, freq="M")
+    for _, prefix, values in scoring.SPLITS:
         total = panel[[prefix + v for v in values]].sum(axis=1)
         np.testing.assert_allclose(total, panel["rv_flow"])
     np.testing.assert_allclose(panel["rv_pos"] + panel["rv_neg"], panel["rv_flow"])
 
 
 def test_complete_grid_with_zero_flow_months(interactions, catalog):
-    panel = score.account_period_panel(interactions, catalog, freq="M")
+    panel = scoring.account_period_panel(interactions, catalog, freq="M")
     assert len(panel) == 3 * 12  # Jan..Dec 2024 for every account
     a = panel[panel["account_id"] == "A"]
     assert_values(a["rv_flow"], [2, 5, 2, 0, 0, 0, 0, -3, 0, 0, 2, 0])
@@ -158,39 +158,39 @@ def test_complete_grid_with_zero_flow_months(interactions, catalog):
 
 def test_row_cost_overrides_catalog_cost(interactions, catalog):
     without = interactions.drop(columns="cost")
-    panel_catalog = score.account_period_panel(without, catalog)
-    panel_rows = score.account_period_panel(interactions, catalog)
+    panel_catalog = scoring.account_period_panel(without, catalog)
+    panel_rows = scoring.account_period_panel(interactions, catalog)
     assert column(panel_catalog, "cost", "A")[0] == 70  # 10 + 50 + 10
     assert column(panel_rows, "cost", "A")[0] == 64  # 10 + 50 + 4
     interactions.loc[interactions["account_id"] == "B", "cost"] = 0.0
-    panel_free = score.account_period_panel(interactions, catalog)
+    panel_free = scoring.account_period_panel(interactions, catalog)
     assert_values(column(panel_free, "rv_per_cost", "B"), [NAN] * 4)  # zero cost -> NaN
 
 
 def test_half_life_decay(interactions, catalog):
-    panel = score.account_period_panel(interactions, catalog, half_life=1.0)
+    panel = scoring.account_period_panel(interactions, catalog, half_life=1.0)
     # A's flows 9, 0, -3, 2 halve each quarter: 9, 4.5, 2.25 - 3, -0.375 + 2
     assert_values(column(panel, "rv_cum", "A"), [9, 4.5, -0.75, 1.625])
     assert_values(column(panel, "rv_velocity", "A"), [3, 1.5, -0.25, (1.625 - 9) / 3])
     # a1 fades 4, 2, then 1 - 3 < 0: breadth follows each contact's faded depth
     assert_values(column(panel, "breadth", "A"), [2, 2, 1, 1])
-    two = score.account_period_panel(interactions, catalog, half_life=2.0)
+    two = scoring.account_period_panel(interactions, catalog, half_life=2.0)
     keep = 0.5**0.5
     second = 2 * keep + 2  # B's flows are 2, 2, 0, 0
     assert_values(column(two, "rv_cum", "B"), [2, second, second * keep, second * keep**2])
     with pytest.raises(ValueError):
-        score.account_period_panel(interactions, catalog, half_life=0)
+        scoring.account_period_panel(interactions, catalog, half_life=0)
 
 
 def test_explicit_window_counts_earlier_interactions(interactions, catalog):
-    panel = score.account_period_panel(interactions, catalog, periods=("2024Q2", "2024Q3"))
+    panel = scoring.account_period_panel(interactions, catalog, periods=("2024Q2", "2024Q3"))
     assert [str(p) for p in panel["period"].unique()] == ["2024Q2", "2024Q3"]
     assert panel["period_index"].tolist() == [0, 1] * 3
     assert_values(column(panel, "rv_cum", "A"), [9, 6])  # Q1's 9 carried in
     assert_values(column(panel, "age", "A"), [1, 2])
     assert_values(column(panel, "breadth", "B"), [1, 1])
     assert_values(column(panel, "age", "C"), [NAN, NAN])  # C's Q4 is after the window
-    longer = score.account_period_panel(interactions, catalog, periods=("2024Q1", "2025Q2"))
+    longer = scoring.account_period_panel(interactions, catalog, periods=("2024Q1", "2025Q2"))
     assert len(longer) == 3 * 6
     assert_values(column(longer, "breadth", "A")[-2:], [2, 2])  # carried forward
     assert_values(column(longer, "rv_cum", "C")[-1:], [2])
@@ -209,7 +209,7 @@ def test_outcomes_finer_than_the_panel_are_aggregated(interactions, catalog):
             "share_of_wallet": [NAN, NAN, NAN, 0.2, 0.4, NAN],
         }
     )
-    panel = score.account_period_panel(interactions, catalog, outcomes, freq="Q")
+    panel = scoring.account_period_panel(interactions, catalog, outcomes, freq="Q")
     # D has outcomes only (present, no RV), and 2025Q1 extends the window
     assert sorted(panel["account_id"].unique()) == ["A", "B", "C", "D"]
     assert len(panel) == 4 * 5
@@ -228,7 +228,7 @@ def test_outcomes_coarser_than_the_panel_land_where_they_end(interactions, catal
     outcomes = pd.DataFrame(
         {"account_id": ["A"], "period": ["2024-Q1"], "revenue": [90.0], "profit": [9.0]}
     )
-    panel = score.account_period_panel(interactions, catalog, outcomes, freq="M")
+    panel = scoring.account_period_panel(interactions, catalog, outcomes, freq="M")
     assert_values(column(panel, "revenue", "A")[:4], [NAN, NAN, 90, NAN])
 
 
@@ -244,13 +244,13 @@ def test_voc_period_means(interactions, catalog):
             "csat": [4.0, NAN, 2.0, 5.0, 1.0],
         }
     )
-    panel = score.account_period_panel(interactions, catalog, voc=voc)
+    panel = scoring.account_period_panel(interactions, catalog, voc=voc)
     assert_values(column(panel, "nps", "A"), [7, NAN, NAN, NAN])
     assert_values(column(panel, "csat", "A"), [3, NAN, NAN, NAN])
     assert_values(column(panel, "n_surveys", "A"), [3, 0, 0, 0])
     assert_values(column(panel, "nps", "B"), [NAN, NAN, 10, NAN])
     assert "Z" not in set(panel["account_id"])  # survey of an unknown account is ignored
-    contacts = score.contact_period_panel(interactions, catalog, voc=voc)
+    contacts = scoring.contact_period_panel(interactions, catalog, voc=voc)
     a1 = contacts[contacts["contact_id"] == "a1"]
     assert_values(a1["nps"], [9, NAN, NAN, NAN])
     assert_values(a1["n_surveys"], [1, 0, 0, 0])
@@ -260,8 +260,8 @@ def test_voc_period_means(interactions, catalog):
 
 
 def test_contact_panel_hand_computed(interactions, catalog):
-    panel = score.contact_period_panel(interactions, catalog)
-    assert list(panel.columns) == list(score.CONTACT_PANEL_COLUMNS)
+    panel = scoring.contact_period_panel(interactions, catalog)
+    assert list(panel.columns) == list(scoring.CONTACT_PANEL_COLUMNS)
     assert panel[["account_id", "contact_id"]].drop_duplicates().values.tolist() == [
         ["A", "a1"], ["A", "a2"], ["B", "b1"], ["B", "b2"], ["C", "c1"],
     ]  # fmt: skip
@@ -278,17 +278,17 @@ def test_contact_panel_hand_computed(interactions, catalog):
 
 def test_contact_id_shared_by_two_accounts_is_two_contacts(interactions, catalog):
     interactions.loc[interactions["contact_id"] == "c1", "contact_id"] = "a1"
-    panel = score.contact_period_panel(interactions, catalog)
+    panel = scoring.contact_period_panel(interactions, catalog)
     pairs = panel[["account_id", "contact_id"]].drop_duplicates().values.tolist()
     assert ["A", "a1"] in pairs and ["C", "a1"] in pairs and len(pairs) == 5
-    accounts = score.account_period_panel(interactions, catalog)
+    accounts = scoring.account_period_panel(interactions, catalog)
     assert_values(column(accounts, "breadth", "C"), [0, 0, 0, 1])
     assert_values(column(accounts, "breadth", "A"), [2, 2, 2, 2])
 
 
 @pytest.mark.parametrize("kind", ["int", "category"])
 def test_integer_and_categorical_ids_give_the_same_panel(interactions, catalog, kind):
-    expected = score.account_period_panel(interactions, catalog)
+    expected = scoring.account_period_panel(interactions, catalog)
     coded = interactions.copy()
     if kind == "int":
         coded["account_id"] = coded["account_id"].map({"A": 10, "B": 20, "C": 30})
@@ -299,7 +299,7 @@ def test_integer_and_categorical_ids_give_the_same_panel(interactions, catalog, 
         )
         coded["contact_id"] = coded["contact_id"].astype("category")
         coded["interaction_code"] = coded["interaction_code"].astype("category")
-    panel = score.account_period_panel(coded, catalog)
+    panel = scoring.account_period_panel(coded, catalog)
     assert panel["account_id"].astype(str).tolist() == [
         str(a) for a in np.repeat(panel["account_id"].unique(), 4)
     ]
@@ -316,9 +316,9 @@ def test_panel_from_dataset_uses_the_config(interactions, catalog):
         voc=None,
         config=SimpleNamespace(freq="M", half_life=None, engine="memory"),
     )
-    panel = score.panel_from_dataset(dataset)
+    panel = scoring.panel_from_dataset(dataset)
     assert panel["period"].dtype == pd.PeriodDtype("M") and len(panel) == 36
-    contacts = score.panel_from_dataset(dataset, level="contact", freq="Q")
+    contacts = scoring.panel_from_dataset(dataset, level="contact", freq="Q")
     assert len(contacts) == 20
 
 
@@ -347,8 +347,8 @@ def test_panel_totals_reconcile_whatever_the_row_order(rows, seed):
             "cost": [r[4] for r in rows],
         }
     )
-    events = score.score_events(frame, catalog, freq="M")
-    panel = score.account_period_panel(frame, catalog, freq="M")
+    events = scoring.score_events(frame, catalog, freq="M")
+    panel = scoring.account_period_panel(frame, catalog, freq="M")
     assert panel["rv_flow"].sum() == pytest.approx(events["rv"].sum())
     assert panel["cost"].sum() == pytest.approx(events["cost"].sum())
     assert panel["n_interactions"].sum() == len(frame)
@@ -358,7 +358,7 @@ def test_panel_totals_reconcile_whatever_the_row_order(rows, seed):
 
     shuffled = frame.sample(frac=1.0, random_state=seed % 2**32).reset_index(drop=True)
     pd.testing.assert_frame_equal(
-        score.account_period_panel(shuffled, catalog, freq="M"), panel, rtol=1e-9
+        scoring.account_period_panel(shuffled, catalog, freq="M"), panel, rtol=1e-9
     )
-    contacts = score.contact_period_panel(frame, catalog, freq="M")
+    contacts = scoring.contact_period_panel(frame, catalog, freq="M")
     assert contacts["rv_flow"].sum() == pytest.approx(events["rv"].sum())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from stat_worlds import simulate_panel
 
-from rvq.segments import cliffs_delta, cohens_d, segment_comparisons
+from rvq.stats.segments import cliffs_delta, cohens_d, segment_comparisons
 
 
 def test_effect_sizes_by_hand():

@@ -1,4 +1,4 @@
-"""Database sources (rvq.sql): a real PostgreSQL server and a DuckDB file give the same
+"""Database sources (rvq.inputs.sql): a real PostgreSQL server and a DuckDB file give the same
 pilot as the files they were loaded from, and the password never shows.
 
 The PostgreSQL tests start a throw-away server on 127.0.0.1 (initdb + pg_ctl, a free
@@ -28,8 +28,9 @@ import pytest
 import yaml
 
 from rvq.config import ConfigError, config_from_mapping, load_config
-from rvq.io import load_dataset, locate_tables, read_table, reader_for
-from rvq.sql import (
+from rvq.inputs.dataset import load_dataset, locate_tables, read_table
+from rvq.inputs.readers import reader_for
+from rvq.inputs.sql import (
     SqlSource,
     SqlSourceError,
     mask_url,
@@ -390,7 +391,7 @@ def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_
     server gives a new key (no stale scored pilot); an unchanged table keeps it."""
     from sqlalchemy import create_engine, text
 
-    from rvq import cache
+    from rvq import pilot as pilots
 
     url, password = postgres
     monkeypatch.setenv(PASSWORD_ENV, password)
@@ -410,14 +411,14 @@ def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_
         )
     )
     try:
-        first = cache.input_version(config, cache.load_config(config))
-        assert cache.input_version(config, cache.load_config(config)) == first
+        first = pilots.input_version(config, pilots.load_config(config))
+        assert pilots.input_version(config, pilots.load_config(config)) == first
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO key_probe VALUES (4)"))
-        assert cache.input_version(config, cache.load_config(config)) != first
+        assert pilots.input_version(config, pilots.load_config(config)) != first
         monkeypatch.setenv(PASSWORD_ENV, password + "-wrong")
-        with pytest.raises(cache.PilotInputError) as refused:
-            cache.input_version(config, cache.load_config(config))
+        with pytest.raises(pilots.PilotInputError) as refused:
+            pilots.input_version(config, pilots.load_config(config))
         assert "password authentication failed" in str(refused.value)
         assert password not in str(refused.value)
     finally:
@@ -428,23 +429,23 @@ def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_
 
 def test_the_cache_key_follows_a_duckdb_file(world, tmp_path):
     """A rewritten DuckDB file (new size or time) gives a new cache key."""
-    from rvq import cache
+    from rvq import pilot as pilots
 
     db = _duckdb_file(world, tmp_path / "pilot.duckdb")
     config = tmp_path / "pilot.yaml"
     config.write_text(yaml.safe_dump({"tables": {"interactions": "duckdb:///pilot.duckdb"}}))
-    first = cache.input_version(config, cache.load_config(config))
-    assert cache.input_version(config, cache.load_config(config)) == first
+    first = pilots.input_version(config, pilots.load_config(config))
+    assert pilots.input_version(config, pilots.load_config(config)) == first
     with duckdb.connect(str(db)) as con:
         con.execute("INSERT INTO interactions SELECT * FROM interactions LIMIT 1")
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
-    assert cache.input_version(config, cache.load_config(config)) != first
+    assert pilots.input_version(config, pilots.load_config(config)) != first
 
 
 def test_a_duckdb_write_ahead_log_changes_the_fingerprint(world, tmp_path):
     """Changes DuckDB has not yet checkpointed sit in `<file>.wal`, the file itself
     untouched: the fingerprint (and so the cache key) follows the log too."""
-    from rvq.sql import fingerprint
+    from rvq.inputs.sql import fingerprint
 
     db = tmp_path / "pilot.duckdb"
     with duckdb.connect(str(db)) as con:
@@ -491,7 +492,7 @@ def _sqlite_file(path: Path) -> Path:
 )
 def test_the_row_count_of_a_query_ending_in_a_semicolon_or_comment(tmp_path, target):
     """A query that reads fine also counts fine: `;` and a comment may trail it."""
-    from rvq.sql import fingerprint
+    from rvq.inputs.sql import fingerprint
 
     db = _sqlite_file(tmp_path / "crm.sqlite")
     location = f"sqlite:///{db}#{target}"
@@ -500,7 +501,7 @@ def test_the_row_count_of_a_query_ending_in_a_semicolon_or_comment(tmp_path, tar
 
 
 def test_a_server_query_ending_in_a_semicolon_and_comment_counts(postgres, monkeypatch):
-    from rvq.sql import fingerprint
+    from rvq.inputs.sql import fingerprint
 
     url, password = postgres
     monkeypatch.setenv(PASSWORD_ENV, password)
@@ -517,7 +518,8 @@ def test_the_notebooks_of_a_run_open_the_runs_pilot_while_the_database_changes(w
     """Inside a run, `open_pilot` opens the pilot the run opened (the run record names its
     input version): rows written to the DuckDB file since, or the file being gone, change
     nothing for the run's notebooks; outside the run the new version is read."""
-    from rvq import cache, report
+    from rvq import pilot as pilots
+    from rvq import report
 
     db = _duckdb_file(world, tmp_path / "pilot.duckdb")
     config = tmp_path / "pilot.yaml"
@@ -525,26 +527,26 @@ def test_the_notebooks_of_a_run_open_the_runs_pilot_while_the_database_changes(w
         yaml.safe_dump({"tables": {name: "duckdb:///pilot.duckdb" for name in world.tables}})
     )
     store = tmp_path / "cache"
-    pilot = cache.open_pilot(config, cache_dir=store)
+    pilot = pilots.open_pilot(config, cache_dir=store)
     run = tmp_path / "run"
-    report.record_findings(report.RUN_RECORD, {"pilot": cache.pilot_info(pilot)}, run_dir=run)
+    report.record_findings(report.RUN_RECORD, {"pilot": pilots.pilot_info(pilot)}, run_dir=run)
 
     with duckdb.connect(str(db)) as con:  # the table changes while the run goes on
         con.execute("DELETE FROM interactions WHERE rowid % 2 = 0")
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
-    changed = cache.input_version(config, cache.load_config(config))
+    changed = pilots.input_version(config, pilots.load_config(config))
     assert changed != pilot.key
 
-    step = cache.open_pilot(config, run_dir=run, cache_dir=store)
+    step = pilots.open_pilot(config, run_dir=run, cache_dir=store)
     assert step.key == pilot.key and step.cache_dir == store / pilot.key
     assert step.run_dir == run.resolve()
     assert step.data_counts() == pilot.data_counts()
     assert step.panel.equals(pilot.panel)
 
     db.rename(tmp_path / "elsewhere.duckdb")  # the database cannot be reached
-    assert cache.open_pilot(config, run_dir=run, cache_dir=store).key == pilot.key
+    assert pilots.open_pilot(config, run_dir=run, cache_dir=store).key == pilot.key
     (tmp_path / "elsewhere.duckdb").rename(db)
 
-    outside = cache.open_pilot(config, cache_dir=store)  # interactive: today's inputs
+    outside = pilots.open_pilot(config, cache_dir=store)  # interactive: today's inputs
     assert outside.key == changed
     assert outside.data_counts()["events_read"] < pilot.data_counts()["events_read"]

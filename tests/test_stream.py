@@ -1,4 +1,4 @@
-"""A pilot whose interactions CSV is streamed (`rvq.stream`) equals the pilot read whole.
+"""A pilot whose interactions CSV is streamed (`rvq.scoring.stream`) equals the pilot read whole.
 
 The streamed path validates the CSV in blocks, scores it on DuckDB and keeps event cells
 instead of events; every figure a notebook shows must come out the same. Blocks here are
@@ -18,9 +18,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from rvq import cache, cells, datamap, gaps, io, record, score, stream, synth
+from rvq import inputs, scoring, synth
+from rvq import pilot as pilot_cache
 from rvq.cli import main
 from rvq.config import load_config
+from rvq.scoring import cells, stream
+from rvq.steps import datamap, gaps, history
 
 SMALL_BLOCKS = 1 << 14
 
@@ -69,7 +72,9 @@ def pilots(world_dir, tmp_path_factory):
     stream_blocks.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
     try:
         opened = {
-            mode: cache.open_pilot(config_file(folder, world_dir, mode), cache_dir=folder / "cache")
+            mode: pilot_cache.open_pilot(
+                config_file(folder, world_dir, mode), cache_dir=folder / "cache"
+            )
             for mode in ("never", "always")
         }
     finally:
@@ -78,8 +83,8 @@ def pilots(world_dir, tmp_path_factory):
 
 
 def test_streamed_cells_equal_the_cells_of_the_scored_events(world_dir, tmp_path):
-    whole = io.load_dataset(world_dir, progress=False)
-    events = score.score_events(whole.interactions, whole.catalog, freq=whole.config.freq)
+    whole = inputs.load_dataset(world_dir, progress=False)
+    events = scoring.score_events(whole.interactions, whole.catalog, freq=whole.config.freq)
     expected = cells.event_cells(events)
 
     got = stream.streamed_panel(world_dir, block_size=SMALL_BLOCKS, work_dir=tmp_path).cells
@@ -160,7 +165,7 @@ def test_a_streamed_pilot_finds_the_same_duplicates_and_conflicts(pilots):
     found = {}
     for name, pilot in zip(("whole", "streamed"), pilots, strict=True):
         d = pilot.dataset
-        found[name] = record.duplicates_and_conflicts(
+        found[name] = history.duplicates_and_conflicts(
             d.interactions, pilot.validation, d.outcomes, d.accounts, digest=pilot.digest
         )
     checks = set(found["streamed"]["check"])
@@ -172,7 +177,7 @@ def test_a_pseudonymized_streamed_pilot_caches_no_raw_identifier(world_dir, tmp_
     monkeypatch.setenv("RVQ_PSEUDONYM_KEY", "stream-test-key")
     monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
     config = config_file(tmp_path, world_dir, "always", privacy={"pseudonymize": True})
-    pilot = cache.open_pilot(config, cache_dir=tmp_path / "cache")
+    pilot = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")
     assert pilot.streamed
     raw = pd.read_csv(world_dir / "accounts.csv", dtype=str)["account_id"]
     assert not set(pilot.panel["account_id"]) & set(raw)
@@ -279,7 +284,7 @@ def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch
     monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
     data = _variant(tmp_path, name)
     whole, streamed = (
-        cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "cache")
+        pilot_cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "cache")
         for mode in ("never", "always")
     )
     assert streamed.streamed
@@ -292,7 +297,7 @@ def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch
         check_dtype=False,
     )
     found = [
-        record.duplicates_and_conflicts(
+        history.duplicates_and_conflicts(
             p.dataset.interactions, p.validation, p.dataset.outcomes, p.dataset.accounts,
             digest=p.digest,
         )
@@ -333,7 +338,7 @@ def test_a_streamed_crm_export_runs_every_step_as_the_whole_read(tmp_path, monke
     for mode in ("never", "always"):
         config = folder / f"pilot-{mode}.yaml"
         config.write_text(yaml.safe_dump({**spec, "stream": mode}))
-        pilots.append(cache.open_pilot(config, cache_dir=tmp_path / "cache"))
+        pilots.append(pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache"))
     whole, streamed = pilots
     assert streamed.streamed and streamed.table_counts() == whole.table_counts()
     assert _problems(streamed.validation) == _problems(whole.validation)
@@ -352,8 +357,8 @@ def test_a_streamed_crm_export_runs_every_step_as_the_whole_read(tmp_path, monke
 
 
 def _refusal(config: Path, cache_dir: Path) -> str:
-    with pytest.raises(cache.PilotInputError) as info:
-        cache.open_pilot(config, cache_dir=cache_dir)
+    with pytest.raises(pilot_cache.PilotInputError) as info:
+        pilot_cache.open_pilot(config, cache_dir=cache_dir)
     return str(info.value).replace(config.name, "pilot.yaml")
 
 
@@ -384,7 +389,7 @@ def test_outcomes_all_set_aside_leave_the_pilot_running(tmp_path, monkeypatch):
     outcomes = pd.read_csv(data / "outcomes.csv", dtype=str)
     outcomes.assign(account_id="NOBODY").to_csv(data / "outcomes.csv", index=False)
     for mode in ("never", "always"):
-        pilot = cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "c")
+        pilot = pilot_cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "c")
         assert pilot.table_counts()["outcomes"]["used"] == 0
         assert pilot.panel["revenue"].isna().all()
 
@@ -392,7 +397,7 @@ def test_outcomes_all_set_aside_leave_the_pilot_running(tmp_path, monkeypatch):
 def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path):
     """DuckDB draws one on stdout for queries over 2 s, even into a pipe: it would end up in
     `rvq validate`'s report and in scripts reading JSON from stdout."""
-    from rvq import engines
+    from rvq.scoring import engines
 
     con = stream._duckdb("1GB", tmp_path)
     try:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from rvq.catalog import shipped_catalog
+from rvq.inputs.catalog import shipped_catalog
 from rvq.schema import TABLES
 from rvq.synth import CONTACT_ROLES, OUTCOME_NAMES, World, WorldSpec, generate_world, write_world
 

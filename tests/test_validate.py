@@ -17,8 +17,9 @@ from conftest import AS_OF, make_valid_tables, small_catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rvq.io import RawTable, load_dataset
-from rvq.validate import ValidationResult, as_period, as_timestamp, validate_tables
+from rvq.inputs.dataset import load_dataset
+from rvq.inputs.readers import RawTable
+from rvq.inputs.validation import ValidationResult, as_period, as_timestamp, validate_tables
 
 
 def load(tmp_path, tables, fmt="csv", **kw):

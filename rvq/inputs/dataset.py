@@ -1,0 +1,201 @@
+"""A pilot's dataset: config -> locate -> read -> map -> validate -> `Dataset`.
+
+`load_dataset` is the one entry the rest of rvq uses. It never raises on bad data (the
+problems are in `Dataset.validation`); it raises only when the source itself does not exist
+or the config cannot be used."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from rvq.config import ConfigError, PilotConfig, load_config
+from rvq.inputs import presets as _presets  # noqa: F401  (registers the CRM presets)
+from rvq.inputs import sql as _sql  # noqa: F401  (registers the database readers)
+from rvq.inputs.mappings import TableMapping, table_mapping
+from rvq.inputs.readers import RawTable, reader_for
+from rvq.inputs.sql import SqlSource
+from rvq.inputs.validation import ValidationResult, validate_tables
+from rvq.schema import TABLE_SUFFIXES, TABLES
+
+
+def read_table(
+    path: str | Path, mapping: Mapping[str, str] | TableMapping | None = None
+) -> RawTable:
+    """Read one table with the reader registered for its suffix and map its columns.
+
+    `mapping` is a dict of client column -> canonical column, or a TableMapping.
+    """
+    location = path if "://" in str(path) else Path(path)  # a URL is no path (rvq.inputs.sql)
+    raw = reader_for(location)(location)
+    if mapping is None:
+        return raw
+    if not isinstance(mapping, TableMapping):
+        mapping = TableMapping(columns=dict(mapping))
+    return mapping.apply(raw)
+
+
+# --- datasets -------------------------------------------------------------------------
+
+
+def locate_tables(config: PilotConfig) -> dict[str, Path | SqlSource]:
+    """Where each table's file is: `config.tables` first, then `<data>/<table><suffix>`
+    for the suffixes in `schema.TABLE_SUFFIXES` (first found wins). Tables found nowhere
+    are absent from the result; configured paths are returned even if missing (validation
+    reports them). A configured database URL becomes a `rvq.inputs.sql.SqlSource`."""
+    found: dict[str, Path | SqlSource] = {}
+    for name in TABLES:
+        if name in config.tables:
+            location = config.tables[name]
+            if "://" in str(location):
+                from rvq.inputs.sql import config_sql_source
+
+                found[name] = config_sql_source(str(location), name, config)
+            else:
+                found[name] = Path(location)
+            continue
+        if config.data is None:
+            continue
+        for suffix in TABLE_SUFFIXES:
+            candidate = Path(config.data) / f"{name}{suffix}"
+            if candidate.is_file():
+                found[name] = candidate
+                break
+    return found
+
+
+@dataclass
+class Dataset:
+    """A pilot's validated inputs: usable rows only, canonical columns and dtypes.
+
+    Frames are None when their table is absent (optional tables) or unusable (a fatal
+    problem; see `validation`). `config` carries the resolved `as_of`.
+    """
+
+    interactions: pd.DataFrame | None
+    catalog: pd.DataFrame | None
+    accounts: pd.DataFrame | None
+    outcomes: pd.DataFrame | None
+    voc: pd.DataFrame | None
+    validation: ValidationResult
+    config: PilotConfig
+
+    @property
+    def ok(self) -> bool:
+        """True when no fatal problem stops the pilot."""
+        return not self.validation.fatal
+
+
+def _default_catalog() -> pd.DataFrame | None:
+    try:
+        from rvq.inputs.catalog import shipped_catalog
+    except ImportError:
+        return None
+    return shipped_catalog()
+
+
+@dataclass
+class ReadTables:
+    """A dataset's tables read whole (`raw`), with what validation reports of the others:
+    files no reader could parse (`unreadable`), files named but absent (`missing`), and
+    where the tables were looked for (`where`)."""
+
+    raw: dict[str, RawTable]
+    unreadable: dict[str, str]
+    missing: dict[str, str]
+    where: str
+
+    def validate(
+        self, config: PilotConfig, catalog: pd.DataFrame | None = None, **unreadable: str
+    ) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
+        """`validate_tables` over these tables. `catalog` overrides the dataset's and the
+        shipped one (used when neither is given); `unreadable` adds tables that could not
+        be read, by name, with the reason."""
+        raw = dict(self.raw)
+        if catalog is not None:
+            raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<catalog argument>")
+        given = "catalog" in raw or "catalog" in self.unreadable
+        return validate_tables(
+            raw,
+            None if given else _default_catalog(),
+            freq=config.freq,
+            as_of=config.as_of,
+            where=self.where,
+            unreadable={**self.unreadable, **unreadable},
+            missing=self.missing,
+        )
+
+
+def read_tables(config: PilotConfig, *, skip: tuple[str, ...] = (), bar=None) -> ReadTables:
+    """Every table the config locates (but those in `skip`), read whole with its column
+    mapping. A file no reader can parse is a data problem, reported by validation, not a
+    crash; a mapping the config gets wrong (ConfigError) raises. `bar`: a tqdm bar to
+    advance per table."""
+    raw: dict[str, RawTable] = {}
+    unreadable: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for name, path in locate_tables(config).items():
+        if name in skip:
+            continue
+        if bar is not None:
+            bar.set_description(f"reading {name}")
+        if not path.exists():
+            missing[name] = str(path)
+        else:
+            try:
+                raw[name] = read_table(path, table_mapping(config, name))
+            except ConfigError:
+                raise
+            except Exception as exc:  # a file no reader can parse is a data problem
+                unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
+        if bar is not None:
+            bar.update()
+    where = str(config.data) if config.data is not None else "the configured tables"
+    return ReadTables(raw, unreadable, missing, where)
+
+
+def load_dataset(
+    source: str | Path | PilotConfig,
+    *,
+    as_of: date | None = None,
+    progress: bool = True,
+    catalog: pd.DataFrame | None = None,
+) -> Dataset:
+    """Read and validate a dataset: a folder, a YAML config, or a PilotConfig.
+
+    `as_of` overrides the config's (timestamps after it are future); `catalog` overrides
+    both the dataset's catalog table and the shipped one. Data problems never raise: they
+    are in `Dataset.validation`. Raises FileNotFoundError when the source or its data
+    folder does not exist, ConfigError when the config cannot be used.
+    """
+    config = source if isinstance(source, PilotConfig) else load_config(source)
+    if as_of is not None:
+        config = config.model_copy(update={"as_of": as_of})
+    config = config.model_copy(update={"as_of": config.resolved_as_of()})
+    if config.data is None and not config.tables:
+        raise ConfigError(
+            "the config names neither a data folder (data:) nor table files (tables:)"
+        )
+    if config.data is not None and not Path(config.data).is_dir():
+        raise FileNotFoundError(f"no dataset folder at {config.data}")
+
+    bar = tqdm(total=len(locate_tables(config)) + 1, unit="step", disable=not progress, leave=False)
+    tables = read_tables(config, bar=bar)
+    bar.set_description("validating")
+    frames, result = tables.validate(config, catalog=catalog)
+    bar.update()
+    bar.close()
+    return Dataset(
+        interactions=frames.get("interactions"),
+        catalog=frames.get("catalog"),
+        accounts=frames.get("accounts"),
+        outcomes=frames.get("outcomes"),
+        voc=frames.get("voc"),
+        validation=result,
+        config=config,
+    )

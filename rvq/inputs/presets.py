@@ -1,0 +1,516 @@
+"""CRM export presets: Salesforce, HubSpot and Dynamics 365 activity exports onto the canonical tables.
+
+Each preset is one entry in rvq.inputs.readers's mapping registry (`register_mapping`), selected in
+the config with `preset: salesforce` (or `hubspot`, `dynamics365`). It turns the export's
+columns into the canonical `interactions` (and `accounts`, `outcomes` ids) and its
+activity types into catalog interaction codes through a **mapping table the client
+edits**: `rvq/data/presets/<preset>.csv`, one rule per line, the first matching line wins:
+
+    activity_type, field, match, pattern, interaction_code, note
+
+A rule applies to rows whose activity type equals `activity_type` (blank: any type) and,
+when `field` is given, whose `field` `equals` / `contains` `pattern` (case-insensitive;
+`equals` also ignores spaces and punctuation, so "Phone Call" equals "phonecall"). A row
+no rule matches keeps its raw activity type as its code, `UNMAPPED:<type>`
+(`UNMAPPED:(blank)` when blank): validation sets it aside as `unknown_interaction_code`
+and the step-b data map lists it with its count (`rvq.steps.datamap.unmapped_codes`). No row
+is ever dropped here: rows read = rows used + rows set aside.
+
+Common to the three: dates in mixed formats become ISO 8601 (ISO values pass through
+as written, times with a zone converted to UTC; US `m/d/Y [h:mm AM]`, European `d.m.Y [H:M]`, epoch
+milliseconds); a value no format reads is kept as written, so validation sets it aside
+as an unparseable timestamp. Free-text columns (subjects, descriptions) are used for the
+codes and then dropped, so client text does not travel further; the raw activity type is
+kept as `export_activity_type`.
+
+**salesforce** — a Task and/or Event export (Data Loader or report; one file, or the two
+concatenated):
+  `Id` → event_id · `AccountId` (else `WhatId` when it is an account, prefix 001) →
+  account_id · `WhoId` (contact 003 or lead 00Q) → contact_id · `ActivityDateTime`
+  (Events), else `ActivityDate`, else `CreatedDate` → timestamp · `OwnerId` → rep_id ·
+  Task or Event (from the `Id` prefix 00T / 00U) → source_system · activity type: `Type`,
+  else `TaskSubtype`, else `EventSubtype`; rules also read `Subject` and `CallType`.
+  Every Salesforce id (15 or 18 characters) becomes its 18-character case-safe form
+  (`salesforce_id18`), so both spellings of a record are one account or contact; also in
+  the Account export (`Id` → account_id, `Name`, `Industry`, `BillingCountry` → territory,
+  `AccountSource` → contact_source, `AnnualRevenue` → company_revenue) and in the
+  outcomes' account_id.
+  Mapped types: Call (Inbound `CallType` → IS_INBOUND_INQUIRY_ANSWERED, else
+  IS_OUTBOUND_CALL_CONNECTED), Meeting → SLS_INTRO_MEETING; Subject keywords (demo,
+  discovery, workshop, proposal, quote / Send Quote, QBR / business review, kickoff /
+  onboarding, training, health check, webinar, reference call, referral, complaint /
+  escalation, price increase, contract signed, renewal signed) take precedence.
+
+**hubspot** — an engagements export (API v1 fields flattened with dots):
+  `engagement.id` → event_id · `associations.companyIds` → account_id ·
+  `associations.contactIds` → contact_id (the first id when an engagement lists several) ·
+  `engagement.timestamp` (epoch ms or a date) → timestamp · `engagement.ownerId` → rep_id ·
+  "HubSpot <type>" → source_system · activity type: `engagement.type` (CALL, EMAIL,
+  INCOMING_EMAIL, MEETING, NOTE, TASK); rules also read `metadata.subject`,
+  `metadata.disposition`, `metadata.meetingOutcome`. Companies export: `hs_object_id` →
+  account_id, `name`, `industry`, `country` → territory, `hs_analytics_source` →
+  contact_source, `annualrevenue` → company_revenue.
+  Mapped types: CALL with disposition Connected → IS_OUTBOUND_CALL_CONNECTED, MEETING with
+  outcome COMPLETED → SLS_INTRO_MEETING, INCOMING_EMAIL → IS_INBOUND_INQUIRY_ANSWERED, and
+  the same subject keywords as Salesforce.
+
+**dynamics365** — an `activitypointer` export (Dataverse logical names). The activity
+has one lookup, `regardingobjectid`; its account and contact come from the regarding
+record, so the export adds two columns from it: `parentcustomerid` (the account of a
+regarding contact or opportunity) and `primarycontactid` (the contact of a regarding
+account or opportunity):
+  `activityid` → event_id · `regardingobjectid` when `regardingobjecttypecode` is account,
+  else `parentcustomerid` → account_id · `regardingobjectid` when it is a contact, else
+  `primarycontactid` → contact_id · `actualstart`, else `scheduledstart`, else `createdon`
+  → timestamp · `ownerid` → rep_id · "Dynamics 365 <type>" → source_system · activity
+  type: `activitytypecode`; rules also read `subject`. GUIDs lose braces and case, so
+  `{ABC-…}` and `abc-…` are one record; also in the account export (`accountid` →
+  account_id, `name`, `industrycode` → industry, `address1_country` → territory,
+  `revenue` → company_revenue) and the outcomes' account_id.
+  Mapped types: incidentresolution → CS_TICKET_RESOLVED, phonecall →
+  IS_OUTBOUND_CALL_CONNECTED, appointment → SLS_INTRO_MEETING, campaignresponse →
+  MKT_EMAIL_CLICK, and the same subject keywords.
+
+Not handled (say so to the client): an activity's status (open, cancelled) is not read —
+a cancelled meeting counts as a meeting unless a rule or the export excludes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rvq.inputs.mappings import MAPPINGS, TableMapping, register_mapping
+
+#: where the shipped, client-editable mapping tables live
+PRESETS_DIR = Path(__file__).parents[1] / "data" / "presets"
+#: the code given to rows whose activity type no rule maps
+UNMAPPED_PREFIX = "UNMAPPED:"
+BLANK_TYPE = "(blank)"
+RULE_COLUMNS = ("activity_type", "field", "match", "pattern", "interaction_code", "note")
+MATCHES = ("equals", "contains")
+
+#: the 32 characters of Salesforce's case-safe id suffix
+_SF_SUFFIX = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"))
+_ISO_START = r"^\d{4}-\d{1,2}-\d{1,2}"
+_ISO_ZONE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+#: non-ISO date formats tried in order (slash dates are month first, as US exports write)
+EXPORT_DATE_FORMATS = (
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y",
+)
+
+
+# --- the editable mapping table --------------------------------------------------------
+
+
+def activity_type_rules(preset: str, path: str | Path | None = None) -> pd.DataFrame:
+    """The mapping rules of `preset` (its shipped table, or the CSV at `path`), in order.
+
+    Read on every conversion, so an edited table takes effect on the next load. Raises
+    ValueError naming the file and the line when a rule is malformed.
+    """
+    path = Path(path) if path is not None else PRESETS_DIR / f"{preset}.csv"
+    rules = pd.read_csv(path, dtype=str, keep_default_na=False).fillna("")
+    missing = [c for c in RULE_COLUMNS[:-1] if c not in rules.columns]
+    if missing:
+        raise ValueError(f"{path}: mapping table lacks the columns {', '.join(missing)}")
+    rules = rules.apply(lambda col: col.str.strip())
+    match = rules["match"].str.lower()
+    bad = (rules["field"] != "") & ~match.isin(MATCHES)
+    bad |= (rules["field"] == "") & (match != "")
+    bad |= rules["interaction_code"] == ""
+    if bad.any():
+        line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise ValueError(
+            f"{path}, line {line}: a rule needs an interaction_code, and a field with match "
+            f"{' or '.join(MATCHES)} (or neither)"
+        )
+    return rules.assign(match=match)
+
+
+def _casefolded(s: pd.Series) -> pd.Series:
+    return s.fillna("").astype(str).str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def _key(s: pd.Series) -> pd.Series:
+    """Text compared by `equals`: case-folded, without spaces or punctuation."""
+    return _casefolded(s).str.replace(r"[\W_]+", "", regex=True)
+
+
+def interaction_codes(
+    activity_type: pd.Series, fields: pd.DataFrame, rules: pd.DataFrame
+) -> pd.Series:
+    """Each row's catalog code by the first rule that matches it, else `UNMAPPED:<type>`.
+
+    `activity_type` is the export's raw type per row; `fields` holds the columns rules
+    may read (a rule naming a column the export lacks matches nothing). One vectorized
+    pass per rule, never per row.
+    """
+    code = pd.Series(pd.NA, index=activity_type.index, dtype=object)
+    type_key = _key(activity_type)
+    folded: dict[str, pd.Series] = {}
+    for rule in rules.itertuples(index=False):
+        hit = code.isna()
+        if rule.activity_type:
+            hit &= type_key == _key(pd.Series([rule.activity_type])).iloc[0]
+        if rule.field:
+            if rule.field not in fields.columns:
+                continue
+            if rule.match == "equals":
+                hit &= _key(fields[rule.field]) == _key(pd.Series([rule.pattern])).iloc[0]
+            else:
+                if rule.field not in folded:
+                    folded[rule.field] = _casefolded(fields[rule.field])
+                needle = _casefolded(pd.Series([rule.pattern])).iloc[0]
+                hit &= folded[rule.field].str.contains(needle, regex=False)
+        code = code.mask(hit, rule.interaction_code)
+    raw = activity_type.astype(object).where(activity_type.notna(), "")
+    raw = raw.astype(str).str.strip().replace("", BLANK_TYPE)
+    return code.fillna(UNMAPPED_PREFIX + raw).astype(str)
+
+
+# --- ids and dates ---------------------------------------------------------------------
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Stripped text with blanks as missing, object dtype (works on pandas 2 and 3)."""
+    out = s.astype("string").str.strip()
+    out = out.where(out != "")
+    return out.astype(object).where(out.notna(), None)
+
+
+def salesforce_id18(ids: pd.Series) -> pd.Series:
+    """Salesforce ids in their 18-character case-safe form; other values as they are.
+
+    A 15-character id is case-sensitive; Salesforce appends three characters, one per
+    block of five, each encoding which of the block's five characters are upper case
+    (bit i set when character i is A–Z) as a letter of A–Z0–5. So `001A0000006Vm9r` and
+    `001A0000006Vm9rIAC` name the same record.
+    """
+    text = _text(ids)
+    short = text.str.fullmatch(r"[A-Za-z0-9]{15}", na=False).to_numpy(dtype=bool)
+    if not short.any():
+        return text
+    chars = np.frombuffer("".join(text[short]).encode("ascii"), dtype=np.uint8)
+    upper = ((chars >= ord("A")) & (chars <= ord("Z"))).reshape(-1, 3, 5)
+    index = (upper * (1 << np.arange(5))).sum(axis=2)
+    letters = _SF_SUFFIX[index].astype(object)
+    suffix = letters[:, 0] + letters[:, 1] + letters[:, 2]
+    out = text.copy()
+    out[short] = text[short] + suffix
+    return out
+
+
+def dataverse_guid(ids: pd.Series) -> pd.Series:
+    """Dataverse GUIDs without braces and in lower case, so `{ABC-…}` and `abc-…` match."""
+    return _text(ids).str.strip("{}").str.lower()
+
+
+def export_timestamps(values: pd.Series, formats: Sequence[str] = EXPORT_DATE_FORMATS) -> pd.Series:
+    """Dates in the mixed formats of CRM exports as ISO 8601 text.
+
+    ISO values pass through as written (validation reads their zones); epoch
+    milliseconds (12–13 digits) and the `formats` (tried in order) become ISO text;
+    anything else is kept as written, so validation sets it aside as unparseable.
+    """
+    text = _text(values)
+    out = text.copy()
+    iso = text.str.contains(_ISO_START, regex=True, na=False)
+    zoned = iso & text.str.contains(_ISO_ZONE, regex=True, na=False)
+    if zoned.any():
+        utc = pd.to_datetime(text[zoned], format="ISO8601", utc=True, errors="coerce")
+        ok = utc.notna()
+        out[ok[ok].index] = utc[ok].dt.tz_convert(None).dt.strftime("%Y-%m-%dT%H:%M:%S")
+    todo = text.notna() & ~iso
+    epoch = todo & text.str.fullmatch(r"\d{12,13}", na=False)
+    if epoch.any():
+        ms = pd.to_numeric(text[epoch]).astype("int64")
+        out[epoch] = pd.to_datetime(ms, unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%S")
+        todo &= ~epoch
+    for fmt in formats:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        if ok.any():
+            shown = "%Y-%m-%d" if "%H" not in fmt and "%I" not in fmt else "%Y-%m-%dT%H:%M:%S"
+            idx = ok[ok].index
+            out[idx] = parsed[ok].dt.strftime(shown)
+            todo[idx] = False
+    return out
+
+
+def _first_given(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Per row, the first of `columns` (those present) that is not blank."""
+    out = pd.Series(None, index=frame.index, dtype=object)
+    for col in columns:
+        if col in frame.columns:
+            out = out.where(out.notna(), _text(frame[col]))
+    return out
+
+
+def _require(frame: pd.DataFrame, preset: str, groups: Sequence[Sequence[str]]) -> None:
+    """ValueError when the export lacks every column of a group (rvq.inputs.readers reports it as an
+    unreadable table naming the file)."""
+    for group in groups:
+        if not any(c in frame.columns for c in group):
+            shown = ", ".join(map(str, list(frame.columns)[:12]))
+            raise ValueError(
+                f"the {preset} preset needs one of the columns {', '.join(group)} "
+                f"(columns found: {shown}); rename yours under columns: in the config"
+            )
+
+
+# --- the presets -----------------------------------------------------------------------
+
+
+def _canonical(
+    frame: pd.DataFrame,
+    *,
+    account_id,
+    contact_id,
+    timestamp,
+    activity_type,
+    codes,
+    event_id,
+    rep_id,
+    source_system,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "event_id": event_id,
+            "account_id": account_id,
+            "contact_id": contact_id,
+            "timestamp": export_timestamps(timestamp),
+            "interaction_code": codes,
+            "rep_id": rep_id,
+            "source_system": source_system,
+            "export_activity_type": activity_type,
+        },
+        index=frame.index,
+    )
+
+
+def salesforce_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A Salesforce Task/Event export as canonical interactions (see the module docstring)."""
+    _require(
+        frame,
+        "salesforce",
+        [["WhoId"], ["AccountId", "WhatId"], ["ActivityDateTime", "ActivityDate", "CreatedDate"]],
+    )
+    rules = activity_type_rules("salesforce") if rules is None else rules
+    ids = {
+        c: salesforce_id18(frame[c])
+        for c in ("Id", "WhoId", "WhatId", "AccountId", "OwnerId")
+        if c in frame
+    }
+    none = pd.Series(None, index=frame.index, dtype=object)
+    what = ids.get("WhatId", none)
+    account = ids.get("AccountId", none)
+    account = account.where(account.notna(), what.where(what.str.startswith("001", na=False)))
+    activity_type = _first_given(frame, ["Type", "TaskSubtype", "EventSubtype"])
+    event_id = ids.get("Id", none)
+    kind = event_id.str[:3].map({"00T": "Salesforce Task", "00U": "Salesforce Event"})
+    return _canonical(
+        frame,
+        account_id=account,
+        contact_id=ids["WhoId"],
+        timestamp=_first_given(frame, ["ActivityDateTime", "ActivityDate", "CreatedDate"]),
+        activity_type=activity_type,
+        codes=interaction_codes(activity_type, frame, rules),
+        event_id=event_id,
+        rep_id=ids.get("OwnerId", none),
+        source_system=kind.where(kind.notna(), "Salesforce"),
+    )
+
+
+def _first_association(s: pd.Series) -> pd.Series:
+    """The first id of a HubSpot association list ("[101, 102]", "101;102" or "101")."""
+    return _text(s).str.extract(r"(\d+)", expand=False)
+
+
+def hubspot_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A HubSpot engagements export as canonical interactions (see the module docstring)."""
+    _require(
+        frame,
+        "hubspot",
+        [
+            ["engagement.type"],
+            ["associations.companyIds"],
+            ["associations.contactIds"],
+            ["engagement.timestamp"],
+        ],
+    )
+    rules = activity_type_rules("hubspot") if rules is None else rules
+    none = pd.Series(None, index=frame.index, dtype=object)
+    activity_type = _text(frame["engagement.type"])
+    return _canonical(
+        frame,
+        account_id=_first_association(frame["associations.companyIds"]),
+        contact_id=_first_association(frame["associations.contactIds"]),
+        timestamp=frame["engagement.timestamp"],
+        activity_type=activity_type,
+        codes=interaction_codes(activity_type, frame, rules),
+        event_id=_text(frame["engagement.id"]) if "engagement.id" in frame else none,
+        rep_id=_text(frame["engagement.ownerId"]) if "engagement.ownerId" in frame else none,
+        source_system=("HubSpot " + activity_type.fillna(BLANK_TYPE)).astype(object),
+    )
+
+
+def dynamics_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A Dynamics 365 activitypointer export as canonical interactions (module docstring)."""
+    _require(
+        frame,
+        "dynamics365",
+        [
+            ["activitytypecode"],
+            ["regardingobjectid"],
+            ["actualstart", "scheduledstart", "createdon"],
+        ],
+    )
+    rules = activity_type_rules("dynamics365") if rules is None else rules
+    none = pd.Series(None, index=frame.index, dtype=object)
+    guid = {
+        c: dataverse_guid(frame[c])
+        for c in (
+            "activityid",
+            "regardingobjectid",
+            "parentcustomerid",
+            "primarycontactid",
+            "ownerid",
+        )
+        if c in frame
+    }
+    regarding_kind = _key(frame.get("regardingobjecttypecode", none))
+    regarding = guid["regardingobjectid"]
+    # entity type codes: 1 account, 2 contact (exports give the name or the number)
+    is_account = regarding_kind.isin(["account", "1"])
+    is_contact = regarding_kind.isin(["contact", "2"])
+    account = regarding.where(is_account, guid.get("parentcustomerid", none))
+    contact = regarding.where(is_contact, guid.get("primarycontactid", none))
+    activity_type = _text(frame["activitytypecode"])
+    return _canonical(
+        frame,
+        account_id=account,
+        contact_id=contact,
+        timestamp=_first_given(frame, ["actualstart", "scheduledstart", "createdon"]),
+        activity_type=activity_type,
+        codes=interaction_codes(activity_type, frame, rules),
+        event_id=guid.get("activityid", none),
+        rep_id=guid.get("ownerid", none),
+        source_system=("Dynamics 365 " + activity_type.fillna(BLANK_TYPE)).astype(object),
+    )
+
+
+def _ids_in(columns: Sequence[str], normalize: Callable[[pd.Series], pd.Series]):
+    """A transform normalizing the id `columns` present (canonical names, after renaming)."""
+
+    def transform(frame: pd.DataFrame) -> pd.DataFrame:
+        present = {c: normalize(frame[c]) for c in columns if c in frame.columns}
+        return frame.assign(**present)
+
+    return transform
+
+
+@dataclass(frozen=True)
+class CrmPreset:
+    """One CRM's export layout: the interactions conversion and the account columns."""
+
+    name: str
+    interactions: Callable[..., pd.DataFrame]
+    account_columns: dict[str, str]
+    normalize_ids: Callable[[pd.Series], pd.Series]
+
+    def tables(self, rules_path: str | Path | None = None) -> dict[str, TableMapping]:
+        """The per-table mappings rvq.inputs.readers applies; `rules_path` replaces the shipped table."""
+
+        def interactions(frame: pd.DataFrame) -> pd.DataFrame:
+            rules = activity_type_rules(self.name, rules_path)  # read now: edits take effect
+            return self.interactions(frame, rules)
+
+        ids = _ids_in(["account_id"], self.normalize_ids)
+        return {
+            "interactions": TableMapping({}, interactions),
+            "accounts": TableMapping(self.account_columns, ids),
+            "outcomes": TableMapping({}, ids),
+            "voc": TableMapping({}, _ids_in(["account_id", "contact_id"], self.normalize_ids)),
+        }
+
+
+PRESETS: dict[str, CrmPreset] = {
+    "salesforce": CrmPreset(
+        "salesforce",
+        salesforce_interactions,
+        {
+            "Id": "account_id",
+            "Name": "name",
+            "Industry": "industry",
+            "BillingCountry": "territory",
+            "AccountSource": "contact_source",
+            "AnnualRevenue": "company_revenue",
+        },
+        salesforce_id18,
+    ),
+    "hubspot": CrmPreset(
+        "hubspot",
+        hubspot_interactions,
+        {
+            "hs_object_id": "account_id",
+            "industry": "industry",
+            "country": "territory",
+            "hs_analytics_source": "contact_source",
+            "annualrevenue": "company_revenue",
+        },
+        _text,
+    ),
+    "dynamics365": CrmPreset(
+        "dynamics365",
+        dynamics_interactions,
+        {
+            "accountid": "account_id",
+            "industrycode": "industry",
+            "address1_country": "territory",
+            "revenue": "company_revenue",
+        },
+        dataverse_guid,
+    ),
+}
+
+
+def register_crm_preset(name: str, base: str, rules_path: str | Path) -> dict[str, TableMapping]:
+    """Register `name` as the CRM preset `base` with the client's own mapping table
+    `rules_path` (a copy of `rvq/data/presets/<base>.csv`, edited), for `preset: name`."""
+    activity_type_rules(base, rules_path)  # a malformed table fails here, not mid-load
+    return register_mapping(name, PRESETS[base].tables(rules_path))
+
+
+for _name, _preset in PRESETS.items():
+    if _name not in MAPPINGS:
+        register_mapping(_name, _preset.tables())
+
+__all__ = [
+    "PRESETS",
+    "PRESETS_DIR",
+    "UNMAPPED_PREFIX",
+    "CrmPreset",
+    "activity_type_rules",
+    "dataverse_guid",
+    "dynamics_interactions",
+    "export_timestamps",
+    "hubspot_interactions",
+    "interaction_codes",
+    "register_crm_preset",
+    "salesforce_id18",
+    "salesforce_interactions",
+]

@@ -1,0 +1,509 @@
+"""The cached pilot: read, validate and score a source once per input version.
+
+Every pilot notebook starts with `pilot = open_pilot(source)`. The first call reads the
+inputs, validates them, scores the interactions and builds the account x period panel;
+it stores the result under a key made of the input files (paths, sizes, modification
+times), the config and the rvq code, so the six later notebooks of a run -- and any
+re-run on unchanged inputs -- open the same pilot in a second instead of re-scoring.
+Inside a run, the notebooks open the version the run opened (named in its run record),
+so they all describe the same data however the inputs change meanwhile.
+A fatal validation problem raises `PilotInputError` with a one-line reason. With the
+config's `privacy.pseudonymize` on, the dataset is pseudonymized here, before scoring
+(`rvq.privacy.protect_dataset`), so nothing downstream sees a raw identifier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import rvq
+
+#: bump when the pickled Pilot changes shape, so old cache entries are not read
+CACHE_FORMAT = 3
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+class PilotInputError(Exception):
+    """The inputs cannot be piloted (missing, unreadable or fatally invalid): one line."""
+
+
+@dataclass
+class Pilot:
+    """One validated and scored pilot: what every notebook works from.
+
+    `dataset` is the validated `rvq.inputs.dataset.Dataset` (usable rows only, with its validation
+    result and config); `events` the scored interactions (`rvq.scoring.panels.score_events`);
+    `panel` the account x period panel (`rvq.scoring.panels.panel_from_dataset`). A pilot whose
+    interactions CSV was streamed (`streamed`, see `rvq.scoring.stream`) has no event-level
+    interactions in memory (`dataset.interactions` is None) and its `events` are event
+    cells, the scored events summed per account, period and interaction
+    (`rvq.scoring.cells.event_cells`), which steps b, d and e read as they read events. `run_dir` is
+    where the notebooks record their findings: the run folder under `rvq pilot`, this
+    pilot's cache folder in interactive work (so step 07 finds what steps 01-06 recorded).
+    """
+
+    source: Path
+    key: str
+    dataset: Any
+    events: pd.DataFrame
+    panel: pd.DataFrame
+    cache_dir: Path | None = None
+    run_dir: Path | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    streamed: bool = False
+    digest: Any = None  # a streamed pilot's `rvq.inputs.digest.RowDigest` (step e's row checks)
+
+    @property
+    def config(self) -> Any:
+        return self.dataset.config
+
+    @property
+    def validation(self) -> Any:
+        return self.dataset.validation
+
+    @property
+    def client(self) -> str:
+        """The client's name from the config, else the dataset folder's name."""
+        name = getattr(self.config, "client", None)
+        return str(name) if name else self.source.stem
+
+    @property
+    def freq(self) -> str:
+        """The period frequency, `"M"` or `"Q"` (from the config)."""
+        return str(getattr(self.config, "freq", None) or getattr(self.config, "period", "Q"))
+
+    @property
+    def period_word(self) -> str:
+        return {"M": "month", "Q": "quarter"}.get(self.freq, "period")
+
+    def table_counts(self) -> dict[str, dict[str, int]]:
+        """Rows read / used / set aside per input table (read = used + set aside)."""
+        return table_counts(self.validation)
+
+    def data_counts(self) -> dict[str, Any]:
+        """The `data` block of summary.json (contract 3): events read, used and set aside,
+        accounts and periods of the panel, first and last period."""
+        from rvq.scoring.cells import event_counts
+
+        used = int(event_counts(self.events).sum())  # a streamed pilot's events are cells
+        events = self.table_counts().get("interactions") or {
+            "read": used,
+            "used": used,
+            "set_aside": 0,
+        }
+        periods = self.panel["period"]
+        return {
+            "events_read": int(events["read"]),
+            "events_used": int(events["used"]),
+            "events_set_aside": int(events["set_aside"]),
+            "accounts": int(self.panel["account_id"].nunique()),
+            "periods": int(periods.nunique()),
+            "first_period": str(periods.min()),
+            "last_period": str(periods.max()),
+        }
+
+
+def table_counts(validation: Any) -> dict[str, dict[str, int]]:
+    """Per table, rows read / used / set aside from a `ValidationResult`."""
+    counts = getattr(validation, "counts", None)
+    if counts is None and hasattr(validation, "to_dict"):
+        counts = validation.to_dict().get("counts") or validation.to_dict().get("tables")
+    out = {}
+    for table, c in (counts or {}).items():
+        c = c if isinstance(c, dict) else vars(c)
+        read = int(c.get("read", c.get("rows_read", 0)))
+        used = int(c.get("used", c.get("rows_used", 0)))
+        out[str(table)] = {"read": read, "used": used, "set_aside": read - used}
+    return out
+
+
+# --------------------------------------------------------------------------- the key
+
+
+def _files_under(path: Path) -> Iterator[Path]:
+    if path.is_file():
+        yield path
+    elif path.is_dir():
+        for p in sorted(path.rglob("*")):
+            parts = p.relative_to(path).parts
+            if p.is_file() and not any(part.startswith(".") for part in parts):
+                yield p
+
+
+def _referenced_paths(value: Any, base: Path) -> Iterator[Path]:
+    """Existing files and folders named by string values anywhere in a parsed config."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _referenced_paths(v, base)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _referenced_paths(v, base)
+    elif isinstance(value, str) and value and len(value) < 4096 and "\n" not in value:
+        candidate = (base / value).expanduser()
+        try:
+            if candidate.exists():
+                yield candidate.resolve()
+        except OSError:
+            return
+
+
+def input_files(source: str | os.PathLike) -> list[Path]:
+    """The files a source reads: every (non-hidden) file of a dataset folder; for a YAML
+    config, the config itself and every file or folder it names."""
+    source = Path(source).expanduser().resolve()
+    if not source.exists():
+        raise PilotInputError(f"no such dataset or config: {source}")
+    if source.is_file() and source.suffix.lower() in CONFIG_SUFFIXES:
+        import yaml
+
+        try:
+            parsed = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise PilotInputError(f"{source}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        files = {source}
+        for path in _referenced_paths(parsed, source.parent):
+            files.update(_files_under(path))
+        return sorted(files)
+    return sorted(_files_under(source))
+
+
+def _code_files() -> list[Path]:
+    """rvq's own modules and data (shipped catalog, preset mapping tables): a changed
+    scoring function or activity-type mapping must not read a stale cache."""
+    package = Path(rvq.__file__).parent
+    return sorted(
+        [*package.rglob("*.py"), *(p for p in (package / "data").rglob("*") if p.is_file())]
+    )
+
+
+def _database_versions(config: Any) -> Iterator[str]:
+    """A fingerprint of each database table the config reads (`rvq.inputs.sql.fingerprint`)."""
+    from rvq import inputs
+    from rvq.inputs import sql
+
+    if not getattr(config, "tables", None):  # a dataset folder holds files only
+        return
+    try:
+        located = inputs.locate_tables(config)
+    except ValueError as exc:
+        raise PilotInputError(one_line(exc)) from None
+    for name, location in sorted(located.items(), key=lambda item: item[0]):
+        if isinstance(location, sql.SqlSource):
+            try:
+                yield f"{name}={sql.fingerprint(location)}"
+            except (sql.SqlSourceError, FileNotFoundError) as exc:
+                raise PilotInputError(one_line(exc)) from None
+
+
+def input_version(source: str | os.PathLike, config: Any = None) -> str:
+    """A key that changes when any input file (path, size, mtime), database table (a
+    DuckDB file's and its log's size and mtime, a server table's row count) or the config changes: one
+    version of a pilot's inputs. A pilot's cache folder and, in interactive work, its
+    findings records live under this key."""
+    h = hashlib.sha256()
+    for path in input_files(source):
+        st = path.stat()
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    if config is not None:
+        dumped = (
+            config.model_dump_json() if hasattr(config, "model_dump_json") else repr(config)
+        ).encode()
+        h.update(hashlib.sha256(dumped).digest())
+        h.update(_pseudonym_key_version(config).encode())
+        for version in _database_versions(config):
+            h.update(hashlib.sha256(version.encode()).digest())
+    return h.hexdigest()[:20]
+
+
+def _pseudonym_key_version(config: Any) -> str:
+    """With pseudonyms on, a fingerprint of the key (a new key must not reuse the
+    pseudonyms of the old one); empty otherwise."""
+    from rvq import privacy
+
+    if not privacy.privacy_settings(config).pseudonymize:
+        return ""
+    try:
+        return privacy.key_fingerprint(privacy.pseudonym_key(config))
+    except privacy.PrivacyKeyError as exc:
+        raise PilotInputError(str(exc)) from None
+
+
+def code_version() -> str:
+    """A key that changes with rvq's code (its modules' sizes and mtimes, its version) and
+    the pandas and Python versions: a scored pilot pickled by other code is not reused."""
+    h = hashlib.sha256()
+    h.update(f"format={CACHE_FORMAT};rvq={rvq.__version__};pandas={pd.__version__};".encode())
+    h.update(f"python={sys.version_info[:2]}".encode())
+    package = Path(rvq.__file__).parent
+    for path in _code_files():
+        st = path.stat()
+        name = path.relative_to(package) if path.is_relative_to(package) else path.name
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def default_cache_dir() -> Path:
+    """`$RVQ_CACHE_DIR`, else `$XDG_CACHE_HOME/rvq`, else `~/.cache/rvq`."""
+    if os.environ.get("RVQ_CACHE_DIR"):
+        return Path(os.environ["RVQ_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "rvq"
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def cached(key: str, cache_dir: Path, build: Callable[[], Any], code: str = "") -> tuple[Any, bool]:
+    """The object stored under `key` (and `code`, the code version) in `cache_dir`, built
+    and stored on a miss.
+
+    Returns `(object, hit)`. Writes are atomic (a temporary file renamed into place), so
+    two processes building the same entry at once both end with a whole file; entries of
+    other code versions under the same key are removed when a new one is written.
+    """
+    entry = cache_dir / key
+    path = entry / f"pilot-{code}.pkl" if code else entry / "pilot.pkl"
+    hit = _load(path)
+    if hit is not None:
+        return hit[0], True
+    value = build()
+    entry.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=entry, prefix=".pilot-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    for stale in entry.glob("pilot*.pkl"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return value, False
+
+
+def _load(path: Path) -> tuple[Any] | None:
+    """`(object,)` pickled at `path`; None when there is none (an unreadable entry, or
+    one pickled by other code, is removed)."""
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            return (pickle.load(fh),)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        path.unlink(missing_ok=True)
+        return None
+
+
+def load_config(source: str | os.PathLike) -> Any:
+    """The pilot config of a source, validated (`rvq.config`); errors as one line."""
+    from rvq import config as rvq_config
+
+    try:
+        return rvq_config.load_config(source)
+    except FileNotFoundError as exc:
+        raise PilotInputError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:  # pydantic's ValidationError and ConfigError are ValueErrors
+        raise PilotInputError(one_line(exc)) from exc
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one readable line (pydantic errors name the parameter at fault)."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            more = len(errors()) - 1
+            tail = f" (and {more} more)" if more else ""
+            return f"{where}: {first.get('msg')}{tail}" if where else f"{first.get('msg')}{tail}"
+        except (IndexError, TypeError, AttributeError):
+            pass
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def score_pilot(source: Path, key: str) -> Pilot:
+    """Read, validate and score `source` (the expensive part, run once per input version)."""
+    from rvq import inputs, privacy, scoring
+    from rvq.scoring import stream
+
+    config = load_config(source)
+    if stream.streamed_interactions(config) is not None:
+        return _score_streamed(source, key, config)
+    try:
+        dataset = inputs.load_dataset(source, progress=False)
+    except FileNotFoundError as exc:
+        raise PilotInputError(f"no such dataset or config: {exc}") from exc
+    except ValueError as exc:
+        raise PilotInputError(one_line(exc)) from exc
+    if dataset.validation.fatal:
+        raise PilotInputError(fatal_reason(dataset.validation, source))
+    try:  # once, before scoring: everything downstream sees pseudonyms only
+        dataset = privacy.protect_dataset(dataset)
+    except privacy.PrivacyKeyError as exc:
+        raise PilotInputError(str(exc)) from None
+    config = dataset.config
+    events = scoring.score_events(dataset.interactions, dataset.catalog, freq=config.freq)
+    panel = scoring.panel_from_dataset(dataset)
+    return Pilot(source=source, key=key, dataset=dataset, events=events, panel=panel)
+
+
+def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
+    """`score_pilot` for an interactions CSV too large to read whole: validated in blocks
+    and scored on DuckDB (`rvq.scoring.stream`); the events are kept as event cells. The Parquet
+    copy of the interactions is deleted once the panel and cells are built, so the cache
+    holds (with pseudonyms on) no raw identifier."""
+    import shutil
+
+    from rvq import inputs, privacy
+    from rvq.scoring import cells as cell_table
+    from rvq.scoring import stream
+
+    work = Path(tempfile.mkdtemp(prefix="rvq-stream-"))
+    try:
+        streamed = stream.streamed_panel(config, work_dir=work)
+    except FileNotFoundError as exc:
+        raise PilotInputError(f"no such dataset or config: {exc}") from exc
+    except stream.FatalInputError as exc:  # named as for a whole read
+        raise PilotInputError(fatal_reason(exc.validation, source)) from exc
+    except ValueError as exc:  # a config the data cannot follow (ConfigError)
+        raise PilotInputError(f"{source}: {one_line(exc)}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    frames = streamed.frames
+    dataset = inputs.Dataset(
+        interactions=None,
+        catalog=frames.get("catalog"),
+        accounts=frames.get("accounts"),
+        outcomes=frames.get("outcomes"),
+        voc=frames.get("voc"),
+        validation=streamed.validation,
+        config=streamed.config,
+    )
+    panel, cells, digest = streamed.panel, streamed.cells, streamed.digest
+    try:
+        dataset = privacy.protect_dataset(dataset)
+        if privacy.privacy_settings(config).pseudonymize:
+            secret = privacy.pseudonym_key(config)
+            panel = privacy.pseudonymize_frame(panel, secret)
+            panel = panel.sort_values(["account_id", "period"], ignore_index=True)
+            cells = privacy.pseudonymize_frame(cells, secret)
+            cells["account_id"] = cells["account_id"].astype("category")  # as streamed
+            keys = [k for k in cell_table.CELL_KEYS if k in cells]
+            cells = cells.sort_values(keys, ignore_index=True)
+            digest.repeats = privacy.pseudonymize_frame(digest.repeats, secret)
+    except privacy.PrivacyKeyError as exc:
+        raise PilotInputError(str(exc)) from None
+    return Pilot(
+        source=source,
+        key=key,
+        dataset=dataset,
+        events=cells,
+        panel=panel,
+        streamed=True,
+        digest=digest,
+    )
+
+
+def fatal_reason(validation: Any, source: Path) -> str:
+    """The first fatal validation problem, as one line naming the file, column and rule."""
+    problems = [
+        p
+        for p in getattr(validation, "problems", [])
+        if str(getattr(p, "severity", "")).lower() in ("fatal", "error")
+    ]
+    if problems:
+        first = problems[0]
+        message = str(getattr(first, "message", first)).splitlines()[0]
+        more = f" (and {len(problems) - 1} more fatal problems)" if len(problems) > 1 else ""
+        return f"{source}: {message}{more}; run `rvq validate {source}` for the full report"
+    return f"{source}: fatal input problems; run `rvq validate {source}` for the full report"
+
+
+def open_pilot(
+    source: str | os.PathLike = "../data/demo",
+    *,
+    run_dir: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    refresh: bool = False,
+) -> Pilot:
+    """The validated, scored pilot of `source`, from the cache when the inputs (and rvq's
+    code) are unchanged.
+
+    `run_dir` is where the calling notebook records its findings (empty: this pilot's
+    cache folder); `cache_dir` where scored pilots are kept (empty: `default_cache_dir()`);
+    `refresh` re-reads and re-scores even on a hit.
+
+    Inside a run (`run_dir` holds the run record `run_pilot` wrote, for this `source`),
+    the pilot is the one the run opened: its input version is read from the record, not
+    recomputed, so every notebook of a run describes the same data even when the inputs
+    change during the run, and no database is asked again. Only when that version is no
+    longer cached are the inputs read again (with a warning if they have changed).
+    """
+    from rvq import privacy
+
+    src = Path(source).expanduser().resolve()
+    folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
+    code = code_version()
+    pilot = None
+    run_key = run_input_version(run_dir, src) if run_dir and not refresh else None
+    if run_key is not None:
+        hit = _load(folder / run_key / f"pilot-{code}.pkl")
+        key, pilot = run_key, (hit[0] if hit is not None else None)
+    if pilot is None:
+        config = load_config(src)
+        key = input_version(src, config)
+        if run_key is not None and key != run_key:
+            warnings.warn(
+                f"the pilot this run opened ({run_key}) is no longer cached and the inputs "
+                f"have changed since: this step reads them again ({key})",
+                stacklevel=2,
+            )
+        if refresh:
+            (folder / key / f"pilot-{code}.pkl").unlink(missing_ok=True)
+        pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
+    pilot.cache_dir = folder / key
+    pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
+    privacy.activate(privacy.privacy_settings(pilot.config))  # tables and segments suppress
+    return pilot
+
+
+def run_input_version(run_dir: str | os.PathLike, source: Path) -> str | None:
+    """The input version of the pilot a run opened, from the run record `run_pilot` wrote
+    in `run_dir`; None without a record, or when it names another source."""
+    from rvq import report
+
+    path = report.findings_dir(run_dir) / f"{report.RUN_RECORD}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        info = record["findings"]["pilot"]
+        recorded, key = Path(info["source"]), str(info["input_version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if recorded != source or not re.fullmatch(r"[0-9a-f]{8,64}", key):
+        return None
+    return key
+
+
+def pilot_info(pilot: Pilot) -> dict[str, Any]:
+    """Where a pilot came from, as JSON data (the run record and the notebooks show it)."""
+    return {
+        "source": str(pilot.source),
+        "input_version": pilot.key,
+        "client": pilot.client,
+        "cache": str(pilot.cache_dir) if pilot.cache_dir else None,
+    }

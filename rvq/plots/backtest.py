@@ -1,0 +1,87 @@
+"""Figures of the back-test (step f): one function per figure kind, each returns the Axes."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+
+def _ax(ax):
+    return ax if ax is not None else plt.subplots(figsize=(7, 4))[1]
+
+
+def plot_lead_lag(profile: pd.DataFrame, outcome: str | None = None, ax=None):
+    """Lead–lag profile (`rvq.stats.leadlag.lead_lag_profile`): correlation by k with 95% band.
+    Bars right of 0 mean RV moves first."""
+    ax = _ax(ax)
+    data = profile if outcome is None else profile[profile["outcome"] == outcome]
+    for rv, grp in data.groupby("rv"):
+        ax.plot(grp["k"], grp["corr"], marker="o", label=rv)
+        ax.fill_between(grp["k"], grp["ci_low"], grp["ci_high"], alpha=0.2)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(0, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("k: RV at t vs outcome at t+k (k > 0: RV leads)")
+    ax.set_ylabel("within-account correlation")
+    ax.set_title(f"Lead–lag profile{': ' + outcome if outcome else ''}")
+    ax.legend()
+    return ax
+
+
+def plot_horizon_effects(table: pd.DataFrame, ax=None):
+    """Standardized fixed-effects estimate of RV's effect by horizon, per outcome, with 95% CI.
+    Horizons are whole periods: the ticks are the horizons, the outcomes nudged beside them."""
+    ax = _ax(ax)
+    for i, (outcome, grp) in enumerate(table.groupby("outcome")):
+        x = grp["horizon"] + (i - 1) * 0.1
+        ax.errorbar(
+            x,
+            grp["effect"],
+            yerr=[grp["effect"] - grp["ci_low"], grp["ci_high"] - grp["effect"]],
+            fmt="o",
+            capsize=3,
+            label=outcome,
+        )
+    ax.set_xticks(sorted(int(h) for h in table["horizon"].dropna().unique()))
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("horizon h (periods ahead)")
+    ax.set_ylabel("outcome SDs per SD of RV")
+    ax.set_title("RV now and the outcome h periods later (fixed effects)")
+    ax.legend()
+    return ax
+
+
+def plot_segment_timeline(timeline: pd.DataFrame, question: str, ax=None):
+    """Per-period gap between a question's two groups: the outcome and RV, in SDs."""
+    ax = _ax(ax)
+    data = timeline[timeline["question"] == question]
+    for measure, grp in data.groupby("measure"):
+        ax.plot(grp["period_index"], grp["gap_d"], marker="o", label=measure)
+        if "ci_low" in grp and grp["ci_low"].notna().any():
+            ax.fill_between(grp["period_index"], grp["ci_low"], grp["ci_high"], alpha=0.2)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("period")
+    ax.set_ylabel("group A − group B (Cohen's d)")
+    ax.set_title(question.replace("_", " "))
+    ax.legend()
+    return ax
+
+
+def plot_power_grid(grid: pd.DataFrame, ax=None):
+    """Detection rate by number of accounts, one line per number of periods."""
+    ax = _ax(ax)
+    for periods, grp in grid.groupby("periods"):
+        ax.errorbar(
+            grp["accounts"],
+            grp["detection_rate"],
+            yerr=[grp["detection_rate"] - grp["ci_low"], grp["ci_high"] - grp["detection_rate"]],
+            marker="o",
+            capsize=3,
+            label=f"{periods} periods",
+        )
+    ax.axhline(0.8, color="grey", ls=":", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("accounts")
+    ax.set_ylabel("share of pilots that call RV leading")
+    ax.legend()
+    return ax

@@ -1,0 +1,67 @@
+"""Event cells: scored events summed per account, period, interaction and source/team.
+
+A pilot whose interactions do not fit in memory (`rvq.scoring.stream`) cannot hold one row per
+event, yet steps b, d and e (data map, process gaps, record) need the events. They get
+cells instead: one row per (account, period, interaction code, source, team) with the
+number of events, their summed RV and cost, and the first and last timestamp. The cells
+of a book are bounded by accounts × periods × codes × labels, not by its events.
+
+Consumers weigh each row by `event_counts`: a cell counts as its `n_events` events, an
+event-level frame (no `n_events` column) as one event per row, so the same code serves
+both and gives the same answers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: the group keys of a cell, in sort order (source_system and team only when present)
+CELL_KEYS = ("account_id", "period", "interaction_code", "source_system", "team")
+#: catalog attributes constant per interaction code, carried by each cell
+CELL_ATTRIBUTES = ("stage", "function", "value_aspect", "kind")
+
+
+def event_counts(events: pd.DataFrame) -> pd.Series:
+    """How many events each row stands for: `n_events` of a cell, else 1 (int64)."""
+    if "n_events" in events:
+        return events["n_events"].astype("int64")
+    return pd.Series(1, index=events.index, dtype="int64")
+
+
+def event_cells(scored_events: pd.DataFrame) -> pd.DataFrame:
+    """The scored events (`rvq.scoring.panels.score_events`) summed per cell, sorted by the keys.
+
+    Columns: the `CELL_KEYS` present (empty source or team values form their own cell),
+    the `CELL_ATTRIBUTES` present, `n_events`, `rv` and `cost` (sums; a missing cost adds
+    0), `timestamp` (the last event's) and `first_timestamp` (the first event's). Cells
+    given again are summed again, so cells of blocks combine into cells of the whole.
+    """
+    keys = [k for k in CELL_KEYS if k in scored_events]
+    attributes = [c for c in CELL_ATTRIBUTES if c in scored_events]
+    first = "first_timestamp" if "first_timestamp" in scored_events else "timestamp"
+    events = scored_events.assign(
+        n_events=event_counts(scored_events), _first_timestamp=scored_events[first]
+    )
+    cells = events.groupby(keys, dropna=False, observed=True, sort=True).agg(
+        **{column: (column, "first") for column in attributes},
+        n_events=("n_events", "sum"),
+        rv=("rv", "sum"),
+        cost=("cost", "sum"),
+        timestamp=("timestamp", "max"),
+        first_timestamp=("_first_timestamp", "min"),
+    )
+    cells = cells.reset_index()
+    cells["n_events"] = cells["n_events"].astype("int64")
+    return cells
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its categorical columns as plain text. Streamed cells keep their text
+    as categories (tens of millions of rows); results built from them are small and go to
+    tables and plots, which would otherwise show every category, seen or not."""
+    decoded = {
+        column: values.astype(values.cat.categories.dtype)
+        for column, values in frame.items()
+        if isinstance(values.dtype, pd.CategoricalDtype)
+    }
+    return frame.assign(**decoded) if decoded else frame
