@@ -30,6 +30,8 @@ from typing import Any
 import pandas as pd
 
 import rvq
+from rvq.config import PrivacyConfig
+from rvq.privacy import privacy_settings
 
 #: bump when the pickled Pilot changes shape, so old cache entries are not read
 CACHE_FORMAT = 3
@@ -88,6 +90,23 @@ class Pilot:
     @property
     def period_word(self) -> str:
         return {"M": "month", "Q": "quarter"}.get(self.freq, "period")
+
+    @property
+    def privacy(self) -> PrivacyConfig:
+        """This pilot's privacy settings (pseudonyms, the small-cell floor): passed
+        explicitly to whatever suppresses small cells, never held by a module."""
+        return privacy_settings(self.config)
+
+    @property
+    def min_cell_accounts(self) -> int:
+        """The small-cell floor: figures from fewer accounts are suppressed (0: off)."""
+        return int(self.privacy.min_cell_accounts)
+
+    def table(self, frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None found."):
+        """`rvq.report.table` with this pilot's small-cell floor: a notebook's tables."""
+        from rvq import report
+
+        return report.table(frame, rows, empty=empty, min_accounts=self.min_cell_accounts)
 
     def table_counts(self) -> dict[str, dict[str, int]]:
         """Rows read / used / set aside per input table (read = used + set aside)."""
@@ -454,8 +473,6 @@ def open_pilot(
     change during the run, and no database is asked again. Only when that version is no
     longer cached are the inputs read again (with a warning if they have changed).
     """
-    from rvq import privacy
-
     src = Path(source).expanduser().resolve()
     folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     code = code_version()
@@ -478,7 +495,6 @@ def open_pilot(
         pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
     pilot.cache_dir = folder / key
     pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
-    privacy.activate(privacy.privacy_settings(pilot.config))  # tables and segments suppress
     return pilot
 
 

@@ -204,25 +204,9 @@ def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
 
 # --------------------------------------------------------------------------- small cells
 
-#: the settings of the pilot opened last in this process (a notebook kernel opens one)
-_active = PrivacyConfig()
-
-
-def activate(settings: PrivacyConfig | None) -> None:
-    """Make `settings` the ones `suppress_small_cells` and `rvq.stats.segments` use by default
-    (`rvq.pilot.open_pilot` calls it with the opened pilot's config)."""
-    global _active
-    _active = settings if isinstance(settings, PrivacyConfig) else PrivacyConfig()
-
-
-def active_settings() -> PrivacyConfig:
-    """The privacy settings of the pilot opened last in this process."""
-    return _active
-
-
-def min_cell_accounts(k: int | None = None) -> int:
-    """`k` when given, else the active pilot's `privacy.min_cell_accounts` (0: off)."""
-    return int(_active.min_cell_accounts if k is None else k)
+# Every function below takes the floor `k` (a pilot's `privacy.min_cell_accounts`)
+# explicitly: no setting is held in this module, so a result never depends on which
+# pilot a process opened last (`rvq.pilot.Pilot.privacy` carries a pilot's settings).
 
 
 def suppressed_text(k: int) -> str:
@@ -230,10 +214,10 @@ def suppressed_text(k: int) -> str:
     return f"suppressed (< {k} accounts)"
 
 
-def small_cell_mask(counts: pd.Series | pd.DataFrame, k: int | None = None) -> np.ndarray:
-    """True where a count of accounts is above zero and below `k` (the active pilot's
-    setting by default): the cells to suppress. All False when `k` is 0 or 1."""
-    k = min_cell_accounts(k)
+def small_cell_mask(counts: pd.Series | pd.DataFrame, k: int = 0) -> np.ndarray:
+    """True where a count of accounts is above zero and below `k`: the cells to suppress.
+    All False when `k` is 0 or 1."""
+    k = int(k)
     n = pd.DataFrame(counts).apply(pd.to_numeric, errors="coerce")
     n = n.to_numpy(dtype=float, na_value=np.nan).reshape(np.shape(counts))
     return (n > 0) & (n < k) if k > 1 else np.zeros(n.shape, dtype=bool)
@@ -241,7 +225,7 @@ def small_cell_mask(counts: pd.Series | pd.DataFrame, k: int | None = None) -> n
 
 def suppress_small_cells(
     frame: pd.DataFrame,
-    k: int | None = None,
+    k: int = 0,
     *,
     accounts: str | pd.Series | None = None,
 ) -> pd.DataFrame:
@@ -253,10 +237,10 @@ def suppress_small_cells(
     for a per-account table (one with an `account_id` column). A row built from fewer
     than `k` (and more than zero) accounts has every numeric and date cell suppressed,
     the count included; labels (codes, names of stages, pseudonyms) stay. A frame whose
-    rows' account counts are unknown is returned as it is. `k` defaults to the active
-    pilot's setting; 0 or 1 suppresses nothing.
+    rows' account counts are unknown is returned as it is. `k` of 0 or 1 suppresses
+    nothing.
     """
-    k = min_cell_accounts(k)
+    k = int(k)
     if k <= 1 or frame is None or len(frame) == 0:
         return frame
     if isinstance(accounts, pd.Series):
@@ -290,7 +274,7 @@ def suppress_small_cells(
 
 
 def suppress_small_cells_by_cell(
-    values: pd.DataFrame, counts: pd.DataFrame, k: int | None = None
+    values: pd.DataFrame, counts: pd.DataFrame, k: int = 0
 ) -> pd.DataFrame:
     """`values` with each cell built from fewer than `k` accounts shown as
     "suppressed (< k accounts)", the accounts of each cell read from `counts`.
@@ -298,9 +282,9 @@ def suppress_small_cells_by_cell(
     For wide tables (a pivot: subsets by age) whose cells each come from their own group
     of accounts, so no one count per row says it. `counts` must have the same rows and
     columns as `values` (ValueError otherwise: a cell with no count cannot be judged).
-    `k` defaults to the active pilot's setting; 0 or 1 suppresses nothing.
+    `k` of 0 or 1 suppresses nothing.
     """
-    k = min_cell_accounts(k)
+    k = int(k)
     if not (values.index.equals(counts.index) and values.columns.equals(counts.columns)):
         raise ValueError("values and counts must have the same rows and columns")
     small = small_cell_mask(counts, k)
@@ -314,10 +298,7 @@ __all__ = [
     "ACCOUNT_COUNT_COLUMNS",
     "PREFIXES",
     "PrivacyKeyError",
-    "activate",
-    "active_settings",
     "key_fingerprint",
-    "min_cell_accounts",
     "protect_dataset",
     "pseudonym_key",
     "pseudonyms",

@@ -13,18 +13,12 @@ import yaml
 from conftest import AS_OF
 
 from rvq import privacy, report, synth
-from rvq.config import PrivacyConfig
+from rvq.config import PilotConfig, PrivacyConfig
 from rvq.inputs.dataset import load_dataset
-from rvq.pilot import PilotInputError, open_pilot
+from rvq.pilot import Pilot, PilotInputError, open_pilot
 from rvq.stats import segments
 
 KEY = "test-pseudonym-key-7c1e0b55a9d04f3e"
-
-
-@pytest.fixture(autouse=True)
-def _inactive_after():
-    yield
-    privacy.activate(None)  # open_pilot activates settings process-wide: leave none behind
 
 
 # --------------------------------------------------------------------------- pseudonyms
@@ -138,23 +132,39 @@ def test_cells_of_a_wide_table_are_suppressed_by_their_own_count():
     assert pd.isna(out.loc["retail", 1])  # no figure, nothing to hide
     assert values.loc["tech", 0] == 10.0  # the caller's frame is not changed
     assert privacy.suppress_small_cells_by_cell(values, counts, 1) is values
-    privacy.activate(PrivacyConfig(min_cell_accounts=7))
-    hidden = privacy.suppress_small_cells_by_cell(values, counts).iloc[:, 0]
-    assert (hidden == "suppressed (< 7 accounts)").all()  # 3 and 6 accounts, k from the pilot
+    hidden = privacy.suppress_small_cells_by_cell(values, counts, 7).iloc[:, 0]
+    assert (hidden == "suppressed (< 7 accounts)").all()  # 3 and 6 accounts
+    assert privacy.suppress_small_cells_by_cell(values, counts) is values  # no floor: k=0
     with pytest.raises(ValueError, match="same rows and columns"):
         privacy.suppress_small_cells_by_cell(values, counts.iloc[:1], 5)
 
 
-def test_report_tables_suppress_with_the_opened_pilots_setting_and_escape_text():
+def test_report_tables_suppress_below_the_floor_given_and_escape_text():
     frame = pd.DataFrame(
         {"name": ["<script>alert(1)</script> Corp", "Plain"], "accounts": [2, 40], "rv": [1.5, 2.5]}
     )
-    privacy.activate(PrivacyConfig(min_cell_accounts=5))
-    page = report.table(frame).to_html()
+    page = report.table(frame, min_accounts=5).to_html()
     assert "suppressed (&lt; 5 accounts)" in page and "1.500" not in page and "2.500" in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; Corp" in page
-    privacy.activate(None)
     assert "1.500" in report.table(frame).to_html()
+
+
+def _pilot_with(min_cell_accounts: int) -> Pilot:
+    config = PilotConfig(data=".", privacy=PrivacyConfig(min_cell_accounts=min_cell_accounts))
+    dataset = SimpleNamespace(config=config, validation=None)
+    return Pilot(source=Path("."), key="k", dataset=dataset, events=None, panel=None)
+
+
+def test_each_pilot_suppresses_with_its_own_setting_whichever_was_opened_last():
+    """No module state: two pilots in one process (two notebooks' worth) keep their own
+    floor, in either order."""
+    frame = pd.DataFrame({"segment": ["a", "b"], "accounts": [3, 40], "rv": [1.5, 2.5]})
+    strict, open_ = _pilot_with(5), _pilot_with(0)
+    for last in (open_, strict):  # whichever pilot was used last
+        last.table(frame)
+        assert "1.500" not in strict.table(frame).to_html()
+        assert "1.500" in open_.table(frame).to_html()
+    assert not hasattr(privacy, "activate") and not hasattr(privacy, "_active")
 
 
 def _small_panel(accounts: int = 150) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -171,8 +181,8 @@ def test_segment_groups_smaller_than_k_are_suppressed_not_compared():
     panel, accounts = _small_panel()
     normal = segments.segment_comparisons(panel, accounts, n_boot=20, seed=1)
     assert any(r.get("verdict") != "insufficient_data" for r in normal.values() if "verdict" in r)
-    privacy.activate(PrivacyConfig(min_cell_accounts=1000))  # more accounts than the world has
-    strict = segments.segment_comparisons(panel, accounts, n_boot=20, seed=1)
+    # more accounts than the world has
+    strict = segments.segment_comparisons(panel, accounts, n_boot=20, seed=1, min_accounts=1000)
     for name, result in strict.items():
         if "roles" in result:
             for role in result["roles"].values():

@@ -88,7 +88,7 @@ def plot_subset_norms(
     by: str | Sequence[str],
     *,
     reference: pd.DataFrame | None = None,
-    k: int | None = None,
+    k: int = 0,
     value: str = "rv_cum",
     columns: int = 4,
 ):
@@ -97,15 +97,14 @@ def plot_subset_norms(
     Each panel shows the subset's median ``value`` by relationship age (line) and its
     25th-75th percentiles (shaded), on axes shared by all panels so they compare at a
     glance; ``reference`` (the whole book's :func:`rvq.stats.norms.norm_bands`) adds its median
-    as a grey dashed line. Norms built from fewer than ``k`` accounts (the opened
-    pilot's ``privacy.min_cell_accounts`` by default) are not drawn: the line breaks
+    as a grey dashed line. Norms built from fewer than ``k`` accounts (a pilot's
+    ``privacy.min_cell_accounts``; 0: all drawn) are not drawn: the line breaks
     there, and a subset with none left says "suppressed (< k accounts)". Returns the
     Figure.
     """
     by = _by_list(by)
     if not by:
         raise ValueError("plot_subset_norms needs the subset column(s) `by`")
-    k = privacy.min_cell_accounts(k)
     shown = drop_small_norms(bands, k)
     subsets = bands[by].drop_duplicates().sort_values(by).itertuples(index=False, name=None)
     subsets = list(subsets)

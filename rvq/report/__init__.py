@@ -152,12 +152,14 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
-def table(frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None found."):
+def table(
+    frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None found.", min_accounts: int = 0
+):
     """A frame as a reviewer's table: the row numbers hidden (unless the index means
     something), numbers formatted by `number_text`, at most `rows` rows; an empty frame
-    becomes the sentence `empty` instead of a bare header. With the opened pilot's
-    `privacy.min_cell_accounts` set, figures built from fewer accounts are suppressed
-    (`rvq.privacy.suppress_small_cells`)."""
+    becomes the sentence `empty` instead of a bare header. Figures built from fewer than
+    `min_accounts` accounts (a pilot's `privacy.min_cell_accounts`) are suppressed
+    (`rvq.privacy.suppress_small_cells`); notebooks call `pilot.table`, which passes it."""
     from IPython.display import Markdown
 
     from rvq.privacy import suppress_small_cells
@@ -165,7 +167,7 @@ def table(frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None foun
     if frame is None or len(frame) == 0:
         return Markdown(f"*{empty}*")
     shown = frame if rows is None else frame.head(rows)
-    shown = suppress_small_cells(shown)
+    shown = suppress_small_cells(shown, min_accounts)
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
     # every cell through one formatter, HTML-escaped: client text never becomes markup
     styler = shown.style.format(_cell_text, escape="html").format_index(escape="html", axis=0)

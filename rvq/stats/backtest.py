@@ -470,6 +470,7 @@ def backtest_summary(
     `config` (a `rvq.config.PilotConfig`, a dict, or None) supplies outcomes, horizons,
     segments and seed; `dataset` is accepted for the CLI and not needed here.
     """
+    from rvq.privacy import privacy_settings
     from rvq.stats.dovssay import do_vs_say
     from rvq.stats.segments import DEFAULT_SEGMENTS, segment_comparisons
 
@@ -488,7 +489,11 @@ def backtest_summary(
     return {
         "leading_indicator": leading,
         "segments": segment_comparisons(
-            panel, accounts, segments=tuple(get("segments", DEFAULT_SEGMENTS)), seed=seed
+            panel,
+            accounts,
+            segments=tuple(get("segments", DEFAULT_SEGMENTS)),
+            seed=seed,
+            min_accounts=privacy_settings(config).min_cell_accounts,
         ),
         "do_vs_say": do_vs_say(panel, outcomes=outcomes, horizons=best, seed=seed),
     }

@@ -124,9 +124,9 @@ def norm_bands(
     return bands.loc[bands["n"] >= min_accounts].reset_index(drop=True)
 
 
-def drop_small_norms(bands: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
+def drop_small_norms(bands: pd.DataFrame, k: int = 0) -> pd.DataFrame:
     """``bands`` without the norms built from fewer than ``k`` accounts (``n_accounts``;
-    ``k`` defaults to the opened pilot's ``privacy.min_cell_accounts``)."""
+    ``k`` is a pilot's ``privacy.min_cell_accounts``, 0: keep all)."""
     small = privacy.small_cell_mask(bands["n_accounts"], k)
     return bands.loc[~small].reset_index(drop=True)
 
@@ -134,12 +134,12 @@ def drop_small_norms(bands: pd.DataFrame, k: int | None = None) -> pd.DataFrame:
 def subset_median_table(
     bands: pd.DataFrame,
     by: str | Sequence[str],
-    k: int | None = None,
+    k: int = 0,
     percentile: str = "p50",
 ) -> pd.DataFrame:
     """The subsets' medians (or another ``percentile`` column) by age as a wide table: one
-    row per subset, one column per age. A cell built from fewer than ``k`` accounts (the
-    opened pilot's ``privacy.min_cell_accounts`` by default) reads "suppressed (< k
+    row per subset, one column per age. A cell built from fewer than ``k`` accounts (a
+    pilot's ``privacy.min_cell_accounts``; 0: none) reads "suppressed (< k
     accounts)"; a cell with no norm (too few peers) is missing."""
     by = _by_list(by)
     if not by:

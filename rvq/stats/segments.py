@@ -447,7 +447,7 @@ def segment_comparisons(
     n_boot: int = 200,
     seed: int = 0,
     quantile: float = 0.2,
-    min_accounts: int | None = None,
+    min_accounts: int = 0,
 ) -> dict:
     """`summary.json["segments"]`: questions 1–5, one dict per question (JSON-safe)."""
     return segment_results(
@@ -469,19 +469,17 @@ def segment_results(
     n_boot=200,
     seed=0,
     quantile=0.2,
-    min_accounts: int | None = None,
+    min_accounts: int = 0,
 ) -> tuple[dict, pd.DataFrame]:
     """The segments dict and a tidy per-period timeline (question, period_index, measure,
     gap_d, ci_low, ci_high) for the figures.
 
-    `min_accounts` is the privacy floor (`rvq.privacy.min_cell_accounts`; default: the
-    opened pilot's `privacy.min_cell_accounts`): no group of fewer accounts is compared,
-    and never fewer than `MIN_GROUP`."""
+    `min_accounts` is the privacy floor (a pilot's `privacy.min_cell_accounts`; 0: none):
+    no group of fewer accounts is compared, and never fewer than `MIN_GROUP`."""
     from rvq.jsonable import to_jsonable as _clean
-    from rvq.privacy import min_cell_accounts
     from rvq.scoring.outcomes import derive_outcomes
 
-    min_group = max(MIN_GROUP, min_cell_accounts(min_accounts))
+    min_group = max(MIN_GROUP, int(min_accounts))
     data = derive_outcomes(panel)
     out, frames = {}, []
     for q in ("profit_extremes", "revenue_growth", "share_of_wallet"):
