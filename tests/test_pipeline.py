@@ -230,42 +230,42 @@ def test_a_failing_step_stops_the_run_with_step_cell_and_error_in_one_line(stand
 def test_input_version_follows_files_and_config_not_the_clock(tmp_path):
     import os
 
-    from rvq import pilot as pilots
+    from rvq import cache
 
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "interactions.csv").write_text("a,b\n1,2\n")
     (folder / ".hidden").write_text("ignored")
-    first = pilots.input_version(folder)
-    assert pilots.input_version(folder) == first  # same inputs, same key
+    first = cache.input_version(folder)
+    assert cache.input_version(folder) == first  # same inputs, same key
     (folder / ".hidden").write_text("still ignored")
-    assert pilots.input_version(folder) == first
+    assert cache.input_version(folder) == first
     stat = (folder / "interactions.csv").stat()
     os.utime(folder / "interactions.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    touched = pilots.input_version(folder)
+    touched = cache.input_version(folder)
     assert touched != first  # a re-exported file is a new input version
-    assert pilots.input_version(folder, config={"seed": 8}) != touched  # so is another config
+    assert cache.input_version(folder, config={"seed": 8}) != touched  # so is another config
 
 
 def test_a_yaml_source_keys_on_the_files_it_names(tmp_path):
-    from rvq import pilot as pilots
+    from rvq import cache
 
     data = tmp_path / "export"
     data.mkdir()
     (data / "interactions.csv").write_text("x\n")
     config = tmp_path / "pilot.yaml"
     config.write_text("client: acme\ndata: export\n")
-    assert set(pilots.input_files(config)) == {
+    assert set(cache.input_files(config)) == {
         config.resolve(),
         (data / "interactions.csv").resolve(),
     }
-    before = pilots.input_version(config)
+    before = cache.input_version(config)
     (data / "interactions.csv").write_text("x\ny\n")
-    assert pilots.input_version(config) != before
+    assert cache.input_version(config) != before
 
 
 def test_cached_builds_once_per_key(tmp_path):
-    from rvq import pilot as pilots
+    from rvq import cache
 
     built = []
 
@@ -273,31 +273,31 @@ def test_cached_builds_once_per_key(tmp_path):
         built.append(1)
         return {"panel": [1, 2, 3]}
 
-    assert pilots.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
-    assert pilots.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, True)
+    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, True)
     assert len(built) == 1 and not list(tmp_path.glob("k1/.pilot-*"))  # no temp file left
     (tmp_path / "k1" / "pilot.pkl").write_bytes(b"truncated")  # a damaged entry is rebuilt
-    assert pilots.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+    assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
 
 
 def test_changed_code_rescores_but_keeps_the_findings_of_the_input_version(tmp_path, monkeypatch):
-    from rvq import pilot as pilots
+    from rvq import cache
 
     module = tmp_path / "score.py"
     module.write_text("v1")
-    monkeypatch.setattr(pilots, "_code_files", lambda: [module])
+    monkeypatch.setattr(cache, "_code_files", lambda: [module])
     data = tmp_path / "data"
     data.mkdir()
     (data / "interactions.csv").write_text("x\n")
-    key, code = pilots.input_version(data), pilots.code_version()
+    key, code = cache.input_version(data), cache.code_version()
     findings = tmp_path / "cache" / key / "findings"
     findings.mkdir(parents=True)
-    assert pilots.cached(key, tmp_path / "cache", lambda: "old", code=code) == ("old", False)
+    assert cache.cached(key, tmp_path / "cache", lambda: "old", code=code) == ("old", False)
     module.write_text("v2, longer")  # a developer edits the scoring code
-    assert pilots.input_version(data) == key  # same inputs: same folder, same findings
-    new_code = pilots.code_version()
+    assert cache.input_version(data) == key  # same inputs: same folder, same findings
+    new_code = cache.code_version()
     assert new_code != code
-    assert pilots.cached(key, tmp_path / "cache", lambda: "new", code=new_code) == ("new", False)
+    assert cache.cached(key, tmp_path / "cache", lambda: "new", code=new_code) == ("new", False)
     assert [p.name for p in (tmp_path / "cache" / key).glob("pilot*.pkl")] == [
         f"pilot-{new_code}.pkl"
     ]
@@ -329,6 +329,7 @@ def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
     changed; when that version is no longer cached, the inputs are read again under their
     own key (never stored under the run's), with a warning; a record of another source
     is not used."""
+    from rvq import cache
     from rvq import pilot as pilots
 
     folder = write_dataset(tmp_path / "pilot", valid_tables)
@@ -339,7 +340,7 @@ def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
     events = folder / "interactions.csv"
     rows = events.read_text().splitlines()
     events.write_text("\n".join(rows[:-1]) + "\n")  # the export changes mid-run
-    assert pilots.input_version(folder, pilots.load_config(folder)) != pilot.key
+    assert cache.input_version(folder, pilots.load_config(folder)) != pilot.key
 
     step = pilots.open_pilot(folder, run_dir=run, cache_dir=store)
     assert step.key == pilot.key and step.data_counts() == pilot.data_counts()

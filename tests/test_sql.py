@@ -391,6 +391,7 @@ def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_
     server gives a new key (no stale scored pilot); an unchanged table keeps it."""
     from sqlalchemy import create_engine, text
 
+    from rvq import cache
     from rvq import pilot as pilots
 
     url, password = postgres
@@ -411,14 +412,14 @@ def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_
         )
     )
     try:
-        first = pilots.input_version(config, pilots.load_config(config))
-        assert pilots.input_version(config, pilots.load_config(config)) == first
+        first = cache.input_version(config, pilots.load_config(config))
+        assert cache.input_version(config, pilots.load_config(config)) == first
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO key_probe VALUES (4)"))
-        assert pilots.input_version(config, pilots.load_config(config)) != first
+        assert cache.input_version(config, pilots.load_config(config)) != first
         monkeypatch.setenv(PASSWORD_ENV, password + "-wrong")
         with pytest.raises(pilots.PilotInputError) as refused:
-            pilots.input_version(config, pilots.load_config(config))
+            cache.input_version(config, pilots.load_config(config))
         assert "password authentication failed" in str(refused.value)
         assert password not in str(refused.value)
     finally:
@@ -429,17 +430,18 @@ def test_the_cache_key_follows_a_server_table_and_refresh_rereads(postgres, tmp_
 
 def test_the_cache_key_follows_a_duckdb_file(world, tmp_path):
     """A rewritten DuckDB file (new size or time) gives a new cache key."""
+    from rvq import cache
     from rvq import pilot as pilots
 
     db = _duckdb_file(world, tmp_path / "pilot.duckdb")
     config = tmp_path / "pilot.yaml"
     config.write_text(yaml.safe_dump({"tables": {"interactions": "duckdb:///pilot.duckdb"}}))
-    first = pilots.input_version(config, pilots.load_config(config))
-    assert pilots.input_version(config, pilots.load_config(config)) == first
+    first = cache.input_version(config, pilots.load_config(config))
+    assert cache.input_version(config, pilots.load_config(config)) == first
     with duckdb.connect(str(db)) as con:
         con.execute("INSERT INTO interactions SELECT * FROM interactions LIMIT 1")
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
-    assert pilots.input_version(config, pilots.load_config(config)) != first
+    assert cache.input_version(config, pilots.load_config(config)) != first
 
 
 def test_a_duckdb_write_ahead_log_changes_the_fingerprint(world, tmp_path):
@@ -518,8 +520,8 @@ def test_the_notebooks_of_a_run_open_the_runs_pilot_while_the_database_changes(w
     """Inside a run, `open_pilot` opens the pilot the run opened (the run record names its
     input version): rows written to the DuckDB file since, or the file being gone, change
     nothing for the run's notebooks; outside the run the new version is read."""
+    from rvq import cache, report
     from rvq import pilot as pilots
-    from rvq import report
 
     db = _duckdb_file(world, tmp_path / "pilot.duckdb")
     config = tmp_path / "pilot.yaml"
@@ -534,7 +536,7 @@ def test_the_notebooks_of_a_run_open_the_runs_pilot_while_the_database_changes(w
     with duckdb.connect(str(db)) as con:  # the table changes while the run goes on
         con.execute("DELETE FROM interactions WHERE rowid % 2 = 0")
     os.utime(db, ns=(db.stat().st_atime_ns, db.stat().st_mtime_ns + 10**9))
-    changed = pilots.input_version(config, pilots.load_config(config))
+    changed = cache.input_version(config, pilots.load_config(config))
     assert changed != pilot.key
 
     step = pilots.open_pilot(config, run_dir=run, cache_dir=store)
