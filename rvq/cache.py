@@ -25,7 +25,7 @@ import rvq
 from rvq.errors import PilotInputError, one_line
 
 #: bump when the pickled Pilot changes shape, so old cache entries are not read
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 

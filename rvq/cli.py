@@ -1,4 +1,4 @@
-"""The `rvq` command line (ARCHITECTURE contract 2).
+"""The `rvq` command line (the CLI contract, docs/contracts.md).
 
 Each sub-command is one small function registered in COMMANDS; all of them print a
 one-line reason and exit non-zero on failure, and show progress on long work.

@@ -19,7 +19,7 @@ import os
 import re
 import tempfile
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ class Pilot:
     panel: pd.DataFrame
     cache_dir: Path | None = None
     run_dir: Path | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     streamed: bool = False
     digest: Any = None  # a streamed pilot's `rvq.inputs.digest.RowDigest` (step e's row checks)
 

@@ -1,4 +1,4 @@
-"""The canonical input tables (ARCHITECTURE contract 1), in one place.
+"""The canonical input tables (the input contract, docs/contracts.md), in one place.
 
 Every reader, validator, generator and test takes table and column names from here,
 so the contract is written down once.

@@ -19,7 +19,7 @@ import pandas as pd
 
 from rvq.schema import CATALOG, FUNCTIONS, KINDS, STAGES, VALUE_ASPECTS
 
-#: allowed values of each enumerated catalog column (ARCHITECTURE contract 1)
+#: allowed values of each enumerated catalog column (docs/contracts.md, input tables)
 CATALOG_ENUMS: dict[str, tuple[str, ...]] = {
     "kind": KINDS,
     "stage": STAGES,

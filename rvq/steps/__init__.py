@@ -1,2 +1,2 @@
-"""The pilot's process steps: b data map (`datamap`), c lifecycle report (`lifecycle`),
+"""The pilot's steps b to e: b data map (`datamap`), c lifecycle report (`lifecycle`),
 d process gaps (`gaps`) and e historical record (`history`)."""
