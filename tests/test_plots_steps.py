@@ -8,11 +8,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from test_process_datamap import CATALOG, EVENTS, panel_for_completeness  # noqa: E402
-from test_process_gaps import CATALOG as GAP_CATALOG  # noqa: E402
-from test_process_gaps import mixed_book  # noqa: E402
-from test_process_lifecycle import planted_panel  # noqa: E402
-from test_process_record import events_frame, outcomes_frame  # noqa: E402
+from test_datamap import CATALOG, EVENTS, panel_for_completeness  # noqa: E402
+from test_gaps import CATALOG as GAP_CATALOG  # noqa: E402
+from test_gaps import mixed_book  # noqa: E402
+from test_history import events_frame, outcomes_frame  # noqa: E402
+from test_lifecycle import planted_panel  # noqa: E402
 
 from rvq import plots as pp  # noqa: E402
 from rvq.steps.datamap import account_completeness, catalog_coverage, data_gaps, source_coverage
