@@ -21,6 +21,53 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# --------------------------------------------------------------------------- test kinds
+
+#: every test module's kind, so a run can pick its layer: `unit` (small frames with
+#: hand-computed answers, property tests), `statistical` (synthetic worlds with a planted
+#: truth: found where planted, absent where not), `e2e` (whole pilots, the command line,
+#: notebooks, the wheel, database servers). `pytest -m unit` is the quick loop while
+#: coding; `make test` runs all three. End-to-end tests are also `slow`, like any test
+#: marked so in its module; `pytest -m "not slow"` leaves them out.
+TEST_KINDS = {
+    "unit": (
+        "test_catalog", "test_cells", "test_config", "test_datamap", "test_engines",
+        "test_fuzz", "test_gaps", "test_history", "test_io", "test_io_blocks",
+        "test_lifecycle", "test_norms", "test_packaging", "test_plots_steps", "test_report",
+        "test_score", "test_validate",
+    ),
+    "statistical": (
+        "test_backtest", "test_backtest_dovssay", "test_backtest_resample",
+        "test_backtest_synth", "test_granger", "test_power", "test_segments", "test_synth",
+    ),
+    "e2e": (
+        "test_cli", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
+        "test_sql", "test_stream",
+    ),
+}  # fmt: skip
+KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its module's kind (and e2e tests `slow`); a test module that is
+    in no kind stops the run, so every new module is sorted when it is added."""
+    unsorted = set()
+    for item in items:
+        module = Path(str(item.fspath)).stem
+        kind = KIND_OF_MODULE.get(module)
+        if kind is None:
+            unsorted.add(module)
+            continue
+        if not any(item.get_closest_marker(k) for k in TEST_KINDS):
+            item.add_marker(getattr(pytest.mark, kind))
+        if kind == "e2e":
+            item.add_marker(pytest.mark.slow)
+    if unsorted:
+        raise pytest.UsageError(
+            f"test modules of no kind: {sorted(unsorted)}; add them to TEST_KINDS in tests/conftest.py"
+        )
+
+
 #: the as-of date for the fixture: every timestamp in 2024 is in the past
 AS_OF = date(2025, 1, 1)
 
