@@ -1,6 +1,6 @@
 """CRM export presets: Salesforce, HubSpot and Dynamics 365 activity exports onto the canonical tables.
 
-Each preset is one entry in rvq.inputs.readers's mapping registry (`register_mapping`), selected in
+Each preset is one entry in rvq.inputs.mappings's registry (`register_mapping`), selected in
 the config with `preset: salesforce` (or `hubspot`, `dynamics365`). It turns the export's
 columns into the canonical `interactions` (and `accounts`, `outcomes` ids) and its
 activity types into catalog interaction codes through a **mapping table the client
@@ -261,7 +261,7 @@ def _first_given(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 
 def _require(frame: pd.DataFrame, preset: str, groups: Sequence[Sequence[str]]) -> None:
-    """ValueError when the export lacks every column of a group (rvq.inputs.readers reports it as an
+    """ValueError when the export lacks every column of a group (rvq.inputs.dataset.read_tables reports it as an
     unreadable table naming the file)."""
     for group in groups:
         if not any(c in frame.columns for c in group):
@@ -433,7 +433,7 @@ class CrmPreset:
     normalize_ids: Callable[[pd.Series], pd.Series]
 
     def tables(self, rules_path: str | Path | None = None) -> dict[str, TableMapping]:
-        """The per-table mappings rvq.inputs.readers applies; `rules_path` replaces the shipped table."""
+        """The per-table mappings rvq.inputs.mappings applies; `rules_path` replaces the shipped table."""
 
         def interactions(frame: pd.DataFrame) -> pd.DataFrame:
             rules = activity_type_rules(self.name, rules_path)  # read now: edits take effect

@@ -1,16 +1,11 @@
-"""Reading a pilot's input tables: readers by file suffix, export mappings, dataset loading.
+"""Reading one input location into a `RawTable`: the reader registry.
 
-Two registries, so new sources and new exports are one entry each, never a new branch:
-
-- `READERS` — how to read a location into a `RawTable`, keyed by file suffix (".csv",
-  ".csv.gz", ".parquet") or URL scheme ("postgresql://"); `register_reader` adds one.
-- `MAPPINGS` — named export presets (e.g. a CRM's activity export): per table, the
-  client's column names and an optional transform onto the canonical table;
-  `register_mapping` adds one and the config selects it with `preset:`.
-
-`load_dataset` is the one entry the rest of rvq uses: config → locate → read → validate
-→ `Dataset`. It never raises on bad data (the problems are in `Dataset.validation`); it
-raises only when the source itself does not exist or the config cannot be used.
+`READERS` maps a file suffix (".csv", ".csv.gz", ".parquet") or URL scheme
+("postgresql://", registered by `rvq.inputs.sql`) to a reader; `register_reader` adds one,
+so a new source is one entry, never a new branch. CSV files are read as text with their
+encoding and delimiter detected, malformed rows set aside with their line numbers
+(`read_csv`), or in blocks exactly as a whole read would read them (`csv_blocks`).
+Export mappings are in `rvq.inputs.mappings`; the dataset they make in `rvq.inputs.dataset`.
 """
 
 from __future__ import annotations
