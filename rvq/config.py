@@ -121,7 +121,6 @@ class PilotConfig(BaseModel):
     half_life: PositiveFloat | None = Field(
         None, description="periods for RV depth to halve; None keeps the plain cumulative sum"
     )
-    min_interactions_per_account: NonNegativeInt = 0
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @field_validator("tables", "columns")

@@ -1,0 +1,261 @@
+"""The entry points: `validate_tables` runs every table through its rules in a fixed order
+and adds the warnings that compare tables; `merge_problems` joins the problems of one table
+validated in blocks (a streamed file) into what validating it whole reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from rvq.inputs.validation.check import Context, TableCheck
+from rvq.inputs.validation.parse import isin
+from rvq.inputs.validation.result import (
+    COUNT_PREFIX,
+    MAX_EXAMPLES,
+    Problem,
+    ValidationResult,
+    count_rows,
+    json_value,
+    no_usable_rows,
+)
+from rvq.inputs.validation.rules import (
+    TABLE_RULES,
+    combine_periods,
+    unknown_codes_message,
+    zones_message,
+    zones_rule,
+)
+from rvq.schema import TABLE_SUFFIXES, TABLES
+
+if TYPE_CHECKING:
+    from rvq.inputs.readers import RawTable
+
+#: the order tables are checked in: later tables refer to the accounts and the catalog
+TABLE_ORDER = ("accounts", "catalog", "interactions", "outcomes", "voc")
+
+
+def validate_tables(
+    raw: dict[str, RawTable],
+    catalog: pd.DataFrame | None = None,
+    *,
+    freq: str = "Q",
+    as_of: date | None = None,
+    where: str = "the dataset",
+    unreadable: dict[str, str] | None = None,
+    missing: dict[str, str] | None = None,
+) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
+    """Validate raw tables into canonical frames of usable rows, and say what was found.
+
+    `catalog` is used when `raw` has no "catalog" table (the shipped pro forma model);
+    `as_of` (default today) separates past from future; `where` names the dataset in
+    messages about missing tables; `unreadable` maps a table to why its file could not be
+    read; `missing` maps a table to the configured file that does not exist. Returns
+    (frames, result): frames has every table, None when absent or unusable.
+    """
+    from rvq.inputs.readers import RawTable
+
+    as_of = as_of or date.today()
+    result = ValidationResult()
+    problems = result.problems
+    raw = dict(raw)
+    if "catalog" not in raw and catalog is not None:
+        raw["catalog"] = RawTable(catalog.reset_index(drop=True), "<shipped catalog>")
+    unreadable, missing = unreadable or {}, missing or {}
+    for table, why in unreadable.items():
+        problems.append(
+            Problem(table, why.split(": ", 1)[0], None, "unreadable_file", "fatal", why)
+        )
+        result.counts[table] = {"read": 0, "used": 0, "set_aside": 0}
+    for table, path in missing.items():
+        message = f"the config names {path} for the {table} table, and there is no such file"
+        problems.append(Problem(table, path, None, "missing_file", "fatal", message))
+        result.counts[table] = {"read": 0, "used": 0, "set_aside": 0}
+    for table in TABLE_ORDER:
+        spec = TABLES[table]
+        if table in raw or table in unreadable or table in missing:
+            continue
+        if spec.must_exist or table == "catalog":
+            looked = "/".join(f"{table}{s}" for s in TABLE_SUFFIXES)
+            problems.append(
+                Problem(
+                    table,
+                    f"{where}/{table}.*",
+                    None,
+                    "missing_file",
+                    "fatal",
+                    f"no {table} table in {where} (looked for {looked})"
+                    + ("; and no shipped catalog is available" if table == "catalog" else ""),
+                )
+            )
+            result.counts[table] = {"read": 0, "used": 0, "set_aside": 0}
+
+    frames: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLE_ORDER)
+    checks: dict[str, TableCheck] = {}
+    for table in TABLE_ORDER:
+        if table not in raw:
+            continue
+        check = checks[table] = TableCheck(table, raw[table], problems)
+        if raw[table].decoded_from:
+            check.problem(
+                "warning",
+                None,
+                "non_utf8_text",
+                f"the file is not UTF-8: its text was decoded as {raw[table].decoded_from}",
+            )
+        for note in raw[table].notes:
+            check.problem("warning", None, "reader_note", note)
+        check.malformed()
+        if not check.require_columns():
+            check.finish(result)
+            continue
+        context = Context(
+            freq=freq,
+            as_of=as_of,
+            accounts=_usable_ids(frames.get("accounts"), "account_id"),
+            codes=_usable_ids(frames.get("catalog"), "interaction_code"),
+        )
+        try:
+            frame = TABLE_RULES[table](check, context)
+        except Exception as exc:  # a value no rule foresaw: say so, never crash the run
+            check.problem(
+                "fatal", None, "validation_error", f"could not check: {type(exc).__name__}: {exc}"
+            )
+        used = check.finish(result)
+        if check.fatal:
+            continue
+        frame = frame.reset_index(drop=True) if used.all() else frame[used].reset_index(drop=True)
+        if table == "outcomes":
+            frame = combine_periods(check, frame, freq)
+        frames[table] = frame
+    check = checks.get("interactions")  # nothing to score: say so, rather than fail later
+    counts = result.counts.get("interactions", {})
+    if check is not None and not check.fatal and counts.get("read") and not counts["used"]:
+        problems.append(no_usable_rows("interactions", check.file, counts["read"]))
+        frames["interactions"] = None
+    if "accounts" in checks:
+        _coverage_warnings(result, checks["accounts"], frames, freq)
+    return frames, result
+
+
+def _usable_ids(frame: pd.DataFrame | None, column: str) -> pd.Index | None:
+    return None if frame is None else pd.Index(frame[column].dropna().unique())
+
+
+def _coverage_warnings(
+    result: ValidationResult,
+    accounts_check: TableCheck,
+    frames: dict[str, pd.DataFrame | None],
+    freq: str,
+) -> None:
+    accounts = frames.get("accounts")
+    if accounts is None:
+        return
+    check = accounts_check
+    positions = np.flatnonzero(check.used)
+    for table, what in (("interactions", "interactions"), ("outcomes", "outcomes")):
+        other = frames.get(table)
+        if other is None:
+            continue
+        lacking = ~isin(accounts["account_id"], other["account_id"])
+        if lacking.any():
+            mask = np.zeros(check.n, dtype=bool)
+            mask[positions[lacking]] = True
+            check.problem(
+                "warning",
+                "account_id",
+                f"account_without_{table}",
+                f"{int(lacking.sum()):,} "
+                + ("account has" if lacking.sum() == 1 else "accounts have")
+                + f" no {what}",
+                mask,
+            )
+    inter, outc = frames.get("interactions"), frames.get("outcomes")
+    if inter is not None and outc is not None and len(inter) and len(outc):
+        first = inter["timestamp"].min().to_period(freq)
+        early = (outc["period"] < first).to_numpy()
+        if early.any():
+            result.problems.append(
+                Problem(
+                    "outcomes",
+                    result.files.get("outcomes", "outcomes"),
+                    "period",
+                    "outcomes_before_first_interaction",
+                    "warning",
+                    f"{count_rows(int(early.sum()))} of outcomes are for periods before the first "
+                    f"interaction ({first}): no RV history can lead them",
+                    int(early.sum()),
+                    [
+                        {"account_id": json_value(a), "period": str(p)}
+                        for a, p in outc.loc[early, ["account_id", "period"]]
+                        .head(MAX_EXAMPLES)
+                        .itertuples(index=False)
+                    ],
+                )
+            )
+
+
+#: rules judged on a whole table, which `merge_problems` re-judges from the blocks' totals
+ZONE_RULES = ("mixed_time_zones", "time_zone_converted")
+
+
+def merge_problems(
+    problems: list[list[Problem]],
+    rows: list[int],
+    zones: list[dict[str, dict[str, int]]],
+) -> list[Problem]:
+    """The problems of one table validated in blocks, as validating it whole reports them.
+
+    Per block: its `problems`, its `rows` and its `ValidationResult.zones`. Row counts are
+    summed and examples kept up to `MAX_EXAMPLES` per rule; the unknown codes' message is
+    rebuilt from the summed tallies; the zone rules and `all_timestamps_unparseable` (fatal
+    only when no block has a parseable timestamp) are judged on the totals, not per block.
+    """
+    merged: dict[tuple, Problem] = {}
+    unparseable, files = [], {}
+    for block in problems:
+        for p in block:
+            files.setdefault(p.table, p.file)
+            if p.rule in ZONE_RULES:
+                continue
+            if p.rule == "no_usable_rows":  # judged on the whole file by the caller
+                continue
+            if p.rule == "all_timestamps_unparseable":
+                unparseable.append(p)
+                continue
+            key = (p.table, p.rule, p.column, p.severity)
+            if key not in merged:
+                merged[key] = replace(p, examples=list(p.examples), tally=dict(p.tally))
+                continue
+            m = merged[key]
+            m.rows += p.rows
+            m.examples += p.examples
+            for value, n in p.tally.items():
+                m.tally[value] = m.tally.get(value, 0) + n
+    out = []
+    for m in merged.values():
+        # the first rows of the file, as a whole read shows them
+        m.examples = sorted(m.examples, key=lambda e: e.get("line") or 0)[:MAX_EXAMPLES]
+        if m.rule == "unknown_interaction_code" and m.tally:
+            m.message = f"{count_rows(m.rows)} {unknown_codes_message(Counter(m.tally))}: set aside"
+        elif m.rows and COUNT_PREFIX.match(m.message):
+            m.message = COUNT_PREFIX.sub(count_rows(m.rows), m.message, count=1)
+        out.append(m)
+    if unparseable and len(unparseable) == sum(1 for n in rows if n):
+        out.append(replace(unparseable[0], rows=sum(p.rows for p in unparseable)))
+    seen: dict[str, Counter] = {}
+    for block_zones in zones:
+        for where, counts in block_zones.items():
+            seen.setdefault(where, Counter()).update(counts)
+    for where, tally in seen.items():
+        table, column = where.split(".", 1)
+        found = zones_rule(dict(tally)) if set(tally) - {"naive"} else None
+        if found is not None:
+            rule, listing, n = found
+            message = zones_message(column, listing)
+            out.append(Problem(table, files.get(table, ""), column, rule, "repaired", message, n))
+    return out
