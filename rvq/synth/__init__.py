@@ -1,6 +1,6 @@
 """Synthetic pilot worlds with a planted truth (``rvq demo``; the back-test's ground truth).
 
-A world is a B2B customer history in the canonical layout (ARCHITECTURE contract 1):
+A world is a B2B customer history in the canonical layout (contract 1, `docs/contracts.md`):
 ``interactions``, ``accounts``, ``outcomes`` and ``voc`` (the shipped catalog scores the
 interactions; no catalog table is written). Its causal model is known exactly and written
 to ``truth.json``; ``docs/synthetic-worlds.md`` explains it in words. In short:
@@ -26,7 +26,7 @@ dynamics), `tables` (the latents as the canonical input tables), `truth` (truth.
 """
 
 from rvq.synth.accounts import CONTACT_ROLES
-from rvq.synth.files import demo_from_args, write_world
+from rvq.synth.files import write_world
 from rvq.synth.generate import generate_world
 from rvq.synth.spec import (
     DEFAULT_EFFECT,
@@ -47,7 +47,6 @@ __all__ = [
     "ModelConstants",
     "World",
     "WorldSpec",
-    "demo_from_args",
     "generate_world",
     "write_world",
 ]

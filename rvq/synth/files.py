@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rvq.synth.generate import generate_world
-from rvq.synth.spec import World, WorldSpec
+from rvq.synth.spec import World
 
 
 def write_world(world: World, out_dir: str | os.PathLike, fmt: str = "csv") -> Path:
@@ -50,35 +47,3 @@ def write_world(world: World, out_dir: str | os.PathLike, fmt: str = "csv") -> P
     tmp.write_text(json.dumps(world.truth, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / "truth.json")
     return out
-
-
-def demo_from_args(
-    out: str | os.PathLike,
-    accounts: int = 2000,
-    periods: int = 12,
-    seed: int = 7,
-    effect: float | dict[str, float] | None = None,
-    lag: int | dict[str, int] | None = None,
-    reverse: bool = False,
-    freq: str = "Q",
-    fmt: str = "csv",
-    progress: bool = False,
-) -> dict[str, Any]:
-    """Generate and write a world in one call (for ``rvq demo``); returns its size facts."""
-    started = time.perf_counter()
-    overrides: dict[str, Any] = {}
-    if effect is not None:
-        overrides["effect"] = effect
-    if lag is not None:
-        overrides["lag"] = lag
-    spec = WorldSpec(
-        accounts=accounts, periods=periods, seed=seed, reverse=reverse, freq=freq, **overrides
-    )
-    world = generate_world(spec, progress=progress)
-    path = write_world(world, out, fmt=fmt)
-    return {
-        "out": str(path),
-        "seconds": round(time.perf_counter() - started, 2),
-        "bytes": sum(p.stat().st_size for p in path.iterdir() if p.is_file()),
-        **world.truth["counts"],
-    }

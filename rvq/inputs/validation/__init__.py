@@ -1,4 +1,4 @@
-"""Validation of the canonical input tables (ARCHITECTURE contract 1).
+"""Validation of the canonical input tables (contract 1, `docs/contracts.md`).
 
 Bad input never passes silently. Every rule reports a `Problem` naming the table, file,
 column and rule, with up to five example rows and their line numbers in the file, at one
