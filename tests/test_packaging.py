@@ -1,6 +1,7 @@
-"""Packaging stays honest: environment.yml lists what pyproject.toml installs, what rvq
-imports comes with `pip install rvq` (or an extra the command names), and the console
-script and version answer."""
+"""Packaging stays honest: environment.yml lists what pyproject.toml installs, the wheel
+holds every folder of the package and the notebooks, what rvq imports comes with
+`pip install rvq` (or an extra the command names), and the console script and version
+answer. tests/test_wheel.py builds and runs the wheel itself."""
 
 from __future__ import annotations
 
@@ -52,6 +53,26 @@ def test_environment_yml_installs_the_package_itself():
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "-e ." in pip_section
     assert env["channels"][0] == "conda-forge"
+
+
+def setuptools_config() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def test_every_folder_of_the_package_is_listed_and_the_notebooks_are_mapped_in():
+    package = ROOT / "rvq"
+    folders = [package, *(p for p in package.rglob("*") if p.is_dir())]
+    names = {
+        ".".join(p.relative_to(ROOT).parts)
+        for p in folders
+        if all(part.isidentifier() and part != "__pycache__" for part in p.relative_to(ROOT).parts)
+    }
+    config = setuptools_config()
+    assert set(config["packages"]) == names | {"rvq.notebooks"}
+    assert config["package-dir"] == {"rvq.notebooks": "notebooks"}
+    assert config["package-data"]["rvq.notebooks"] == ["*.ipynb"]
+    # a regular package (a namespace one is not found by an editable install's import hook)
+    assert (ROOT / "notebooks" / "__init__.py").is_file()
 
 
 def imported_modules() -> set[str]:
