@@ -19,6 +19,9 @@ class CommandError(Exception):
 
 COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable]] = {}
 
+#: modules only some uses import, and the pyproject extra that installs each
+EXTRAS = {"pyspark": "spark"}
+
 
 def register(name: str, configure: Callable[[argparse.ArgumentParser], None]):
     """Register a sub-command: `configure` adds its arguments, the decorated function runs it."""
@@ -239,6 +242,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def missing_module_line(exc: ImportError) -> str | None:
+    """What to install for the module missing behind `exc`: its extra, else rvq's
+    dependencies. The module may be behind another ImportError (ibis raises one from the
+    ModuleNotFoundError of a backend's package). None when no module is missing, or when
+    the missing one is part of rvq itself (a broken install or a bug: keep the traceback)."""
+    cause: BaseException | None = exc
+    seen = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ModuleNotFoundError) and cause.name:
+            module = cause.name.partition(".")[0]
+            if module == "rvq":
+                return None
+            if module in EXTRAS:
+                return f"{module} is not installed: pip install 'rvq[{EXTRAS[module]}]'"
+            return f"{module} is not installed: it comes with rvq's dependencies (pip install rvq)"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -249,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except CommandError as exc:
         print(f"rvq {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        line = missing_module_line(exc)
+        if line is None:
+            raise
+        print(f"rvq {args.command}: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rvq {args.command}: interrupted", file=sys.stderr)

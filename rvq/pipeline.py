@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import importlib.resources
 import json
 import logging
 import os
@@ -29,8 +30,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rvq import __version__, report
 from rvq.pilot import Pilot, PilotInputError, one_line, open_pilot, pilot_info
 
-#: the notebooks shipped with the repository
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL_NAME = "python3"
 
 
@@ -105,6 +104,23 @@ class NotebookParameters(BaseModel):
     priority_top_n: int = 0
     horizons: list[int] = []
     seed: int = -1
+
+
+def shipped_notebooks() -> Path:
+    """The step notebooks that came with the rvq being run.
+
+    From a source checkout (`pip install -e`, or the checkout on PYTHONPATH) they are its
+    top-level `notebooks/` folder, beside `rvq/`; a wheel installs that folder as package
+    `rvq.notebooks`. The checkout is looked at first: under PYTHONPATH the import system
+    could resolve `rvq.notebooks` to another checkout's editable install.
+    """
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
+        return checkout / "notebooks"
+    try:
+        return Path(str(importlib.resources.files("rvq.notebooks")))
+    except ModuleNotFoundError:
+        raise PilotError("the pilot notebooks (package rvq.notebooks) are not installed") from None
 
 
 def check_parameters(parameters: Mapping[str, Any]) -> NotebookParameters:
@@ -282,14 +298,14 @@ def run_pilot(
 
     `out` is the reports folder (default: the config's `output`, else `reports`);
     `parameters` are notebook parameters to override (validated: unknown or mistyped is an
-    error); `notebooks` the folder of the step notebooks (default: the repository's);
+    error); `notebooks` the folder of the step notebooks (default: `shipped_notebooks()`);
     `cache_dir` where the scored pilot is cached; `refresh` re-scores the inputs even on
     a cache hit (the notebooks then open the fresh pilot). Raises `PilotError` with a one-line reason.
     """
     from tqdm.auto import tqdm
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    notebooks = Path(notebooks or NOTEBOOKS).resolve()
+    notebooks = Path(notebooks or shipped_notebooks()).resolve()
     missing = [s.name for s in steps if not (notebooks / f"{s.name}.ipynb").is_file()]
     if missing:
         raise PilotError(f"notebooks missing from {notebooks}: {', '.join(missing)}")

@@ -42,7 +42,7 @@ TEST_KINDS = {
     ),
     "e2e": (
         "test_cli", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
-        "test_sql", "test_stream",
+        "test_sql", "test_stream", "test_wheel",
     ),
 }  # fmt: skip
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}
