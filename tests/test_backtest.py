@@ -12,9 +12,9 @@ from linearmodels import PanelOLS
 from stat_worlds import simulate_panel
 from statsmodels.stats.multitest import multipletests
 
+from rvq.multiplicity import holm_adjust
 from rvq.scoring.outcomes import derive_outcomes, symmetric_growth
 from rvq.stats.backtest import (
-    holm_adjust,
     leading_indicator_results,
     leading_indicator_summary,
     leading_verdict,

@@ -25,15 +25,15 @@ import numpy as np
 import pandas as pd
 
 from rvq.jsonable import to_jsonable
+from rvq.multiplicity import holm_adjust
+from rvq.schema import OUTCOME_NAMES
 from rvq.scoring.outcomes import derive_outcomes, outcome_missing_reason, with_entity_codes
 from rvq.stats.granger import DHResult, dumitrescu_hurlin
 from rvq.stats.leadlag import lead_lag_profile
 from rvq.stats.oot import forecast_features, out_of_time_gain
 from rvq.stats.panelfe import two_way_fe
 
-DEFAULT_OUTCOMES = ("profit", "revenue_growth", "share_of_wallet")
 DEFAULT_HORIZONS = (1, 2, 3, 4)
-VERDICTS = ("leading", "not_leading", "insufficient_data")
 ENTITY, TIME = "account_id", "period_index"
 
 #: the minimum a verdict needs: accounts with usable rows, and periods of the outcome
@@ -136,28 +136,6 @@ def _within_sd(values: pd.Series, groups: pd.Series) -> float:
     return float(dev.std())
 
 
-def holm_adjust(p_values: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values; NaN stays NaN.
-
-    Holm controls the family-wise error rate over all the tests given (here: every
-    outcome x horizon) under any dependence between them.
-    """
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size:
-        # the step-down formula (statsmodels' multipletests(method="holm") gives the same
-        # numbers, checked in the tests, but forces a gc.collect() per call: too slow for
-        # hundreds of simulated pilots)
-        order = np.argsort(p[ok])
-        m = ok.size
-        stepped = np.maximum.accumulate(p[ok][order] * (m - np.arange(m)))
-        adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1.0)
-        out[ok] = adj
-    return out
-
-
 # ------------------------------------------------------------------------- the verdict
 
 
@@ -244,7 +222,7 @@ def _granger_order(n_periods: int, requested: int) -> int:
 def leading_indicator_results(
     panel: pd.DataFrame,
     *,
-    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    outcomes: Sequence[str] = OUTCOME_NAMES,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     seed: int = 0,
     alpha: float = 0.05,
@@ -433,7 +411,7 @@ def _outcome_summary(
 def leading_indicator_summary(
     panel: pd.DataFrame,
     *,
-    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    outcomes: Sequence[str] = OUTCOME_NAMES,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     seed: int = 0,
     progress: bool = False,
@@ -448,13 +426,6 @@ def leading_indicator_summary(
     return leading_indicator_results(
         panel, outcomes=outcomes, horizons=horizons, seed=seed, progress=progress, **options
     ).summary
-
-
-def power(*args, **kwargs):
-    """Detection rate of simulated pilots; see `rvq.stats.power.power`."""
-    from rvq.stats.power import power as _power
-
-    return _power(*args, **kwargs)
 
 
 def backtest_summary(
@@ -478,7 +449,7 @@ def backtest_summary(
             return config.get(name, default)
         return getattr(config, name, default) if config is not None else default
 
-    outcomes = tuple(get("outcomes", DEFAULT_OUTCOMES))
+    outcomes = tuple(get("outcomes", OUTCOME_NAMES))
     horizons = tuple(int(h) for h in get("horizons", DEFAULT_HORIZONS))
     seed = int(get("seed", 0))
     leading = leading_indicator_summary(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression
 
+from rvq.schema import OUTCOME_NAMES
 from rvq.stats.leadlag import lead_lag_profile
 from rvq.stats.oot import forecast_features
 from rvq.stats.resample import bootstrap_sums, pearson_from_sums, pearson_sums, percentile_interval
@@ -137,7 +138,7 @@ def horse_race(
 def do_vs_say(
     panel: pd.DataFrame,
     *,
-    outcomes: tuple[str, ...] = ("profit", "revenue_growth", "share_of_wallet"),
+    outcomes: tuple[str, ...] = OUTCOME_NAMES,
     horizons: dict[str, int] | None = None,
     n_boot: int = 200,
     seed: int = 0,
