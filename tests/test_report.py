@@ -20,6 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from rvq import __version__, report
+from rvq.report.summary import WRITE_SCHEMA, schema_text
 from rvq.stats.backtest import BacktestResult, LeadingIndicatorResult, LeadingIndicatorResults
 from rvq.stats.dovssay import DoVsSayResult
 from rvq.stats.segments import (
@@ -239,15 +240,19 @@ def test_a_valid_summary_passes_the_contract_check():
         (lambda s: s["data"].update(events_set_aside=11), "events_read must equal"),
         (lambda s: s["data"].update(accounts=-1), "data.accounts"),
         (lambda s: s["data"].pop("first_period"), "data.first_period"),
-        (lambda s: s["leading_indicator"].pop("revenue_growth"), "revenue_growth: missing"),
+        (lambda s: s["leading_indicator"].pop("revenue_growth"), "revenue_growth: Field required"),
         (lambda s: s["leading_indicator"]["profit"].update(verdict="maybe"), "profit.verdict"),
         (lambda s: s["leading_indicator"]["profit"].update(best_horizon=0), "best_horizon"),
         (lambda s: s["leading_indicator"]["profit"].update(p_adjusted=1.2), "p_adjusted"),
-        (lambda s: s["leading_indicator"]["profit"].update(effect=None), "profit.effect"),
+        (lambda s: s["leading_indicator"]["profit"].update(effect=None), "effect: a number"),
         (lambda s: s["leading_indicator"]["profit"].update(ci_low=0.9), "ci_low > ci_high"),
         (lambda s: s["leading_indicator"]["profit"].update(effect=math.nan), "not plain JSON"),
         (lambda s: s["leading_indicator"]["share_of_wallet"].pop("reason"), "must say why"),
         (lambda s: s.update(segments=[]), "segments"),
+        (lambda s: s["segments"]["community"].update(roles=[]), "segments.community.roles"),
+        (lambda s: s["segments"]["segment:team"].pop("question"), "segment:team.question"),
+        (lambda s: s["do_vs_say"]["horse_race"]["profit"]["nps"].pop("leads_better"), "profit"),
+        (lambda s: s["leading_indicator"]["profit"].update(tests={"granger": {}}), "tests"),
     ],
 )
 def test_each_contract_breach_is_named(breakage, message):
@@ -255,6 +260,14 @@ def test_each_contract_breach_is_named(breakage, message):
     breakage(summary)
     problems = report.check_summary(summary)
     assert any(message in p for p in problems), problems
+
+
+def test_the_demo_summary_keeps_the_contract_and_the_schema_file_is_current():
+    assert report.check_summary(json.loads(GOLDEN.read_text())) == []
+    committed = Path(__file__).parents[1] / "docs" / "summary.schema.json"
+    assert committed.read_text(encoding="utf-8") == schema_text(), (
+        f"docs/summary.schema.json is out of date: regenerate it with `{WRITE_SCHEMA}`"
+    )
 
 
 def test_build_summary_reads_the_run_and_backtest_records(tmp_path):

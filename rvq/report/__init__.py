@@ -25,7 +25,7 @@ from rvq.report.html import (
     write_error_html,
     write_index_html,
 )
-from rvq.report.summary import build_summary, check_summary, summary_document
+from rvq.report.summary import Summary, build_summary, check_summary, summary_document
 from rvq.report.tables import FIGURE_DPI, FIGURE_SIZE, notebook_setup, table
 from rvq.report.words import (
     OUTCOME_WORDS,
@@ -47,6 +47,7 @@ __all__ = [
     "OUTCOME_WORDS",
     "PILOT_QUESTIONS",
     "RUN_RECORD",
+    "Summary",
     "build_summary",
     "check_summary",
     "do_vs_say_sentence",
