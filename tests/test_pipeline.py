@@ -490,6 +490,25 @@ def test_the_same_seed_gives_the_same_findings(pilot_runs):
     assert first == second
 
 
+def test_rvq_backtest_and_the_pilot_report_reach_the_same_step_f_answers(pilot_runs):
+    """`rvq backtest` and notebook 06 both run `rvq.stats.backtest.run_backtest`: on the
+    same world and seed the command's summary, the pilot's summary.json and notebook 06's
+    findings record hold the same leading_indicator, segments and do_vs_say sections."""
+    run = pilot_runs[0]
+    root = run.parents[2]  # <root>/reports/<client>/<run id>, the data in <root>/data/demo
+    target = root / "backtest" / "summary.json"
+    done = rvq_command(
+        "backtest", str(root / "data" / "demo"), "--json", str(target), env_cache=root / "cache"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    command = json.loads(target.read_text())
+    pilot = json.loads((run / "summary.json").read_text())
+    recorded = report.read_findings(run)[report.BACKTEST_STEP]
+    for section in ("leading_indicator", "segments", "do_vs_say"):
+        assert command[section] == pilot[section] == recorded[section], section
+    assert command["data"] == pilot["data"]
+
+
 def test_a_mistyped_config_or_a_fatal_dataset_stops_with_one_line_and_no_folder(tmp_path):
     data = small_world(tmp_path / "data")
     config = tmp_path / "pilot.yaml"
