@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,27 +30,34 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rvq import pipeline, report
 from rvq.pilot import PilotInputError
+from rvq.stats.backtest import LeadingIndicatorResult
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 CHROMIUM = Path("/usr/bin/chromium")
 
-LEADING = {
-    "verdict": "leading",
-    "best_horizon": 2,
-    "effect": 0.3,
-    "ci_low": 0.1,
-    "ci_high": 0.5,
-    "p_value": 0.001,
-    "p_adjusted": 0.004,
-    "reverse_p_value": 0.5,
-}
+LEADING = LeadingIndicatorResult(
+    outcome="profit",
+    verdict="leading",
+    reason="all three conditions of the verdict rule hold",
+    best_horizon=2,
+    effect=0.3,
+    ci_low=0.1,
+    ci_high=0.5,
+    p_value=0.001,
+    p_adjusted=0.004,
+    reverse_p_value=0.5,
+)
 BACKTEST = {
     "headline": "profit: leading",
     "leading_indicator": {
-        "profit": LEADING,
-        "revenue_growth": {**LEADING, "verdict": "not_leading", "p_adjusted": 0.4},
-        "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet column"},
+        "profit": LEADING.to_dict(),
+        "revenue_growth": replace(
+            LEADING, outcome="revenue_growth", verdict="not_leading", p_adjusted=0.4
+        ).to_dict(),
+        "share_of_wallet": LeadingIndicatorResult(
+            "share_of_wallet", "insufficient_data", "no wallet column"
+        ).to_dict(),
     },
     "segments": {},
     "do_vs_say": {"summary": "RV and NPS agree."},
