@@ -6,13 +6,13 @@
 For each size, a world of ``--periods`` quarters (default 12: the demo's shape) is
 generated with ``rvq.synth.generate_world`` (the demo's spec, seed 7), scored with
 ``rvq.scoring.panels.account_period_panel`` (the in-memory engine) and back-tested with
-``rvq.stats.backtest.backtest_summary`` (leading indicator, segments, DO vs SAY: what
+``rvq.stats.backtest.run_backtest`` (leading indicator, segments, DO vs SAY: what
 ``rvq backtest`` runs after loading the data).
 
 Two child processes per size, so each peak is its own: the first generates and scores
 (its peak is the generator's, which holds every interaction) and writes the panel and the
 accounts table to Parquet; the second reads them (not timed) and runs the back-test. The
-table shows the seconds of scoring and of ``backtest_summary`` and each child's peak
+table shows the seconds of scoring and of ``run_backtest`` and each child's peak
 resident memory (``resource.getrusage``). Seconds are wall-clock; "CPU s" is the
 process's CPU time (all its threads), which a busy shared machine inflates less: when
 the load is high, read wall-clock as an upper bound.
@@ -67,15 +67,15 @@ def score_child(accounts: int, periods: int, seed: int, workdir: Path) -> dict:
 
 
 def backtest_child(workdir: Path) -> dict:
-    """Read the panel and run `backtest_summary` on it, timed."""
-    from rvq.stats.backtest import backtest_summary
+    """Read the panel and run `run_backtest` (the CLI's step f) on it, timed."""
+    from rvq.stats.backtest import run_backtest
 
     panel = pd.read_parquet(workdir / "panel.parquet")
     panel["period"] = pd.PeriodIndex(panel["period"], freq="Q")
     accounts = pd.read_parquet(workdir / "accounts.parquet")
     loaded_mb = _peak_mb()
     started, cpu = time.perf_counter(), time.process_time()
-    summary = backtest_summary(panel, accounts)
+    summary = run_backtest(panel, accounts, lead_lag=False).to_dict()
     backtest_s, backtest_cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "backtest_s": backtest_s,

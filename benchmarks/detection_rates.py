@@ -39,7 +39,8 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 import pandas as pd  # noqa: E402
 from statsmodels.stats.proportion import proportion_confint  # noqa: E402
 
-OUTCOMES = ("profit", "revenue_growth", "share_of_wallet")
+from rvq.schema import OUTCOME_NAMES as OUTCOMES  # noqa: E402
+
 EFFECTS = (0.2, 0.35, 0.5)
 LAGS = (1, 2, 3)
 

@@ -183,14 +183,12 @@ def backtest(args: argparse.Namespace) -> int:
     except ValueError as exc:  # ConfigError
         raise CommandError(str(exc).splitlines()[0]) from exc
     dataset = pilot.dataset
-    results = bt.backtest_summary(pilot.panel, dataset.accounts, dataset.config, dataset=dataset)
+    result = bt.run_backtest(pilot.panel, dataset.accounts, dataset.config, lead_lag=False)
     summary = report.summary_document(
         client=dataset.config.client,
         run_id="backtest-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
         data=pilot.data_counts(),
-        leading_indicator=results["leading_indicator"],
-        segments=results.get("segments"),
-        do_vs_say=results.get("do_vs_say"),
+        **result.to_dict(),
     )
     problems = report.check_summary(summary)
     if problems:

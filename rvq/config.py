@@ -27,10 +27,9 @@ from pydantic import (
     field_validator,
 )
 
-from rvq.schema import TABLES
+from rvq.schema import OUTCOME_NAMES, TABLES
 
-Outcome = Literal["profit", "revenue_growth", "share_of_wallet"]
-OUTCOMES: tuple[str, ...] = ("profit", "revenue_growth", "share_of_wallet")
+Outcome = Literal[OUTCOME_NAMES]  # one of rvq.schema.OUTCOME_NAMES
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -96,7 +95,7 @@ class PilotConfig(BaseModel):
     )
     freq: Literal["M", "Q"] = "Q"
     horizons: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 3, 4], min_length=1)
-    outcomes: list[Outcome] = Field(default_factory=lambda: list(OUTCOMES), min_length=1)
+    outcomes: list[Outcome] = Field(default_factory=lambda: list(OUTCOME_NAMES), min_length=1)
     segments: list[str] = Field(
         default_factory=lambda: [
             "industry",

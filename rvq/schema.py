@@ -1,7 +1,7 @@
-"""The canonical input tables (the input contract, docs/contracts.md), in one place.
+"""The canonical input tables (contract 1, `docs/contracts.md`) and contract 3's names, in one place.
 
-Every reader, validator, generator and test takes table and column names from here,
-so the contract is written down once.
+Every reader, validator, generator and test takes table and column names from here, and
+the outcome and verdict names of `summary.json` too, so each is written down once.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ STAGES = ("acquisition", "closing", "retention")
 FUNCTIONS = ("marketing", "sales", "inside_sales", "customer_service", "community")
 VALUE_ASPECTS = ("brand", "product", "experience")
 COMMUNITY_ROLES = ("leader", "doer", "watcher", "none")
+
+#: the outcomes the pilot back-tests and `summary.json` reports on (contract 3)
+OUTCOME_NAMES = ("profit", "revenue_growth", "share_of_wallet")
+#: the verdicts a leading-indicator result may carry (contract 3)
+VERDICTS = ("leading", "not_leading", "insufficient_data")
 
 
 @dataclass(frozen=True)

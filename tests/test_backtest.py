@@ -12,9 +12,9 @@ from linearmodels import PanelOLS
 from stat_worlds import simulate_panel
 from statsmodels.stats.multitest import multipletests
 
+from rvq.multiplicity import holm_adjust
 from rvq.scoring.outcomes import derive_outcomes, symmetric_growth
 from rvq.stats.backtest import (
-    holm_adjust,
     leading_indicator_results,
     leading_indicator_summary,
     leading_verdict,
@@ -148,7 +148,7 @@ def test_null_worlds_are_called_leading_at_most_at_the_nominal_rate():
 def test_reverse_world_is_not_called_leading():
     w = simulate_panel(1000, 12, reverse=0.8, seed=5)
     res = leading_indicator_results(w.panel, outcomes=("profit",), lead_lag=False, **FAST)
-    assert res.summary["profit"]["verdict"] != "leading"
+    assert res.outcomes["profit"].verdict != "leading"
     rev = res.table["reverse_t"].max()
     assert rev > 5  # the reverse regression sees the money leading RV
 

@@ -41,7 +41,7 @@ def test_null_and_reverse_synth_worlds_are_not_leading():
 def test_the_back_test_of_a_synth_world_raises_no_warning():
     """The notebooks' HTML shows every warning: the step-f calls on a demo-like world
     (surveys answered by some accounts only, first-period growth undefined) stay silent."""
-    from rvq.stats.backtest import backtest_summary, leading_indicator_results
+    from rvq.stats.backtest import run_backtest
 
     world = synth.generate_world(synth.WorldSpec(accounts=300, periods=10, seed=5))
     t = world.tables
@@ -49,6 +49,5 @@ def test_the_back_test_of_a_synth_world_raises_no_warning():
         t["interactions"], shipped_catalog(), t["outcomes"], t.get("voc"), freq="Q"
     )
     assert panel.groupby("account_id")["nps"].count().eq(0).any()  # the case that warned
-    leading_indicator_results(panel, seed=1, n_boot=50, granger_boot=9)
-    summary = backtest_summary(panel, t["accounts"])
+    summary = run_backtest(panel, t["accounts"]).to_dict()  # lead-lag profile included
     assert set(summary) == {"leading_indicator", "segments", "do_vs_say"}

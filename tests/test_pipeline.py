@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,27 +30,34 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rvq import pipeline, report
 from rvq.pilot import PilotInputError
+from rvq.stats.backtest import LeadingIndicatorResult
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 CHROMIUM = Path("/usr/bin/chromium")
 
-LEADING = {
-    "verdict": "leading",
-    "best_horizon": 2,
-    "effect": 0.3,
-    "ci_low": 0.1,
-    "ci_high": 0.5,
-    "p_value": 0.001,
-    "p_adjusted": 0.004,
-    "reverse_p_value": 0.5,
-}
+LEADING = LeadingIndicatorResult(
+    outcome="profit",
+    verdict="leading",
+    reason="all three conditions of the verdict rule hold",
+    best_horizon=2,
+    effect=0.3,
+    ci_low=0.1,
+    ci_high=0.5,
+    p_value=0.001,
+    p_adjusted=0.004,
+    reverse_p_value=0.5,
+)
 BACKTEST = {
     "headline": "profit: leading",
     "leading_indicator": {
-        "profit": LEADING,
-        "revenue_growth": {**LEADING, "verdict": "not_leading", "p_adjusted": 0.4},
-        "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet column"},
+        "profit": LEADING.to_dict(),
+        "revenue_growth": replace(
+            LEADING, outcome="revenue_growth", verdict="not_leading", p_adjusted=0.4
+        ).to_dict(),
+        "share_of_wallet": LeadingIndicatorResult(
+            "share_of_wallet", "insufficient_data", "no wallet column"
+        ).to_dict(),
     },
     "segments": {},
     "do_vs_say": {"summary": "RV and NPS agree."},
@@ -489,6 +497,25 @@ def test_the_same_seed_gives_the_same_findings(pilot_runs):
         for key in ("run_id", "created"):
             summary.pop(key, None)
     assert first == second
+
+
+def test_rvq_backtest_and_the_pilot_report_reach_the_same_step_f_answers(pilot_runs):
+    """`rvq backtest` and notebook 06 both run `rvq.stats.backtest.run_backtest`: on the
+    same world and seed the command's summary, the pilot's summary.json and notebook 06's
+    findings record hold the same leading_indicator, segments and do_vs_say sections."""
+    run = pilot_runs[0]
+    root = run.parents[2]  # <root>/reports/<client>/<run id>, the data in <root>/data/demo
+    target = root / "backtest" / "summary.json"
+    done = rvq_command(
+        "backtest", str(root / "data" / "demo"), "--json", str(target), env_cache=root / "cache"
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    command = json.loads(target.read_text())
+    pilot = json.loads((run / "summary.json").read_text())
+    recorded = report.read_findings(run)[report.BACKTEST_STEP]
+    for section in ("leading_indicator", "segments", "do_vs_say"):
+        assert command[section] == pilot[section] == recorded[section], section
+    assert command["data"] == pilot["data"]
 
 
 def test_a_mistyped_config_or_a_fatal_dataset_stops_with_one_line_and_no_folder(tmp_path):

@@ -191,7 +191,9 @@ def test_segment_groups_smaller_than_k_are_suppressed_not_compared():
         else:
             assert result["verdict"] == "insufficient_data", name
             assert "n_a" not in result.get("groups", {}), name
-    ok, words = report.segment_sentence("profit_extremes", strict["profit_extremes"])
+    words = report.segment_sentence(
+        segments.DivergenceResult.from_dict("profit_extremes", strict["profit_extremes"])
+    )
     assert "suppressed" in words
 
 

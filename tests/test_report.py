@@ -9,6 +9,8 @@ import json
 import logging
 import math
 import warnings
+from dataclasses import replace
+from pathlib import Path
 
 import matplotlib as mpl
 import nbformat
@@ -18,74 +20,139 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from rvq import __version__, report
+from rvq.report.summary import WRITE_SCHEMA, schema_text
+from rvq.stats.backtest import BacktestResult, LeadingIndicatorResult, LeadingIndicatorResults
+from rvq.stats.dovssay import DoVsSayResult
+from rvq.stats.segments import (
+    QUESTIONS,
+    CommunityResult,
+    DivergenceResult,
+    SegmentExtremesResult,
+    SegmentResults,
+)
 
-LEADING = {
-    "verdict": "leading",
-    "best_horizon": 2,
-    "effect": 0.31,
-    "ci_low": 0.18,
-    "ci_high": 0.44,
-    "p_value": 0.0004,
-    "p_adjusted": 0.0031,
-    "reverse_p_value": 0.41,
-}
-NOT_LEADING = {
-    "verdict": "not_leading",
-    "best_horizon": 1,
-    "effect": 0.02,
-    "ci_low": -0.05,
-    "ci_high": 0.09,
-    "p_value": 0.31,
-    "p_adjusted": 0.93,
-    "reverse_p_value": 0.12,
-}
-INSUFFICIENT = {"verdict": "insufficient_data", "reason": "no wallet or share_of_wallet column"}
+LEADING = LeadingIndicatorResult(
+    outcome="profit",
+    verdict="leading",
+    reason="all three conditions of the verdict rule hold",
+    best_horizon=2,
+    effect=0.31,
+    ci_low=0.18,
+    ci_high=0.44,
+    p_value=0.0004,
+    p_adjusted=0.0031,
+    reverse_p_value=0.41,
+)
+NOT_LEADING = LeadingIndicatorResult(
+    outcome="revenue_growth",
+    verdict="not_leading",
+    reason="not confirmed out of time nor by the panel Granger test",
+    best_horizon=1,
+    effect=0.02,
+    ci_low=-0.05,
+    ci_high=0.09,
+    p_value=0.31,
+    p_adjusted=0.93,
+    reverse_p_value=0.12,
+)
+INSUFFICIENT = LeadingIndicatorResult(
+    outcome="share_of_wallet",
+    verdict="insufficient_data",
+    reason="no wallet or share_of_wallet column",
+)
+GOLDEN = Path(__file__).parent / "data" / "golden_summary_demo.json"
 
 
-def d(value, low, high, n_a=20, n_b=30, **extra):
-    return {"n_a": n_a, "n_b": n_b, "cohens_d": value, "d_ci_low": low, "d_ci_high": high, **extra}
+def d(value, low, high, n_a=20, n_b=30, mean_a=1.0, mean_b=0.5):
+    """Effect sizes as `rvq.stats.segments.effect_sizes` gives them."""
+    return {
+        "n_a": n_a,
+        "n_b": n_b,
+        "mean_a": mean_a,
+        "mean_b": mean_b,
+        "cohens_d": value,
+        "cliffs_delta": value / 2,
+        "d_ci_low": low,
+        "d_ci_high": high,
+        "delta_ci_low": low / 2,
+        "delta_ci_high": high / 2,
+    }
 
 
-#: shaped like rvq.stats.segments.segment_comparisons' output
-SEGMENTS = {
-    "profit_extremes": {
-        "groups": {"a": "highest_profit", "b": "money_lost", "n_a": 40, "n_b": 28},
-        "divergence_period": "2024Q3",
-        "periods_early": {"rv_flow": 3},
-        "before_divergence": {"rv_flow_mean": d(0.96, 0.51, 1.36, mean_a=56.7, mean_b=26.0)},
-        "verdict": "differs_before",
-    },
-    "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet column"},
-    "community": {
-        "roles": {
-            "leader": {"n": 6, "verdict": "insufficient_data"},
-            "doer": {"rv_flow": d(-0.23, -0.76, 0.46, n_a=14), "profit": d(0.2, -0.2, 0.7)},
-        }
-    },
-    "segment:industry": {
-        "groups": {"a": "industry = retail (highest mean profit)", "b": "industry = energy (x)"},
-        "rv_flow": d(0.83, 0.42, 1.29),
-    },
-    "segment:team": {"groups": {"a": "team = a", "b": "team = b"}, "rv_flow": d(0.1, -0.3, 0.5)},
-}
-#: shaped like rvq.stats.dovssay.do_vs_say's output
-DO_VS_SAY = {
-    "association": {
-        "nps": {
-            "rv_flow": {
-                "between_corr": 0.74,
-                "between_ci_low": 0.68,
-                "between_ci_high": 0.79,
-                "within_corr": 0.18,
+def race(winner, survey="nps"):
+    """A horse race as `rvq.stats.dovssay.horse_race` gives it, won by `winner`."""
+    low = {"do": 0.01, "say": -0.05, "tie": -0.01}[winner]
+    return {
+        "horizon": 1,
+        "say": survey,
+        "n_test": 200,
+        "n_train": 400,
+        "gain_rv": 0.07,
+        "gain_rv_ci": [0.03, 0.1],
+        "gain_say": 0.01,
+        "gain_say_ci": [-0.01, 0.03],
+        "difference": 0.06,
+        "difference_ci_low": low,
+        "difference_ci_high": low + 0.04,
+        "leads_better": winner,
+    }
+
+
+SEGMENTS = SegmentResults(
+    {
+        "profit_extremes": DivergenceResult(
+            "profit_extremes",
+            QUESTIONS["profit_extremes"],
+            "differs_before",
+            groups={"a": "highest_profit", "b": "money_lost", "n_a": 40, "n_b": 28},
+            divergence_index=5,
+            divergence_period="2024Q3",
+            periods_early={"rv_flow": 3, "rv_cum": 2},
+            before_divergence={"rv_flow_mean": d(0.96, 0.51, 1.36, mean_a=56.7, mean_b=26.0)},
+        ),
+        "share_of_wallet": DivergenceResult(
+            "share_of_wallet", QUESTIONS["share_of_wallet"], "insufficient_data", "no wallet column"
+        ),
+        "community": CommunityResult(
+            roles={
+                "leader": {"n": 6, "verdict": "insufficient_data"},
+                "doer": {"rv_flow": d(-0.23, -0.76, 0.46, n_a=14), "profit": d(0.2, -0.2, 0.7)},
             }
-        },
-    },  # fmt: skip
-    "horse_race": {
-        "profit": {"nps": {"leads_better": "do", "gain_rv": 0.07, "gain_say": 0.01}},
-        "revenue_growth": {"nps": {"leads_better": "tie"}},
+        ),
+        "segment:industry": SegmentExtremesResult(
+            "industry",
+            "Does RV differ between the extremes of the segment 'industry'?",
+            groups={"a": "industry = retail (highest mean profit)", "b": "industry = energy (x)"},
+            rv_flow=d(0.83, 0.42, 1.29),
+            profit=d(0.1, -0.2, 0.4),
+        ),
+        "segment:team": SegmentExtremesResult(
+            "team",
+            "Does RV differ between the extremes of the segment 'team'?",
+            groups={"a": "team = a", "b": "team = b"},
+            rv_flow=d(0.1, -0.3, 0.5),
+            profit=d(0.1, -0.2, 0.4),
+        ),
+    }
+)
+ASSOCIATION = {
+    "within_corr": 0.18,
+    "within_ci_low": 0.1,
+    "within_ci_high": 0.25,
+    "between_corr": 0.74,
+    "between_ci_low": 0.68,
+    "between_ci_high": 0.79,
+    "n_pairs": 900,
+    "n_accounts": 300,
+}
+DO_VS_SAY = DoVsSayResult(
+    association={"nps": {"rv_flow": ASSOCIATION, "rv_cum": ASSOCIATION}},
+    horse_race={
+        "profit": {"nps": race("do")},
+        "revenue_growth": {"nps": race("tie")},
         "share_of_wallet": {"verdict": "insufficient_data", "reason": "no wallet"},
     },
-}
+)
 DATA = {
     "events_read": 1000,
     "events_used": 990,
@@ -97,18 +164,17 @@ DATA = {
 }
 
 
-def valid_summary() -> dict:
+def backtest_result(**leading) -> BacktestResult:
+    outcomes = {"profit": LEADING, "revenue_growth": NOT_LEADING, "share_of_wallet": INSUFFICIENT}
+    return BacktestResult(LeadingIndicatorResults({**outcomes, **leading}), SEGMENTS, DO_VS_SAY)
+
+
+def valid_summary(**leading) -> dict:
     return report.summary_document(
         client="acme",
         run_id="20260101T000000Z-abc123",
         data=DATA,
-        leading_indicator={
-            "profit": LEADING,
-            "revenue_growth": NOT_LEADING,
-            "share_of_wallet": INSUFFICIENT,
-        },
-        segments=SEGMENTS,
-        do_vs_say=DO_VS_SAY,
+        **backtest_result(**leading).to_dict(),
     )
 
 
@@ -174,15 +240,19 @@ def test_a_valid_summary_passes_the_contract_check():
         (lambda s: s["data"].update(events_set_aside=11), "events_read must equal"),
         (lambda s: s["data"].update(accounts=-1), "data.accounts"),
         (lambda s: s["data"].pop("first_period"), "data.first_period"),
-        (lambda s: s["leading_indicator"].pop("revenue_growth"), "revenue_growth: missing"),
+        (lambda s: s["leading_indicator"].pop("revenue_growth"), "revenue_growth: Field required"),
         (lambda s: s["leading_indicator"]["profit"].update(verdict="maybe"), "profit.verdict"),
         (lambda s: s["leading_indicator"]["profit"].update(best_horizon=0), "best_horizon"),
         (lambda s: s["leading_indicator"]["profit"].update(p_adjusted=1.2), "p_adjusted"),
-        (lambda s: s["leading_indicator"]["profit"].update(effect=None), "profit.effect"),
+        (lambda s: s["leading_indicator"]["profit"].update(effect=None), "effect: a number"),
         (lambda s: s["leading_indicator"]["profit"].update(ci_low=0.9), "ci_low > ci_high"),
         (lambda s: s["leading_indicator"]["profit"].update(effect=math.nan), "not plain JSON"),
         (lambda s: s["leading_indicator"]["share_of_wallet"].pop("reason"), "must say why"),
         (lambda s: s.update(segments=[]), "segments"),
+        (lambda s: s["segments"]["community"].update(roles=[]), "segments.community.roles"),
+        (lambda s: s["segments"]["segment:team"].pop("question"), "segment:team.question"),
+        (lambda s: s["do_vs_say"]["horse_race"]["profit"]["nps"].pop("leads_better"), "profit"),
+        (lambda s: s["leading_indicator"]["profit"].update(tests={"granger": {}}), "tests"),
     ],
 )
 def test_each_contract_breach_is_named(breakage, message):
@@ -190,6 +260,14 @@ def test_each_contract_breach_is_named(breakage, message):
     breakage(summary)
     problems = report.check_summary(summary)
     assert any(message in p for p in problems), problems
+
+
+def test_the_demo_summary_keeps_the_contract_and_the_schema_file_is_current():
+    assert report.check_summary(json.loads(GOLDEN.read_text())) == []
+    committed = Path(__file__).parents[1] / "docs" / "summary.schema.json"
+    assert committed.read_text(encoding="utf-8") == schema_text(), (
+        f"docs/summary.schema.json is out of date: regenerate it with `{WRITE_SCHEMA}`"
+    )
 
 
 def test_build_summary_reads_the_run_and_backtest_records(tmp_path):
@@ -219,16 +297,75 @@ def test_build_summary_without_backtest_record_says_which_is_missing(tmp_path):
         report.build_summary(tmp_path)
 
 
+# --------------------------------------------------------------------------- typed results
+
+
+def golden_sections() -> dict:
+    golden = json.loads(GOLDEN.read_text())
+    return {k: golden[k] for k in ("leading_indicator", "segments", "do_vs_say")}
+
+
+def test_results_read_back_from_summary_json_write_the_same_sections():
+    sections = golden_sections()
+    result = BacktestResult.from_dict(sections)
+    assert result.to_dict() == sections
+    profit = result.leading_indicator.outcomes["profit"]
+    assert (profit.verdict, profit.best_horizon, profit.reverse_horizon) == ("leading", 2, 4)
+    assert profit.fixed_effects["horizon"].tolist() == [1, 2, 3, 4]
+    assert isinstance(result.segments.questions["community"], CommunityResult)
+    assert set(result.segments.extremes) == {
+        f"segment:{s}"
+        for s in ("industry", "territory", "team", "contact_source", "community_role")
+    }
+
+
+def test_each_result_carries_its_verdict_and_a_summary_table():
+    result = BacktestResult.from_dict(golden_sections())
+    verdicts = result.summary()["verdict"]
+    assert verdicts["leading indicator (6)"] == "leading"
+    assert verdicts["profit_extremes"] == "differs_before"
+    assert verdicts["community"] == "differs"  # the leaders' RV interval lies above 0
+    assert verdicts["segment:industry"] == "differs"
+    assert verdicts["segment:contact_source"] == "no_clear_difference"  # interval spans 0
+    assert verdicts["DO vs SAY (7)"] == "do_leads"  # RV wins 4 of 6 races, the rest tie
+    assert result.segments.extremes_verdict == "differs"
+    assert "<table" in result._repr_html_()
+    table = result.leading_indicator.summary()
+    assert list(table.index) == ["profit", "revenue_growth", "share_of_wallet"]
+    assert table.loc["profit", "best_horizon"] == 2
+    races = result.do_vs_say.summary()
+    assert len(races) == 6 and races["leads_better"].value_counts()["do"] == 4
+
+
+def test_insufficient_results_write_the_reason_without_tests():
+    assert INSUFFICIENT.to_dict() == {
+        "verdict": "insufficient_data",
+        "best_horizon": None,
+        "effect": None,
+        "ci_low": None,
+        "ci_high": None,
+        "p_value": None,
+        "p_adjusted": None,
+        "reverse_p_value": None,
+        "reason": "no wallet or share_of_wallet column",
+    }
+    community = CommunityResult(reason="no community_role in the accounts table")
+    assert community.verdict == "insufficient_data"
+    assert community.to_dict()["verdict"] == "insufficient_data"
+    assert DoVsSayResult().verdict == "insufficient_data"
+
+
 # --------------------------------------------------------------------------- plain words
 
 
 def test_leading_sentence_gives_horizon_effect_interval_and_adjusted_p():
-    text = report.leading_indicator_sentence("profit", LEADING, "quarter")
+    text = report.leading_indicator_sentence(LEADING, "quarter")
     assert text.startswith("Profit: RV moves first, by 2 quarters")
     assert "0.31" in text and "0.18 to 0.44" in text and "p = 0.003" in text
-    not_leading = report.leading_indicator_sentence("revenue_growth", NOT_LEADING, "month")
+    not_leading = report.leading_indicator_sentence(NOT_LEADING, "month")
     assert "no reliable sign" in not_leading and "1 month)" in not_leading
-    insufficient = report.leading_indicator_sentence("share_of_wallet", INSUFFICIENT)
+    assert not_leading.endswith("but not confirmed out of time nor by the panel Granger test.")
+    insufficient = report.leading_indicator_sentence(INSUFFICIENT)
     assert "not enough data" in insufficient and "wallet" in insufficient
 
 
@@ -264,8 +401,7 @@ def test_in_short_names_what_rv_leads_and_what_it_does_not():
         "RV is a leading indicator of profit (by 2 quarters); it is not a leading indicator "
         "of revenue growth; the data could not test share of wallet."
     )
-    none = copy.deepcopy(valid_summary())
-    none["leading_indicator"]["profit"] = NOT_LEADING
+    none = valid_summary(profit=replace(NOT_LEADING, outcome="profit"))
     assert report.in_short(none).startswith(
         "RV is not a leading indicator of profit or revenue growth;"
     )
@@ -302,8 +438,7 @@ def test_next_steps_recommend_rv_tracking_only_when_rv_leads():
     leading = report.next_steps(valid_summary())
     assert "Build ongoing RV tracking" in leading[0] and "profit" in leading[0]
     assert any("share of wallet" in s for s in leading)  # insufficient data: collect it
-    none = copy.deepcopy(valid_summary())
-    none["leading_indicator"]["profit"] = NOT_LEADING
+    none = valid_summary(profit=replace(NOT_LEADING, outcome="profit"))
     assert "Do not build RV tracking" in report.next_steps(none)[0]
 
 

@@ -18,22 +18,28 @@ place where the evidence becomes a verdict; read its docstring for the rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from rvq.config import PilotConfig
 from rvq.jsonable import to_jsonable
+from rvq.multiplicity import holm_adjust
+from rvq.privacy import privacy_settings
+from rvq.schema import OUTCOME_NAMES
 from rvq.scoring.outcomes import derive_outcomes, outcome_missing_reason, with_entity_codes
+from rvq.stats.dovssay import DoVsSayResult, do_vs_say
 from rvq.stats.granger import DHResult, dumitrescu_hurlin
 from rvq.stats.leadlag import lead_lag_profile
 from rvq.stats.oot import forecast_features, out_of_time_gain
 from rvq.stats.panelfe import two_way_fe
+from rvq.stats.results import Result, number
+from rvq.stats.segments import SegmentResults, segment_results
 
-DEFAULT_OUTCOMES = ("profit", "revenue_growth", "share_of_wallet")
 DEFAULT_HORIZONS = (1, 2, 3, 4)
-VERDICTS = ("leading", "not_leading", "insufficient_data")
 ENTITY, TIME = "account_id", "period_index"
 
 #: the minimum a verdict needs: accounts with usable rows, and periods of the outcome
@@ -136,28 +142,6 @@ def _within_sd(values: pd.Series, groups: pd.Series) -> float:
     return float(dev.std())
 
 
-def holm_adjust(p_values: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values; NaN stays NaN.
-
-    Holm controls the family-wise error rate over all the tests given (here: every
-    outcome x horizon) under any dependence between them.
-    """
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size:
-        # the step-down formula (statsmodels' multipletests(method="holm") gives the same
-        # numbers, checked in the tests, but forces a gc.collect() per call: too slow for
-        # hundreds of simulated pilots)
-        order = np.argsort(p[ok])
-        m = ok.size
-        stepped = np.maximum.accumulate(p[ok][order] * (m - np.arange(m)))
-        adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1.0)
-        out[ok] = adj
-    return out
-
-
 # ------------------------------------------------------------------------- the verdict
 
 
@@ -222,14 +206,145 @@ def _fmt(x: float) -> str:
 # ----------------------------------------------------------------------- the back-test
 
 
-@dataclass
-class LeadingIndicatorResults:
-    """Everything the back-test computed: the summary dict and the tidy tables behind it."""
+#: the per-horizon tables of a result and the columns each keeps (summary.json's `tests`)
+FE_COLUMNS = (
+    "horizon",
+    "coef",
+    "se",
+    "p_value",
+    "p_adjusted",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "n_obs",
+    "n_accounts",
+)
+#: the numbers of the best horizon a result reports (NaN where the data could not give one)
+RESULT_NUMBERS = ("effect", "ci_low", "ci_high", "p_value", "p_adjusted", "reverse_p_value")
 
-    summary: dict
-    table: pd.DataFrame  # one row per outcome x horizon: FE, Holm, out-of-time
-    granger: pd.DataFrame  # one row per outcome x direction
-    lead_lag: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+@dataclass
+class LeadingIndicatorResult(Result):
+    """Is RV a leading indicator of one outcome? The verdict (`leading_verdict`, or
+    ``insufficient_data`` with the reason) and the evidence behind it.
+
+    The numbers are those of the best horizon (the largest t statistic of RV -> outcome):
+    the standardized effect with its 95% interval, the p-value and its Holm adjustment, and
+    the strongest reverse regression's p-value and horizon. The per-horizon tables (fixed
+    effects, reverse fixed effects, out of time) and the Granger tests are the `tests` of
+    summary.json; a result without them was not tested (too little data).
+    """
+
+    outcome: str
+    verdict: str
+    reason: str
+    best_horizon: int | None = None
+    effect: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    p_value: float = math.nan
+    p_adjusted: float = math.nan
+    reverse_p_value: float = math.nan
+    reverse_horizon: int | None = None
+    fixed_effects: pd.DataFrame | None = field(default=None, repr=False)
+    reverse_fixed_effects: pd.DataFrame | None = field(default=None, repr=False)
+    out_of_time: pd.DataFrame | None = field(default=None, repr=False)
+    granger: dict[str, dict] | None = field(default=None, repr=False)
+
+    @property
+    def tested(self) -> bool:
+        """Whether the tests ran (they did not when the data could not carry them)."""
+        return self.fixed_effects is not None
+
+    def to_dict(self) -> dict:
+        """This outcome's `summary.json["leading_indicator"]` entry (plain JSON data)."""
+        out: dict = {"verdict": self.verdict, "best_horizon": self.best_horizon}
+        out.update({k: getattr(self, k) for k in RESULT_NUMBERS})
+        if self.tested:
+            out["reverse_horizon"] = self.reverse_horizon
+        out["reason"] = self.reason
+        if self.tested:
+            out["tests"] = {
+                "fixed_effects": self.fixed_effects,
+                "reverse_fixed_effects": self.reverse_fixed_effects,
+                "out_of_time": self.out_of_time,
+                "granger": self.granger,
+            }
+        return to_jsonable(out)
+
+    @classmethod
+    def from_dict(cls, outcome: str, data: Mapping) -> LeadingIndicatorResult:
+        """The result again from its `to_dict()` entry (e.g. read back from summary.json)."""
+        tests = data.get("tests")
+        return cls(
+            outcome=outcome,
+            verdict=data["verdict"],
+            reason=data.get("reason") or "",
+            best_horizon=data.get("best_horizon"),
+            **{k: number(data.get(k)) for k in RESULT_NUMBERS},
+            reverse_horizon=data.get("reverse_horizon"),
+            **(
+                {
+                    "fixed_effects": pd.DataFrame(tests["fixed_effects"]),
+                    "reverse_fixed_effects": pd.DataFrame(tests["reverse_fixed_effects"]),
+                    "out_of_time": pd.DataFrame(tests["out_of_time"]),
+                    "granger": dict(tests["granger"]),
+                }
+                if tests is not None
+                else {}
+            ),
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """One row: the verdict, the best horizon, the effect with its interval, the
+        adjusted p-value and the reason."""
+        return pd.DataFrame(
+            [
+                {
+                    "outcome": self.outcome,
+                    "verdict": self.verdict,
+                    "best_horizon": self.best_horizon,
+                    "effect": self.effect,
+                    "ci_low": self.ci_low,
+                    "ci_high": self.ci_high,
+                    "p_adjusted": self.p_adjusted,
+                    "reason": self.reason,
+                }
+            ]
+        ).set_index("outcome")
+
+
+@dataclass
+class LeadingIndicatorResults(Result):
+    """Question 6 for every outcome: one `LeadingIndicatorResult` each, and the tidy tables
+    behind them for the figures."""
+
+    outcomes: dict[str, LeadingIndicatorResult]
+    table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # outcome x horizon
+    granger: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # outcome x direction
+    lead_lag: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def verdict(self) -> str:
+        """The answer over all outcomes: ``leading`` if RV leads any of them,
+        ``insufficient_data`` if none could be tested, else ``not_leading``."""
+        verdicts = {r.verdict for r in self.outcomes.values()}
+        if "leading" in verdicts:
+            return "leading"
+        return "insufficient_data" if verdicts == {"insufficient_data"} else "not_leading"
+
+    def to_dict(self) -> dict:
+        """`summary.json["leading_indicator"]`."""
+        return {outcome: result.to_dict() for outcome, result in self.outcomes.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> LeadingIndicatorResults:
+        return cls({o: LeadingIndicatorResult.from_dict(o, r) for o, r in data.items()})
+
+    def summary(self) -> pd.DataFrame:
+        """One row per outcome (see `LeadingIndicatorResult.summary`)."""
+        rows = [r.summary() for r in self.outcomes.values()]
+        return pd.concat(rows) if rows else pd.DataFrame()
 
 
 def _wide(panel: pd.DataFrame, col: str) -> np.ndarray:
@@ -244,7 +359,7 @@ def _granger_order(n_periods: int, requested: int) -> int:
 def leading_indicator_results(
     panel: pd.DataFrame,
     *,
-    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    outcomes: Sequence[str] = OUTCOME_NAMES,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     seed: int = 0,
     alpha: float = 0.05,
@@ -275,7 +390,7 @@ def leading_indicator_results(
             elif have[TIME].nunique() < MIN_PERIODS:
                 reason = f"fewer than {MIN_PERIODS} periods with {outcome}"
         if reason is not None:
-            pre[outcome] = {"reason": reason}
+            pre[outcome] = reason
             continue
         fe = fe_horizon_effects(data, outcome, horizons, rv=rv, own_lags=own_lags)
         fe.insert(0, "outcome", outcome)
@@ -325,32 +440,24 @@ def leading_indicator_results(
     )
     table["p_adjusted"] = holm_adjust(table["p_value"]) if len(table) else []
     granger = pd.DataFrame(granger_rows)
-    summary = {}
-    for outcome in outcomes:
-        if outcome in pre:
-            summary[outcome] = _insufficient(pre[outcome]["reason"])
-            continue
-        summary[outcome] = _outcome_summary(outcome, table, granger, alpha)
+    results = {
+        outcome: (
+            _insufficient(outcome, pre[outcome])
+            if outcome in pre
+            else _outcome_result(outcome, table, granger, alpha)
+        )
+        for outcome in outcomes
+    }
     return LeadingIndicatorResults(
-        summary=summary,
+        outcomes=results,
         table=table,
         granger=granger,
         lead_lag=pd.concat(ll_frames, ignore_index=True) if ll_frames else pd.DataFrame(),
     )
 
 
-def _insufficient(reason: str) -> dict:
-    return {
-        "verdict": "insufficient_data",
-        "best_horizon": None,
-        "effect": None,
-        "ci_low": None,
-        "ci_high": None,
-        "p_value": None,
-        "p_adjusted": None,
-        "reverse_p_value": None,
-        "reason": reason,
-    }
+def _insufficient(outcome: str, reason: str) -> LeadingIndicatorResult:
+    return LeadingIndicatorResult(outcome=outcome, verdict="insufficient_data", reason=reason)
 
 
 def _best_row(rows: pd.DataFrame) -> pd.Series | None:
@@ -361,13 +468,13 @@ def _best_row(rows: pd.DataFrame) -> pd.Series | None:
     return est.loc[est["t"].idxmax()]
 
 
-def _outcome_summary(
+def _outcome_result(
     outcome: str, table: pd.DataFrame, granger: pd.DataFrame, alpha: float
-) -> dict:
+) -> LeadingIndicatorResult:
     rows = table[table["outcome"] == outcome]
     best = _best_row(rows)
     if best is None:
-        return _insufficient("no horizon could be estimated (too few periods or accounts)")
+        return _insufficient(outcome, "no horizon could be estimated (too few periods or accounts)")
     g = granger[granger["outcome"] == outcome].set_index("direction")
     fwd, rev = g.loc["forward"], g.loc["reverse"]
     rev_rows = rows[np.isfinite(rows["reverse_t"])]
@@ -384,56 +491,40 @@ def _outcome_summary(
         reverse_t=reverse_t,
         alpha=alpha,
     )
-    return to_jsonable(
-        {
-            "verdict": verdict,
-            "best_horizon": int(best["horizon"]),
-            "effect": best["effect"],
-            "ci_low": best["ci_low"],
-            "ci_high": best["ci_high"],
-            "p_value": best["p_value"],
-            "p_adjusted": best["p_adjusted"],
-            "reverse_p_value": reverse_p,
-            "reverse_horizon": None if rev_best is None else int(rev_best["horizon"]),
-            "reason": "; ".join(reasons)
-            if reasons
-            else "all three conditions of the verdict rule hold",
-            "tests": {
-                "fixed_effects": rows[
-                    [
-                        "horizon",
-                        "coef",
-                        "se",
-                        "p_value",
-                        "p_adjusted",
-                        "effect",
-                        "ci_low",
-                        "ci_high",
-                        "n_obs",
-                        "n_accounts",
-                    ]
-                ].to_dict("records"),
-                "reverse_fixed_effects": rows[
-                    ["horizon"] + [c for c in rows if c.startswith("reverse_")]
-                ]
-                .rename(columns=lambda c: c.removeprefix("reverse_"))
-                .to_dict("records"),
-                "out_of_time": rows[["horizon"] + [c for c in rows if c.startswith("oot_")]]
-                .rename(columns=lambda c: c.removeprefix("oot_"))
-                .to_dict("records"),
-                "granger": {
-                    "forward": fwd.drop("outcome").to_dict(),
-                    "reverse": rev.drop("outcome").to_dict(),
-                },
-            },
-        }
+
+    def columns(prefix: str) -> pd.DataFrame:
+        return (
+            rows[["horizon"] + [c for c in rows if c.startswith(prefix)]]
+            .rename(columns=lambda c: c.removeprefix(prefix))
+            .reset_index(drop=True)
+        )
+
+    return LeadingIndicatorResult(
+        outcome=outcome,
+        verdict=verdict,
+        reason="; ".join(reasons) if reasons else "all three conditions of the verdict rule hold",
+        best_horizon=int(best["horizon"]),
+        effect=float(best["effect"]),
+        ci_low=float(best["ci_low"]),
+        ci_high=float(best["ci_high"]),
+        p_value=float(best["p_value"]),
+        p_adjusted=float(best["p_adjusted"]),
+        reverse_p_value=reverse_p,
+        reverse_horizon=None if rev_best is None else int(rev_best["horizon"]),
+        fixed_effects=rows[list(FE_COLUMNS)].reset_index(drop=True),
+        reverse_fixed_effects=columns("reverse_"),
+        out_of_time=columns("oot_"),
+        granger={
+            "forward": fwd.drop("outcome").to_dict(),
+            "reverse": rev.drop("outcome").to_dict(),
+        },
     )
 
 
 def leading_indicator_summary(
     panel: pd.DataFrame,
     *,
-    outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+    outcomes: Sequence[str] = OUTCOME_NAMES,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     seed: int = 0,
     progress: bool = False,
@@ -447,53 +538,92 @@ def leading_indicator_summary(
     options.setdefault("lead_lag", False)
     return leading_indicator_results(
         panel, outcomes=outcomes, horizons=horizons, seed=seed, progress=progress, **options
-    ).summary
+    ).to_dict()
 
 
-def power(*args, **kwargs):
-    """Detection rate of simulated pilots; see `rvq.stats.power.power`."""
-    from rvq.stats.power import power as _power
-
-    return _power(*args, **kwargs)
+# ------------------------------------------------------------------------- step f
 
 
-def backtest_summary(
+@dataclass
+class BacktestResult(Result):
+    """Step f, the three questions the back-test answers: is RV a leading indicator
+    (`leading_indicator`, question 6), does it differ between groups (`segments`,
+    questions 1-5), and how does DO relate to SAY (`do_vs_say`, question 7)."""
+
+    leading_indicator: LeadingIndicatorResults
+    segments: SegmentResults
+    do_vs_say: DoVsSayResult
+    seed: int = 0
+    horizons: tuple[int, ...] = DEFAULT_HORIZONS
+
+    def to_dict(self) -> dict:
+        """The step-f sections of `summary.json`: leading_indicator, segments, do_vs_say."""
+        return {
+            "leading_indicator": self.leading_indicator.to_dict(),
+            "segments": self.segments.to_dict(),
+            "do_vs_say": self.do_vs_say.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> BacktestResult:
+        """The result again from summary.json (or the step's findings record): the sections
+        without the tables for the figures."""
+        return cls(
+            leading_indicator=LeadingIndicatorResults.from_dict(
+                data.get("leading_indicator") or {}
+            ),
+            segments=SegmentResults.from_dict(data.get("segments") or {}),
+            do_vs_say=DoVsSayResult.from_dict(data.get("do_vs_say") or {}),
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """One row per question: its verdict."""
+        rows = [("leading indicator (6)", self.leading_indicator.verdict)]
+        rows += [(name, result.verdict) for name, result in self.segments.questions.items()]
+        rows.append(("DO vs SAY (7)", self.do_vs_say.verdict))
+        return pd.DataFrame(rows, columns=["question", "verdict"]).set_index("question")
+
+
+def run_backtest(
     panel: pd.DataFrame,
     accounts: pd.DataFrame | None = None,
-    config=None,
+    config: PilotConfig | None = None,
     *,
-    dataset=None,
+    seed: int | None = None,
+    horizons: Sequence[int] | None = None,
+    min_accounts: int | None = None,
+    lead_lag: bool = True,
     progress: bool = False,
-) -> dict:
-    """The step-f part of `summary.json`: ``leading_indicator``, ``segments``, ``do_vs_say``.
+) -> BacktestResult:
+    """Step f: the leading-indicator tests, the segment comparisons and DO vs SAY.
 
-    `config` (a `rvq.config.PilotConfig`, a dict, or None) supplies outcomes, horizons,
-    segments and seed; `dataset` is accepted for the CLI and not needed here.
+    The one entry point of `rvq backtest` and of notebook 06, so the command and the
+    pilot report cannot reach different verdicts. `config` (default: `PilotConfig()`)
+    supplies outcomes, horizons, segments and seed; `seed` and `horizons` override it.
+    `min_accounts` (default: the config's `privacy.min_cell_accounts`) is the small-cell
+    floor of `rvq.stats.segments.segment_results`; `lead_lag=False` skips
+    the lead-lag profile, which only the notebook's figure uses.
     """
-    from rvq.privacy import privacy_settings
-    from rvq.stats.dovssay import do_vs_say
-    from rvq.stats.segments import DEFAULT_SEGMENTS, segment_comparisons
-
-    def get(name, default):
-        if isinstance(config, dict):
-            return config.get(name, default)
-        return getattr(config, name, default) if config is not None else default
-
-    outcomes = tuple(get("outcomes", DEFAULT_OUTCOMES))
-    horizons = tuple(int(h) for h in get("horizons", DEFAULT_HORIZONS))
-    seed = int(get("seed", 0))
-    leading = leading_indicator_summary(
-        panel, outcomes=outcomes, horizons=horizons, seed=seed, progress=progress
+    config = config if config is not None else PilotConfig()
+    outcomes = tuple(config.outcomes)
+    horizons = tuple(int(h) for h in (horizons or config.horizons))
+    seed = int(config.seed if seed is None else seed)
+    leading = leading_indicator_results(
+        panel, outcomes=outcomes, horizons=horizons, seed=seed, lead_lag=lead_lag, progress=progress
     )
-    best = {o: r.get("best_horizon") for o, r in leading.items()}
-    return {
-        "leading_indicator": leading,
-        "segments": segment_comparisons(
+    best = {o: r.best_horizon for o, r in leading.outcomes.items()}
+    return BacktestResult(
+        leading_indicator=leading,
+        segments=segment_results(
             panel,
             accounts,
-            segments=tuple(get("segments", DEFAULT_SEGMENTS)),
+            segments=tuple(config.segments),
             seed=seed,
-            min_accounts=privacy_settings(config).min_cell_accounts,
+            min_accounts=privacy_settings(config).min_cell_accounts
+            if min_accounts is None
+            else min_accounts,
         ),
-        "do_vs_say": do_vs_say(panel, outcomes=outcomes, horizons=best, seed=seed),
-    }
+        do_vs_say=do_vs_say(panel, outcomes=outcomes, horizons=best, seed=seed),
+        seed=seed,
+        horizons=horizons,
+    )

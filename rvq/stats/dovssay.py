@@ -15,17 +15,109 @@ Two parts:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression
 
+from rvq.jsonable import to_jsonable
+from rvq.schema import OUTCOME_NAMES
 from rvq.stats.leadlag import lead_lag_profile
 from rvq.stats.oot import forecast_features
 from rvq.stats.resample import bootstrap_sums, pearson_from_sums, pearson_sums, percentile_interval
+from rvq.stats.results import Result, number
 
 ENTITY, TIME = "account_id", "period_index"
 SAY = ("nps", "csat")
 MIN_ROWS = 50
+
+
+@dataclass
+class DoVsSayResult(Result):
+    """Question 7: how RV relates to NPS and CSAT (`association`, per survey: within- and
+    between-account correlations, or ``insufficient_data``) and which leads the money
+    better out of time (`horse_race`, per outcome and survey, each with its winner
+    ``leads_better``: do, say or tie).
+
+    `verdict` over all races: ``do_leads`` when RV wins some and the surveys none,
+    ``say_leads`` the other way round, ``mixed`` when each wins some, ``no_clear_leader``
+    when every race is a tie (or none ran but the association did), ``insufficient_data``
+    without survey answers to compare with RV."""
+
+    association: dict[str, dict[str, Any]] = field(default_factory=dict)
+    horse_race: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def associated(self) -> dict[str, dict[str, Any]]:
+        """Per survey, the correlations of RV flow with it (surveys without answers left out)."""
+        return {
+            survey: by_rv["rv_flow"]
+            for survey, by_rv in self.association.items()
+            if isinstance(by_rv.get("rv_flow"), Mapping) and "between_corr" in by_rv["rv_flow"]
+        }
+
+    @property
+    def races(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(outcome, survey, race) of every horse race that ran to a winner."""
+        return [
+            (outcome, survey, race)
+            for outcome, by_survey in self.horse_race.items()
+            for survey, race in by_survey.items()
+            if isinstance(race, Mapping) and race.get("leads_better")
+        ]
+
+    @property
+    def verdict(self) -> str:
+        winners = [race["leads_better"] for _, _, race in self.races]
+        if not winners and not self.associated:
+            return "insufficient_data"
+        if "do" in winners and "say" not in winners:
+            return "do_leads"
+        if "say" in winners and "do" not in winners:
+            return "say_leads"
+        return "mixed" if winners.count("tie") < len(winners) else "no_clear_leader"
+
+    def to_dict(self) -> dict:
+        """`summary.json["do_vs_say"]`."""
+        return to_jsonable({"association": self.association, "horse_race": self.horse_race})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DoVsSayResult:
+        return cls(
+            association=dict(data.get("association") or {}),
+            horse_race=dict(data.get("horse_race") or {}),
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """One row per horse race: the R² gains of RV and of the survey and the winner."""
+        return pd.DataFrame(
+            [
+                {
+                    "outcome": outcome,
+                    "survey": survey,
+                    "gain_rv": number(race.get("gain_rv")),
+                    "gain_say": number(race.get("gain_say")),
+                    "difference": number(race.get("difference")),
+                    "ci_low": number(race.get("difference_ci_low")),
+                    "ci_high": number(race.get("difference_ci_high")),
+                    "leads_better": race["leads_better"],
+                }
+                for outcome, survey, race in self.races
+            ],
+            columns=[
+                "outcome",
+                "survey",
+                "gain_rv",
+                "gain_say",
+                "difference",
+                "ci_low",
+                "ci_high",
+                "leads_better",
+            ],
+        )
 
 
 def do_say_association(panel: pd.DataFrame, *, n_boot: int = 200, seed: int = 0) -> dict:
@@ -137,13 +229,12 @@ def horse_race(
 def do_vs_say(
     panel: pd.DataFrame,
     *,
-    outcomes: tuple[str, ...] = ("profit", "revenue_growth", "share_of_wallet"),
+    outcomes: tuple[str, ...] = OUTCOME_NAMES,
     horizons: dict[str, int] | None = None,
     n_boot: int = 200,
     seed: int = 0,
-) -> dict:
-    """`summary.json["do_vs_say"]`: the association and the horse race per outcome and survey."""
-    from rvq.jsonable import to_jsonable as _clean
+) -> DoVsSayResult:
+    """Question 7: the association and the horse race per outcome and survey."""
     from rvq.scoring.outcomes import derive_outcomes, outcome_missing_reason, with_entity_codes
 
     data = with_entity_codes(derive_outcomes(panel))
@@ -162,6 +253,4 @@ def do_vs_say(
             )
             for say in SAY
         }
-    return _clean(
-        {"association": do_say_association(data, n_boot=n_boot, seed=seed), "horse_race": race}
-    )
+    return DoVsSayResult(do_say_association(data, n_boot=n_boot, seed=seed), race)

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from rvq.schema import OUTCOME_NAMES
+
 
 def synth_panel(
     effect: float,
@@ -39,7 +41,7 @@ def synth_panel(
     """
     from rvq.inputs.catalog import shipped_catalog
     from rvq.scoring.panels import account_period_panel
-    from rvq.synth import OUTCOME_NAMES, WorldSpec, generate_world
+    from rvq.synth import WorldSpec, generate_world
 
     effects = dict.fromkeys(OUTCOME_NAMES, 0.0) | {outcome: float(effect)}
     spec = WorldSpec(

@@ -27,17 +27,24 @@ the leading-indicator verdicts are `rvq.stats.backtest`'s.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rvq.jsonable import to_jsonable
 from rvq.privacy import suppressed_text
 from rvq.stats.resample import bootstrap_sums, percentile_interval
+from rvq.stats.results import Result, interval_excludes_zero, number
 
 ENTITY, TIME = "account_id", "period_index"
 MIN_GROUP = 10
 DEFAULT_SEGMENTS = ("industry", "territory", "team", "contact_source", "company_revenue")
 
+#: the outcome-defined questions (1-3), by their summary.json key
+OUTCOME_QUESTIONS = ("profit_extremes", "revenue_growth", "share_of_wallet")
 QUESTIONS = {
     "profit_extremes": "Does RV differ between the customers with the highest profit and those where money is lost?",
     "revenue_growth": "Does RV differ between customers whose revenue grows and those whose revenue shrinks?",
@@ -178,6 +185,234 @@ def _per_period_d(wa: np.ndarray, wb: np.ndarray, n_boot: int, seed: int) -> pd.
     return pd.DataFrame({"d": point, "ci_low": lo, "ci_high": hi})
 
 
+# ------------------------------------------------------------------------ the results
+
+
+def clear_difference(stats: Mapping[str, Any] | None) -> bool:
+    """Whether two groups clearly differ: the 95% interval of Cohen's d excludes zero."""
+    return bool(stats) and interval_excludes_zero(stats.get("d_ci_low"), stats.get("d_ci_high"))
+
+
+def _effect_row(name: str, verdict: str, stats: Mapping[str, Any] | None) -> dict:
+    stats = stats or {}
+    return {
+        "question": name,
+        "verdict": verdict,
+        "n_a": stats.get("n_a"),
+        "n_b": stats.get("n_b"),
+        "cohens_d": number(stats.get("cohens_d")),
+        "d_ci_low": number(stats.get("d_ci_low")),
+        "d_ci_high": number(stats.get("d_ci_high")),
+    }
+
+
+@dataclass
+class DivergenceResult(Result):
+    """Questions 1-3: does RV differ between two outcome-defined groups *before* their
+    outcome diverged? `verdict` is ``differs_before`` when the 95% interval of Cohen's d of
+    RV before divergence excludes zero, ``no_difference_before`` otherwise, and
+    ``insufficient_data`` (with the `reason`) when the groups cannot be compared."""
+
+    name: str  # profit_extremes, revenue_growth or share_of_wallet
+    question: str
+    verdict: str
+    reason: str | None = None
+    groups: dict[str, Any] | None = None
+    divergence_index: int | None = None
+    divergence_period: str | None = None
+    periods_early: dict[str, int] | None = None  # present once the divergence is located
+    before_divergence: dict[str, dict] | None = None  # {"rv_flow_mean": effect sizes}
+    timeline: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def rv_difference(self) -> dict[str, Any]:
+        """Effect sizes of mean RV flow before divergence (empty when not compared)."""
+        return (self.before_divergence or {}).get("rv_flow_mean") or {}
+
+    def to_dict(self) -> dict:
+        """This question's `summary.json["segments"]` entry."""
+        out: dict[str, Any] = {"question": self.question}
+        if self.groups is not None:
+            out["groups"] = self.groups
+        if self.periods_early is not None:
+            out["divergence_index"] = self.divergence_index
+            out["divergence_period"] = self.divergence_period
+            out["periods_early"] = self.periods_early
+        if self.before_divergence is not None:
+            out["before_divergence"] = self.before_divergence
+        out["verdict"] = self.verdict
+        if self.reason is not None:
+            out["reason"] = self.reason
+        return to_jsonable(out)
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> DivergenceResult:
+        fields = ("reason", "groups", "divergence_index", "divergence_period", "periods_early")
+        return cls(
+            name=name,
+            question=data.get("question", QUESTIONS.get(name, name)),
+            verdict=data["verdict"],
+            before_divergence=data.get("before_divergence"),
+            **{k: data.get(k) for k in fields},
+        )
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([_effect_row(self.name, self.verdict, self.rv_difference)])
+
+
+@dataclass
+class CommunityResult(Result):
+    """Question 4: RV (and profit) of each community role against non-participants.
+
+    `roles` maps leader, doer, watcher and any to ``{"rv_flow": effect sizes, "profit":
+    effect sizes}``, or to ``{"n": accounts, "verdict": "insufficient_data"}`` for a role
+    too small to compare. `verdict`: ``differs`` when RV of some role clearly differs,
+    else ``no_clear_difference``; ``insufficient_data`` (with the `reason`) without roles."""
+
+    question: str = QUESTIONS["community"]
+    roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reason: str | None = None
+    name: str = "community"
+
+    @property
+    def verdict(self) -> str:
+        if self.reason is not None:
+            return "insufficient_data"
+        differs = any(clear_difference(r.get("rv_flow")) for r in self.roles.values())
+        return "differs" if differs else "no_clear_difference"
+
+    def to_dict(self) -> dict:
+        """This question's `summary.json["segments"]` entry."""
+        if self.reason is not None:
+            return {"question": self.question, "verdict": self.verdict, "reason": self.reason}
+        return to_jsonable({"question": self.question, "roles": self.roles})
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> CommunityResult:
+        return cls(
+            question=data.get("question", QUESTIONS["community"]),
+            roles=dict(data.get("roles") or {}),
+            reason=data.get("reason") if data.get("verdict") == "insufficient_data" else None,
+        )
+
+    def summary(self) -> pd.DataFrame:
+        rows = [
+            _effect_row(
+                f"community: {role}",
+                "insufficient_data" if "rv_flow" not in stats else "",
+                stats.get("rv_flow"),
+            )
+            for role, stats in self.roles.items()
+        ]
+        return pd.DataFrame(rows or [_effect_row(self.name, self.verdict, None)])
+
+
+@dataclass
+class SegmentExtremesResult(Result):
+    """Question 5 for one configured segment: RV (and profit) of its extremes, the value
+    with the highest mean profit against the lowest (or the top against the bottom
+    quintile of a numeric column). `verdict`: ``differs`` when RV clearly differs, else
+    ``no_clear_difference``; ``insufficient_data`` (with the `reason`) when not compared."""
+
+    segment: str
+    question: str
+    groups: dict[str, str] | None = None
+    rv_flow: dict[str, Any] | None = None
+    profit: dict[str, Any] | None = None
+    reason: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"segment:{self.segment}"
+
+    @property
+    def verdict(self) -> str:
+        if self.reason is not None:
+            return "insufficient_data"
+        return "differs" if clear_difference(self.rv_flow) else "no_clear_difference"
+
+    def to_dict(self) -> dict:
+        """This segment's `summary.json["segments"]` entry."""
+        if self.reason is not None:
+            return {"question": self.question, "verdict": self.verdict, "reason": self.reason}
+        return to_jsonable(
+            {
+                "question": self.question,
+                "groups": self.groups,
+                "rv_flow": self.rv_flow,
+                "profit": self.profit,
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> SegmentExtremesResult:
+        return cls(
+            segment=name.removeprefix("segment:"),
+            question=data.get("question", ""),
+            groups=data.get("groups"),
+            rv_flow=data.get("rv_flow"),
+            profit=data.get("profit"),
+            reason=data.get("reason") if data.get("verdict") == "insufficient_data" else None,
+        )
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([_effect_row(self.name, self.verdict, self.rv_flow)])
+
+
+SegmentResult = DivergenceResult | CommunityResult | SegmentExtremesResult
+
+
+def _result_class(name: str) -> type[SegmentResult] | None:
+    if name in OUTCOME_QUESTIONS:
+        return DivergenceResult
+    if name == "community":
+        return CommunityResult
+    return SegmentExtremesResult if name.startswith("segment:") else None
+
+
+@dataclass
+class SegmentResults(Result):
+    """Questions 1-5: one result per question (keys as in summary.json: the outcome
+    questions, ``community``, ``segment:<column>``) and the per-period timeline of the
+    outcome questions for the figures."""
+
+    questions: dict[str, SegmentResult] = field(default_factory=dict)
+    timeline: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    @property
+    def extremes(self) -> dict[str, SegmentExtremesResult]:
+        """Question 5's results, one per configured segment."""
+        return {k: r for k, r in self.questions.items() if isinstance(r, SegmentExtremesResult)}
+
+    @property
+    def extremes_verdict(self) -> str:
+        """Question 5 over all segments: ``differs`` when RV differs between the extremes
+        of any segment, else ``no_clear_difference``."""
+        differs = any(r.verdict == "differs" for r in self.extremes.values())
+        return "differs" if differs else "no_clear_difference"
+
+    def to_dict(self) -> dict:
+        """`summary.json["segments"]`."""
+        return {name: result.to_dict() for name, result in self.questions.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentResults:
+        """The results again from `summary.json["segments"]` (entries of unknown keys,
+        which later versions may add, are left out)."""
+        return cls(
+            {
+                name: kind.from_dict(name, entry)
+                for name, entry in data.items()
+                if (kind := _result_class(name)) is not None
+            }
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """One row per comparison: verdict, group sizes and Cohen's d of RV with its interval."""
+        frames = [r.summary() for r in self.questions.values()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 # ---------------------------------------------------------------- outcome-defined groups
 
 
@@ -241,8 +476,8 @@ def compare_before_divergence(
     seed: int = 0,
     quantile: float = 0.2,
     min_group: int = MIN_GROUP,
-) -> tuple[dict, pd.DataFrame]:
-    """One outcome question: the result dict and a per-period timeline frame.
+) -> DivergenceResult:
+    """One outcome question, with its per-period timeline.
 
     Groups of fewer than `min_group` accounts give `insufficient_data` (with privacy's
     small-cell suppression their sizes are not shown)."""
@@ -258,7 +493,7 @@ def compare_before_divergence(
             if needed == "share_of_wallet"
             else f"no {needed} values"
         )
-        return {"question": text, "verdict": "insufficient_data", "reason": reason}, pd.DataFrame()
+        return DivergenceResult(question, text, "insufficient_data", reason)
     a, b, label_a, label_b, outcome = outcome_groups(panel, question, quantile=quantile)
     if len(a) < min_group or len(b) < min_group:
         if min_group > MIN_GROUP:  # small-cell suppression: the sizes are not shown
@@ -267,12 +502,7 @@ def compare_before_divergence(
         else:
             reason = f"fewer than {min_group} accounts in a group ({len(a)} vs {len(b)})"
             groups = {"a": label_a, "b": label_b, "n_a": len(a), "n_b": len(b)}
-        return {
-            "question": text,
-            "verdict": "insufficient_data",
-            "reason": reason,
-            "groups": groups,
-        }, pd.DataFrame()
+        return DivergenceResult(question, text, "insufficient_data", reason, groups)
 
     y = _wide(panel, outcome)
     third = max(1, y.shape[1] // 3)
@@ -307,9 +537,11 @@ def compare_before_divergence(
         early[col] = int(div - start)
         ok_before[col] = bool(start < div)
 
-    result = {
-        "question": text,
-        "groups": {
+    result = DivergenceResult(
+        name=question,
+        question=text,
+        verdict="insufficient_data",
+        groups={
             "a": label_a,
             "b": label_b,
             "n_a": len(a),
@@ -317,28 +549,25 @@ def compare_before_divergence(
             "chosen_on": f"{outcome} in the last {max(1, T // 3)} periods",
             "divergence_on": f"{outcome} relative to each account's first {third} periods",
         },
-        "divergence_index": div if div < T else None,
-        "divergence_period": None if (div >= T or periods is None) else str(periods.iloc[div]),
-        "periods_early": early,
-    }
+        divergence_index=div if div < T else None,
+        divergence_period=None if (div >= T or periods is None) else str(periods.iloc[div]),
+        periods_early=early,
+        timeline=pd.concat(timeline, ignore_index=True),
+    )
     if div == 0:
-        result.update(
-            verdict="insufficient_data",
-            reason="the groups already differ on the outcome in the first period: no history before divergence",
-        )
-        return result, pd.concat(timeline, ignore_index=True)
+        result.reason = "the groups already differ on the outcome in the first period: no history before divergence"
+        return result
     flow = _wide(panel, "rv_flow")
     if div > third:  # RV gained between the start window and divergence, vs the start
         w = flow.iloc[:, third:div].mean(axis=1) - flow.iloc[:, :third].mean(axis=1)
     else:
         w = flow.iloc[:, :div].mean(axis=1)
-    result["before_divergence"] = {
+    result.before_divergence = {
         "rv_flow_mean": effect_sizes(w.loc[a], w.loc[b], n_boot=n_boot, seed=seed)
     }
-    pre = result["before_divergence"]["rv_flow_mean"]
-    differs = np.isfinite(pre["d_ci_low"]) and (pre["d_ci_low"] > 0 or pre["d_ci_high"] < 0)
-    result["verdict"] = "differs_before" if differs else "no_difference_before"
-    return result, pd.concat(timeline, ignore_index=True)
+    differs = clear_difference(result.rv_difference)
+    result.verdict = "differs_before" if differs else "no_difference_before"
+    return result
 
 
 # -------------------------------------------------------------------- static groups
@@ -355,7 +584,7 @@ def community_comparison(
     n_boot: int = 200,
     seed: int = 0,
     min_group: int = MIN_GROUP,
-) -> dict:
+) -> CommunityResult:
     """Question 4: mean RV flow and mean profit per community role vs non-participants
     (roles of fewer than `min_group` accounts: `insufficient_data`)."""
     if (
@@ -363,22 +592,18 @@ def community_comparison(
         or "community_role" not in accounts
         or accounts["community_role"].isna().all()
     ):
-        return {
-            "question": QUESTIONS["community"],
-            "verdict": "insufficient_data",
-            "reason": "no community_role in the accounts table",
-        }
+        return CommunityResult(reason="no community_role in the accounts table")
     means = _account_means(panel, ("rv_flow", "profit"))
     role = accounts.set_index(ENTITY)["community_role"].astype(str).str.lower().reindex(means.index)
     none = means[role == "none"]
-    out = {"question": QUESTIONS["community"], "roles": {}}
+    out = CommunityResult()
     for r in ("leader", "doer", "watcher", "any"):
         grp = means[(role != "none") & role.notna()] if r == "any" else means[role == r]
         if len(grp) < min_group or len(none) < min_group:
             shown = suppressed_text(min_group) if min_group > MIN_GROUP else len(grp)
-            out["roles"][r] = {"n": shown, "verdict": "insufficient_data"}
+            out.roles[r] = {"n": shown, "verdict": "insufficient_data"}
             continue
-        out["roles"][r] = {
+        out.roles[r] = {
             "rv_flow": effect_sizes(grp["rv_flow"], none["rv_flow"], n_boot=n_boot, seed=seed),
             "profit": (
                 effect_sizes(grp["profit"], none["profit"], n_boot=n_boot, seed=seed)
@@ -398,16 +623,12 @@ def segment_extremes(
     seed: int = 0,
     quantile: float = 0.2,
     min_group: int = MIN_GROUP,
-) -> dict:
+) -> SegmentExtremesResult:
     """Question 5: RV of a configured segment's extremes (by mean profit, or numeric
     quintiles); only values held by `min_group` accounts or more are compared."""
     text = f"Does RV differ between the extremes of the segment '{column}'?"
     if accounts is None or column not in accounts or accounts[column].isna().all():
-        return {
-            "question": text,
-            "verdict": "insufficient_data",
-            "reason": f"no {column} in accounts",
-        }
+        return SegmentExtremesResult(column, text, reason=f"no {column} in accounts")
     means = _account_means(panel, ("rv_flow", "profit"))
     seg = accounts.set_index(ENTITY)[column].reindex(means.index)
     if pd.api.types.is_numeric_dtype(seg):
@@ -418,22 +639,21 @@ def segment_extremes(
         by = means.groupby(seg.astype(str))["profit"].agg(["mean", "size"])
         by = by[by["size"] >= min_group]
         if len(by) < 2:
-            return {
-                "question": text,
-                "verdict": "insufficient_data",
-                "reason": f"fewer than two {column} values with {min_group}+ accounts",
-            }
+            return SegmentExtremesResult(
+                column, text, reason=f"fewer than two {column} values with {min_group}+ accounts"
+            )
         hi, lo = by["mean"].idxmax(), by["mean"].idxmin()
         a, b = means[seg.astype(str) == hi], means[seg.astype(str) == lo]
         labels = (f"{column} = {hi} (highest mean profit)", f"{column} = {lo} (lowest mean profit)")
     if len(a) < min_group or len(b) < min_group:
-        return {"question": text, "verdict": "insufficient_data", "reason": "groups too small"}
-    return {
-        "question": text,
-        "groups": {"a": labels[0], "b": labels[1]},
-        "rv_flow": effect_sizes(a["rv_flow"], b["rv_flow"], n_boot=n_boot, seed=seed),
-        "profit": effect_sizes(a["profit"], b["profit"], n_boot=n_boot, seed=seed),
-    }
+        return SegmentExtremesResult(column, text, reason="groups too small")
+    return SegmentExtremesResult(
+        column,
+        text,
+        groups={"a": labels[0], "b": labels[1]},
+        rv_flow=effect_sizes(a["rv_flow"], b["rv_flow"], n_boot=n_boot, seed=seed),
+        profit=effect_sizes(a["profit"], b["profit"], n_boot=n_boot, seed=seed),
+    )
 
 
 # --------------------------------------------------------------------------- assembly
@@ -449,7 +669,7 @@ def segment_comparisons(
     quantile: float = 0.2,
     min_accounts: int = 0,
 ) -> dict:
-    """`summary.json["segments"]`: questions 1–5, one dict per question (JSON-safe)."""
+    """`summary.json["segments"]`: questions 1–5, one dict per question (JSON data)."""
     return segment_results(
         panel,
         accounts,
@@ -458,7 +678,7 @@ def segment_comparisons(
         seed=seed,
         quantile=quantile,
         min_accounts=min_accounts,
-    )[0]
+    ).to_dict()
 
 
 def segment_results(
@@ -470,25 +690,23 @@ def segment_results(
     seed=0,
     quantile=0.2,
     min_accounts: int = 0,
-) -> tuple[dict, pd.DataFrame]:
-    """The segments dict and a tidy per-period timeline (question, period_index, measure,
-    gap_d, ci_low, ci_high) for the figures.
+) -> SegmentResults:
+    """Questions 1-5, with the tidy per-period timeline (question, period_index, measure,
+    gap_d, ci_low, ci_high) of the outcome questions for the figures.
 
     `min_accounts` is the privacy floor (a pilot's `privacy.min_cell_accounts`; 0: none):
     no group of fewer accounts is compared, and never fewer than `MIN_GROUP`."""
-    from rvq.jsonable import to_jsonable as _clean
     from rvq.scoring.outcomes import derive_outcomes
 
     min_group = max(MIN_GROUP, int(min_accounts))
     data = derive_outcomes(panel)
     out, frames = {}, []
-    for q in ("profit_extremes", "revenue_growth", "share_of_wallet"):
-        res, tl = compare_before_divergence(
+    for q in OUTCOME_QUESTIONS:
+        out[q] = compare_before_divergence(
             data, q, n_boot=n_boot, seed=seed, quantile=quantile, min_group=min_group
         )
-        out[q] = res
-        if len(tl):
-            frames.append(tl.assign(question=q))
+        if len(out[q].timeline):
+            frames.append(out[q].timeline.assign(question=q))
     out["community"] = community_comparison(
         data, accounts, n_boot=n_boot, seed=seed, min_group=min_group
     )
@@ -504,4 +722,4 @@ def segment_results(
                 min_group=min_group,
             )
     timeline = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return _clean(out), timeline
+    return SegmentResults(out, timeline)

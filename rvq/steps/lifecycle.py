@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
+from rvq.multiplicity import holm_adjust
 from rvq.scoring.outcomes import symmetric_growth
 
 COMPONENT_PREFIXES = ("rv_stage_", "rv_function_")
@@ -185,7 +185,7 @@ def lifecycle_divergence(
         auc[varies] = test.statistic / (good.shape[1] * poor.shape[1])
     p_adjusted = np.full(len(components), np.nan)
     if varies.any():
-        p_adjusted[varies] = multipletests(p_value[varies], method="holm")[1]
+        p_adjusted[varies] = holm_adjust(p_value[varies])
 
     dimension, level = zip(*(_split_component(c) for c in components), strict=True)
     table = pd.DataFrame(
