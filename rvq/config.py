@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from rvq.schema import OUTCOME_NAMES, TABLES
+from rvq.schema import DEFAULT_SEGMENTS, OUTCOME_NAMES, TABLES
 
 Outcome = Literal[OUTCOME_NAMES]  # one of rvq.schema.OUTCOME_NAMES
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -96,15 +96,7 @@ class PilotConfig(BaseModel):
     freq: Literal["M", "Q"] = "Q"
     horizons: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 3, 4], min_length=1)
     outcomes: list[Outcome] = Field(default_factory=lambda: list(OUTCOME_NAMES), min_length=1)
-    segments: list[str] = Field(
-        default_factory=lambda: [
-            "industry",
-            "territory",
-            "team",
-            "contact_source",
-            "community_role",
-        ]
-    )
+    segments: list[str] = Field(default_factory=lambda: list(DEFAULT_SEGMENTS))
     priority_customers: PositiveInt = Field(50, description="top accounts by revenue")
     seed: int = 7
     output: Path = Path("reports")

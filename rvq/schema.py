@@ -16,6 +16,8 @@ COMMUNITY_ROLES = ("leader", "doer", "watcher", "none")
 
 #: the outcomes the pilot back-tests and `summary.json` reports on (contract 3)
 OUTCOME_NAMES = ("profit", "revenue_growth", "share_of_wallet")
+#: the accounts columns whose extremes question 5 compares unless a config names others
+DEFAULT_SEGMENTS = ("industry", "territory", "team", "contact_source", "community_role")
 #: the verdicts a leading-indicator result may carry (contract 3)
 VERDICTS = ("leading", "not_leading", "insufficient_data")
 

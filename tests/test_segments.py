@@ -21,7 +21,9 @@ def test_effect_sizes_by_hand():
 @pytest.fixture(scope="module")
 def planted():
     w = simulate_panel(800, 12, effect=0.5, lag=2, seed=21)
-    return w, segment_comparisons(w.panel, w.accounts, n_boot=100, seed=1)
+    # company size bands as a segment too (not among the config's default segments)
+    segments = ("industry", "territory", "team", "contact_source", "company_revenue")
+    return w, segment_comparisons(w.panel, w.accounts, segments=segments, n_boot=100, seed=1)
 
 
 def test_planted_share_of_wallet_groups_differ_in_rv_before_they_diverge(planted):

@@ -36,12 +36,12 @@ import pandas as pd
 
 from rvq.jsonable import to_jsonable
 from rvq.privacy import suppressed_text
+from rvq.schema import DEFAULT_SEGMENTS
 from rvq.stats.resample import bootstrap_sums, percentile_interval
 from rvq.stats.results import Result, interval_excludes_zero, number
 
 ENTITY, TIME = "account_id", "period_index"
 MIN_GROUP = 10
-DEFAULT_SEGMENTS = ("industry", "territory", "team", "contact_source", "company_revenue")
 
 #: the outcome-defined questions (1-3), by their summary.json key
 OUTCOME_QUESTIONS = ("profit_extremes", "revenue_growth", "share_of_wallet")

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rvq.schema import OUTCOME_NAMES
+
 #: the three outcomes the pilot tests RV against, in the order of summary.json
-OUTCOME_NAMES = ("profit", "revenue_growth", "share_of_wallet")
 DEFAULT_EFFECT = {"profit": 0.35, "revenue_growth": 0.3, "share_of_wallet": 0.3}
 DEFAULT_LAG = 2
 

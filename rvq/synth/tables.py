@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, INTERACTIONS
+from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, INTERACTIONS, OUTCOME_NAMES
 from rvq.synth.accounts import CONTACT_SOURCES, INDUSTRIES, ROLE_CODES, TERRITORIES, Accounts
 from rvq.synth.catalog import Catalog
-from rvq.synth.spec import MODEL, OUTCOME_NAMES, SEASON_LOG_REVENUE, period_format, quarter_of
+from rvq.synth.spec import MODEL, SEASON_LOG_REVENUE, period_format, quarter_of
 
 #: the role a function mostly talks to (half of its interactions go to that contact)
 _FUNCTION_ROLE = {

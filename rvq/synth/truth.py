@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from rvq import __version__
-from rvq.schema import COMMUNITY_ROLES
+from rvq.schema import COMMUNITY_ROLES, OUTCOME_NAMES
 from rvq.synth.accounts import Accounts
-from rvq.synth.spec import MODEL, OUTCOME_NAMES, WorldSpec, period_format
+from rvq.synth.spec import MODEL, WorldSpec, period_format
 
 
 def within(values: np.ndarray, account: np.ndarray, period: np.ndarray) -> np.ndarray:
