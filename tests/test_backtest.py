@@ -186,3 +186,24 @@ def test_lead_lag_ignores_accounts_without_any_outcome_and_does_not_warn():
     ref = lead_lag_profile(without, "profit", max_lag=2, n_boot=20)
     np.testing.assert_allclose(got["corr"], ref["corr"], rtol=1e-12)
     np.testing.assert_array_equal(got["n_pairs"], ref["n_pairs"])
+
+
+def test_a_config_testing_one_outcome_still_answers_the_contract():
+    """`outcomes: [profit]` is a valid config; summary.json must still answer every
+    outcome of contract 3 (the others: insufficient data, saying why), not fail it."""
+    from rvq.config import PilotConfig
+    from rvq.report import check_summary, summary_document
+    from rvq.stats.backtest import run_backtest
+
+    world = simulate_panel(200, 10, effect=0.6, lag=1, seed=4)
+    config = PilotConfig(outcomes=["profit"], horizons=[1, 2])
+    result = run_backtest(world.panel, world.accounts, config, lead_lag=False).to_dict()
+    leading = result["leading_indicator"]
+    assert leading["profit"]["verdict"] == "leading"
+    for outcome in ("revenue_growth", "share_of_wallet"):
+        assert leading[outcome]["verdict"] == "insufficient_data"
+        assert "not among the outcomes" in leading[outcome]["reason"]
+    data = {"events_read": 1, "events_used": 1, "events_set_aside": 0, "accounts": 200,
+            "periods": 10, "first_period": "2021Q1", "last_period": "2023Q2"}  # fmt: skip
+    document = summary_document(client="c", run_id="r", data=data, **result)
+    assert check_summary(document) == []

@@ -611,7 +611,12 @@ def run_backtest(
     leading = leading_indicator_results(
         panel, outcomes=outcomes, horizons=horizons, seed=seed, lead_lag=lead_lag, progress=progress
     )
-    best = {o: r.best_horizon for o, r in leading.outcomes.items()}
+    for outcome in OUTCOME_NAMES:  # contract 3 answers every outcome, tested or not
+        if outcome not in leading.outcomes:
+            leading.outcomes[outcome] = _insufficient(
+                outcome, "not among the outcomes this pilot's config tests"
+            )
+    best = {o: r.best_horizon for o, r in leading.outcomes.items() if o in outcomes}
     return BacktestResult(
         leading_indicator=leading,
         segments=segment_results(
