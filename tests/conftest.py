@@ -42,30 +42,32 @@ TEST_KINDS = {
     ),
     "e2e": (
         "test_cli", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
-        "test_sql", "test_stream", "test_wheel",
+        "test_sql", "test_stream", "test_wheel", "test_golden",
     ),
 }  # fmt: skip
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark each test with its module's kind (and e2e tests `slow`); a test module that is
-    in no kind stops the run, so every new module is sorted when it is added."""
-    unsorted = set()
+    """Mark each test with its module's kind (and e2e tests `slow`). A test in a module of
+    no kind fails, saying so, so every new module is sorted when it is added."""
     for item in items:
-        module = Path(str(item.fspath)).stem
-        kind = KIND_OF_MODULE.get(module)
+        kind = KIND_OF_MODULE.get(Path(str(item.fspath)).stem)
         if kind is None:
-            unsorted.add(module)
+            item.add_marker(pytest.mark.usefixtures("_module_of_no_kind"))
             continue
         if not any(item.get_closest_marker(k) for k in TEST_KINDS):
             item.add_marker(getattr(pytest.mark, kind))
         if kind == "e2e":
             item.add_marker(pytest.mark.slow)
-    if unsorted:
-        raise pytest.UsageError(
-            f"test modules of no kind: {sorted(unsorted)}; add them to TEST_KINDS in tests/conftest.py"
-        )
+
+
+@pytest.fixture
+def _module_of_no_kind(request):
+    pytest.fail(
+        f"{Path(str(request.node.fspath)).name} is of no kind: add it to TEST_KINDS in "
+        "tests/conftest.py (unit, statistical or e2e)"
+    )
 
 
 #: the as-of date for the fixture: every timestamp in 2024 is in the past
