@@ -49,12 +49,10 @@ KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for modul
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark each test with its module's kind (and e2e tests `slow`). A test in a module of
-    no kind fails, saying so, so every new module is sorted when it is added."""
+    """Mark each test with its module's kind (and e2e tests `slow`)."""
     for item in items:
         kind = KIND_OF_MODULE.get(Path(str(item.fspath)).stem)
         if kind is None:
-            item.add_marker(pytest.mark.usefixtures("_module_of_no_kind"))
             continue
         if not any(item.get_closest_marker(k) for k in TEST_KINDS):
             item.add_marker(getattr(pytest.mark, kind))
@@ -62,12 +60,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture
-def _module_of_no_kind(request):
-    pytest.fail(
-        f"{Path(str(request.node.fspath)).name} is of no kind: add it to TEST_KINDS in "
-        "tests/conftest.py (unit, statistical or e2e)"
-    )
+def pytest_runtest_setup(item):
+    """A test in a module of no kind fails, saying so: every new module gets sorted."""
+    module = Path(str(item.fspath)).stem
+    if module not in KIND_OF_MODULE:
+        pytest.fail(
+            f"{module}.py is of no kind: add it to TEST_KINDS in tests/conftest.py "
+            "(unit, statistical or e2e)"
+        )
 
 
 #: the as-of date for the fixture: every timestamp in 2024 is in the past
