@@ -1,6 +1,7 @@
-"""Scoring: RV and cost per interaction (`catalog`), summed per account or contact and
-period into the panels (`panels`, `columns`) on one of the registered engines (`engines`),
-or streamed through DuckDB for files too large to read whole (`stream`, `cells`)."""
+"""Scoring: RV and cost per interaction (`events`), summed per account or contact and
+period (`flows`) on one of the registered engines (`engines`) into the panels (`panels`,
+`columns`), or streamed through DuckDB for files too large to read whole (`stream`,
+`cells`)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,6 @@ from rvq.scoring.columns import (
     VOC_COLUMNS,
     Source,
 )
-from rvq.scoring.panels import (
-    Flows,
-    account_period_panel,
-    contact_period_panel,
-    flows_from_sparse,
-    memory_flows,
-    panel_from_dataset,
-    periods_to_ordinals,
-    score_events,
-)
+from rvq.scoring.events import periods_to_ordinals, score_events
+from rvq.scoring.flows import Flows, flows_from_sparse, memory_flows
+from rvq.scoring.panels import account_period_panel, contact_period_panel, panel_from_dataset

@@ -7,8 +7,9 @@ Parquet or CSV files directly (or a frame); DuckDB runs under a memory limit and
 to a temporary directory, Spark runs on the session given or on a local one.
 
 What comes back is small -- one row per entity and active period -- and
-:mod:`rvq.scoring.panels` finishes the panel from it (depth, velocity, age, outcomes, VoC) with
-the code the in-memory engine uses, so the three engines give the same panel.
+:mod:`rvq.scoring.flows` and :mod:`rvq.scoring.panels` finish the panel from it (depth,
+velocity, age, outcomes, VoC) with the code the in-memory engine uses, so the three
+engines give the same panel.
 
 Accounts also get ``n_contacts_active`` and ``breadth_delta``, the change in the number of
 contacts whose depth is positive, from a narrow per-contact flow (a second query and
@@ -17,7 +18,7 @@ contact's active periods gives its depth now and at its previous active period -
 pure cumulative, or with a half-life ``h`` as ``scale_t^-1 * sum_{s<=t} flow_s * scale_s``
 with ``scale_s = 2^((s - anchor) / h)``, the anchor being the first period in the data so
 the weights stay finite (exact for histories shorter than about ``1000 * h`` periods).
-As in :mod:`rvq.scoring.panels`, a contact's sign is taken after each interaction; fading alone
+As in :mod:`rvq.scoring.flows`, a contact's sign is taken after each interaction; fading alone
 never changes it.
 
 Engines are a registry (:data:`BACKENDS`): a name and a function that returns an Ibis
