@@ -52,11 +52,11 @@ outcomes (contacts: the account-contact pairs in the interactions). Interactions
 an explicit first period still count towards depth, breadth and age; those after the
 last period are left out. Rows are sorted by entity id, then period.
 
-Three engines compute the same panel (``engine=``): ``"memory"`` (vectorized numpy over
-integer-coded ids, :mod:`rvq.scoring.flows`), ``"duckdb"`` and ``"spark"``
-(:mod:`rvq.scoring.engines`, which read Parquet or CSV files directly). The engines only
-aggregate interactions (:class:`rvq.scoring.flows.Flows`); everything from the sums on
-(depth, velocity, age, outcomes, VoC) is this module's code, shared by all three.
+The engines registered in :data:`rvq.scoring.engines.ENGINES` compute the same panel
+(``engine=``): ``"memory"`` (vectorized numpy over integer-coded ids), ``"duckdb"`` and
+``"spark"`` (which read Parquet or CSV files directly), and any engine registered there.
+The engines only aggregate interactions (:class:`rvq.scoring.flows.Flows`); everything
+from the sums on (depth, velocity, age, outcomes, VoC) is this module's code, shared by all.
 """
 
 from __future__ import annotations
@@ -70,20 +70,14 @@ import pandas as pd
 from rvq.scoring.columns import (
     ACCOUNT_PANEL_COLUMNS,
     CONTACT_PANEL_COLUMNS,
-    ENGINES,
     OUTCOME_COLUMNS,
     SPLIT_COLUMNS,
     VELOCITY_WINDOW,
     Source,
 )
-from rvq.scoring.events import (
-    as_period,
-    check_freq,
-    period_ordinals,
-    periods_to_ordinals,
-    read_source,
-)
-from rvq.scoring.flows import Flows, entity_rows, flows_from_sparse, memory_flows, rv_depth
+from rvq.scoring.engines import ENGINES
+from rvq.scoring.events import as_period, check_freq, period_ordinals, periods_to_ordinals
+from rvq.scoring.flows import Flows, entity_rows, rv_depth
 
 # --- from flows to the panel --------------------------------------------------------------
 
@@ -249,36 +243,6 @@ def _window(
     return min(lows), min(lows), max(highs)
 
 
-def _flows(
-    interactions: Source,
-    catalog: pd.DataFrame,
-    *,
-    freq: str,
-    level: str,
-    half_life: float | None,
-    last: int | None,
-    engine: str,
-    engine_options: Mapping[str, Any] | None,
-) -> Flows:
-    if engine == "memory":
-        frame = read_source(interactions)
-        return memory_flows(frame, catalog, freq=freq, level=level, half_life=half_life, last=last)
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    from rvq.scoring import engines
-
-    sparse = engines.sparse_flows(
-        interactions,
-        catalog,
-        freq=freq,
-        level=level,
-        half_life=half_life,
-        engine=engine,
-        **dict(engine_options or {}),
-    )
-    return flows_from_sparse(sparse, freq=freq, level=level, last=last)
-
-
 def _panel(
     interactions,
     catalog,
@@ -297,15 +261,14 @@ def _panel(
     last = None
     if periods is not None:
         last = as_period(periods[1], freq)[0].ordinal
-    flows = _flows(
+    flows = ENGINES.get(engine).flows(
         interactions,
         catalog,
         freq=freq,
         level=level,
         half_life=half_life,
         last=last,
-        engine=engine,
-        engine_options=engine_options,
+        **dict(engine_options or {}),
     )
     outcome_ordinals = np.zeros(0, dtype=np.int64)
     entities = flows.entities
@@ -349,8 +312,9 @@ def account_period_panel(
 
     ``interactions`` is a frame, or (any engine) Parquet / CSV file paths; ``outcomes`` and
     ``voc`` are frames. ``periods=(first, last)`` fixes the study window (Periods or text
-    such as ``"2024-Q1"``). ``engine`` is ``"memory"``, ``"duckdb"`` or ``"spark"``;
-    ``engine_options`` go to :func:`rvq.scoring.engines.sparse_flows` (e.g. ``memory_limit``).
+    such as ``"2024-Q1"``). ``engine`` is the name of a registered engine
+    (:data:`rvq.scoring.engines.ENGINES`: ``"memory"``, ``"duckdb"``, ``"spark"``, ...);
+    ``engine_options`` go to its ``flows`` (DuckDB: ``memory_limit``, ``temp_directory``...).
     """
     return _panel(
         interactions,
