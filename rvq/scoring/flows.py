@@ -154,9 +154,13 @@ def memory_flows(
         contact_flow = _bincount2d(pair_key, n_pairs, n_periods, rv)
         active = np.zeros(n_pairs * n_periods, dtype=bool)
         active[pair_key] = True
-        positive = _positive_since_last_interaction(
-            rv_depth(contact_flow, half_life), active.reshape(n_pairs, n_periods)
-        )
+        depth = rv_depth(contact_flow, half_life)
+        if half_life is None:
+            # a plain sum changes only with interactions (adding 0.0 is exact): its sign now
+            # is its sign after the latest one
+            positive = depth > BREADTH_TOLERANCE
+        else:
+            positive = _positive_since_last_interaction(depth, active.reshape(n_pairs, n_periods))
         owner_key = (pair_account[:, None] * n_periods + np.arange(n_periods)).ravel()
         sums["breadth"] = _bincount2d(owner_key, n_rows, n_periods, positive.ravel()).astype(
             np.int64
