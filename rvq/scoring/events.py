@@ -32,7 +32,8 @@ def sorted_codes(values: pd.Series, what: str) -> tuple[np.ndarray, pd.Index]:
     """Integer codes 0..k-1 for the ids in ``values``, numbered in sorted id order.
 
     Integer ids in a compact range are coded by a presence table (no hashing); categorical
-    ids reuse their codes; anything else goes through ``pandas.factorize``.
+    ids -- a Dataset's text ids (``rvq.inputs.dataset.dictionary_encoded``) -- reuse their
+    codes; anything else (text not encoded) is hashed by ``pandas.factorize``.
     """
     if len(values) == 0:
         return np.zeros(0, dtype=np.int64), pd.Index(values.unique())
