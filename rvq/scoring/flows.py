@@ -91,12 +91,13 @@ def _bincount2d(key: np.ndarray, n_rows: int, n_periods: int, weights=None) -> n
 
 
 def _split_sums(key, n_rows, n_periods, codes, n_values, rv) -> np.ndarray:
-    """RV per (row, period, value): one bincount, values outside the enumeration dropped."""
+    """RV per (value, row, period): one bincount, values outside the enumeration dropped.
+
+    Each value's sums are one contiguous block (no copy when the panel is assembled)."""
+    size = n_rows * n_periods
     bucket = np.where(codes < 0, n_values, codes).astype(np.int64)
-    full = np.bincount(
-        key * (n_values + 1) + bucket, weights=rv, minlength=n_rows * n_periods * (n_values + 1)
-    )
-    return full.reshape(n_rows, n_periods, n_values + 1)[:, :, :n_values]
+    full = np.bincount(bucket * size + key, weights=rv, minlength=size * (n_values + 1))
+    return full.reshape(n_values + 1, n_rows, n_periods)[:n_values]
 
 
 def memory_flows(
@@ -138,16 +139,16 @@ def memory_flows(
     key = entity * n_periods + period
     sums: dict[str, np.ndarray] = {}
     sums["n_interactions"] = _bincount2d(key, n_rows, n_periods)
-    # positive and negative RV in one pass; the flow is their sum
-    signed = np.bincount(key * 2 + (rv < 0), weights=rv, minlength=n_rows * n_periods * 2)
-    signed = signed.reshape(n_rows, n_periods, 2)
-    sums["rv_pos"], sums["rv_neg"] = signed[:, :, 0], signed[:, :, 1]
+    # positive and negative RV in one pass (each a contiguous block); the flow is their sum
+    size = n_rows * n_periods
+    signed = np.bincount((rv < 0) * size + key, weights=rv, minlength=size * 2)
+    sums["rv_pos"], sums["rv_neg"] = signed.reshape(2, n_rows, n_periods)
     sums["rv_flow"] = sums["rv_pos"] + sums["rv_neg"]
     sums["cost"] = _bincount2d(key, n_rows, n_periods, cost)
     for column, prefix, values in SPLITS:
         split = _split_sums(key, n_rows, n_periods, split_codes[column], len(values), rv)
         for i, value in enumerate(values):
-            sums[prefix + value] = split[:, :, i]
+            sums[prefix + value] = split[i]
     if level == "account":
         n_pairs = len(pair_account)
         pair_key = pair * n_periods + period
