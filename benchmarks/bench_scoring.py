@@ -10,8 +10,11 @@ the rows, and times the monthly account x period panel computed by:
 * ``numpy reference`` -- the practical floor: the same panel columns with one
   ``np.bincount`` per sum over integer keys that are already dense (0..n-1), no checks,
   no frame: arrays only;
-* ``rvq memory`` -- ``rvq.scoring.panels.account_period_panel`` on a frame with integer ids, and
-  again with text ids (``A000123``: the ids must be hashed first);
+* ``rvq memory`` -- ``rvq.scoring.panels.account_period_panel`` on a frame with integer ids;
+  with text ids (``A000123``) as a Dataset holds them, dictionary-encoded by
+  ``rvq.inputs.dataset.dictionary_encoded`` when it is loaded (scoring uses the codes); and
+  with raw text ids, not encoded (hashed on every run). ``encode text ids`` times that
+  encoding, done once per load;
 * ``pandas idiomatic`` -- merge + groupby + pivot + reindex + cumsum;
 * ``rvq duckdb`` -- ``engine="duckdb"`` reading a Parquet file with text ids.
 
@@ -19,7 +22,7 @@ Each variant runs in its own process (``--child``): the data is loaded first (no
 then the variant runs ``--repeat`` times; the table shows the best time and the peak
 resident memory of that process (``resource.getrusage``), with what loading the data
 alone took. Every variant's panel is checked against the reference (RV total, cost
-total, breadth total) so a fast wrong answer cannot win.
+total, breadth total) so a fast wrong answer cannot win. ``--variants`` runs a subset.
 
 ``--big`` then writes ``--big-events`` (200M) interactions as Parquet in chunks
 (dictionary-encoded text ids), scores them with DuckDB under ``--big-memory-limit``
@@ -248,6 +251,7 @@ def totals(rv_flow, cost, breadth) -> dict:
 def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threads: int) -> dict:
     from rvq import scoring
     from rvq.inputs.catalog import shipped_catalog
+    from rvq.inputs.dataset import dictionary_encoded
 
     catalog = shipped_catalog()
     if variant == "numpy reference":
@@ -272,14 +276,18 @@ def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threa
             out = numpy_reference(*args)
             return totals(out["rv_flow"], out["cost"], out["breadth"])
 
-    elif variant.startswith("rvq memory"):
+    elif variant.startswith("rvq memory") or variant == "encode text ids":
         name = "int_ids" if "int" in variant else "text_ids"
         frame = pd.read_parquet(workdir / f"{name}.parquet")
-        if name == "text_ids":  # ids as text (the Dataset's dtype), not categorical
-            frame["account_id"] = frame["account_id"].astype(str)
-            frame["contact_id"] = frame["contact_id"].astype(str)
+        if name == "text_ids":  # ids as text, as validation leaves them
+            frame = frame.astype({c: str for c in ("account_id", "contact_id", "interaction_code")})
+        if variant == "rvq memory (text ids)":  # as load_dataset holds them
+            frame = dictionary_encoded(frame)
 
         def run():
+            if variant == "encode text ids":
+                dictionary_encoded(frame)
+                return None
             panel = scoring.account_period_panel(frame, catalog, freq="M")
             return totals(panel["rv_flow"], panel["cost"], panel["breadth"])
 
@@ -323,6 +331,16 @@ def run_child(variant: str, workdir: Path, repeat: int, memory_limit: str, threa
 
 # --- the parent ---------------------------------------------------------------------------
 
+VARIANTS = [
+    "numpy reference",
+    "rvq memory (int ids)",
+    "rvq memory (text ids)",
+    "rvq memory (raw text ids)",
+    "encode text ids",
+    "pandas idiomatic",
+    "rvq duckdb (Parquet)",
+]
+
 
 def child(variant: str, workdir: Path, args) -> dict:
     command = [
@@ -340,12 +358,14 @@ def print_table(results: list[dict], reference: str = "numpy reference") -> None
     ref = next((r["seconds"] for r in results if r["variant"] == reference), None)
     check = next((r["check"] for r in results if r["variant"] == reference), None)
     print(
-        f"{'variant':<24} {'time s':>8} {'x numpy':>8} {'peak RSS MB':>12} {'data loaded MB':>15}  same panel"
+        f"{'variant':<26} {'time s':>8} {'x numpy':>8} {'peak RSS MB':>12} {'data loaded MB':>15}  same panel"
     )
     for r in results:
         ratio = f"{r['seconds'] / ref:8.2f}" if ref else f"{'':>8}"
         same = ""
-        if check is not None:
+        if r["check"] is None:
+            same = "(no panel)"
+        elif check is not None:
             agree = (
                 np.isclose(r["check"]["rv"], check["rv"], rtol=1e-9)
                 and np.isclose(r["check"]["cost"], check["cost"], rtol=1e-9)
@@ -353,7 +373,7 @@ def print_table(results: list[dict], reference: str = "numpy reference") -> None
             )
             same = "yes" if agree else f"NO {r['check']}"
         print(
-            f"{r['variant']:<24} {r['seconds']:8.2f} {ratio} {r['peak_mb']:12,.0f} {r['base_mb']:15,.0f}  {same}"
+            f"{r['variant']:<26} {r['seconds']:8.2f} {ratio} {r['peak_mb']:12,.0f} {r['base_mb']:15,.0f}  {same}"
         )
 
 
@@ -376,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-threads", type=int, default=1, help="DuckDB threads for --big")
     parser.add_argument(
         "--workdir", type=Path, default=None, help="scratch folder (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--variants", help=f"comma-separated subset of: {', '.join(VARIANTS)} (default: all)"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -400,13 +423,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.contacts:,} contacts, {args.months} months "
                 f"(generated in {time.perf_counter() - started:.1f} s); best of {args.repeat} runs\n"
             )
-            variants = [
-                "numpy reference",
-                "rvq memory (int ids)",
-                "rvq memory (text ids)",
-                "pandas idiomatic",
-                "rvq duckdb (Parquet)",
-            ]
+            variants = args.variants.split(",") if args.variants else VARIANTS
             results = []
             for variant in variants:
                 results.append(child(variant, workdir, args))

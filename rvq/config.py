@@ -10,6 +10,7 @@ what was wrong.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,15 @@ from rvq.schema import DEFAULT_SEGMENTS, OUTCOME_NAMES, TABLES
 
 Outcome = Literal[OUTCOME_NAMES]  # one of rvq.schema.OUTCOME_NAMES
 YAML_SUFFIXES = (".yaml", ".yml")
+#: looks a scoring engine up by name, ValueError when none is registered under it: the
+#: registry's `get`, which `rvq.scoring.engines` (a layer above) installs when imported
+_engine_lookup: Callable[[str], Any] | None = None
+
+
+def check_engines_with(lookup: Callable[[str], Any]) -> None:
+    """Validate `engine:` with `lookup(name)` (the scoring engine registry's lookup)."""
+    global _engine_lookup
+    _engine_lookup = lookup
 
 
 class ConfigError(ValueError):
@@ -103,7 +113,9 @@ class PilotConfig(BaseModel):
     as_of: date | None = Field(
         None, description="timestamps after this date are 'future' (default: today)"
     )
-    engine: Literal["memory", "duckdb", "spark"] = "memory"
+    engine: str = Field(
+        "memory", description="scoring engine: a name registered in rvq.scoring.engines.ENGINES"
+    )
     stream: Literal["auto", "always", "never"] = Field(
         "auto",
         description="read the interactions CSV in blocks and score it on DuckDB: "
@@ -120,6 +132,13 @@ class PilotConfig(BaseModel):
         for name in value:
             if name not in TABLES:
                 raise ValueError(f"unknown table {name!r}{_did_you_mean(name, TABLES)}")
+        return value
+
+    @field_validator("engine")
+    @classmethod
+    def _registered_engine(cls, value: str) -> str:
+        if _engine_lookup is not None:  # None until rvq.scoring is imported, which checks it too
+            _engine_lookup(value)
         return value
 
     @field_validator("tables", mode="before")

@@ -36,7 +36,7 @@ class Pilot:
     """One validated and scored pilot: what every notebook works from.
 
     `dataset` is the validated `rvq.inputs.dataset.Dataset` (usable rows only, with its validation
-    result and config); `events` the scored interactions (`rvq.scoring.panels.score_events`);
+    result and config); `events` the scored interactions (`rvq.scoring.events.score_events`);
     `panel` the account x period panel (`rvq.scoring.panels.panel_from_dataset`). A pilot whose
     interactions CSV was streamed (`streamed`, see `rvq.scoring.stream`) has no event-level
     interactions in memory (`dataset.interactions` is None) and its `events` are event

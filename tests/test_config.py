@@ -92,6 +92,21 @@ def test_unknown_outcome_is_an_error():
         config_from_mapping({"outcomes": ["profit", "margin"]})
 
 
+def test_engine_is_checked_against_the_registered_engines(tmp_path):
+    from rvq.scoring.engines import ENGINES  # the registry; importing it registers the engines
+
+    path = tmp_path / "pilot.yaml"
+    path.write_text("engine: duckdb\n")
+    assert load_config(path).engine == "duckdb"
+    path.write_text("engine: duckbd\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    message = str(err.value)
+    assert str(path) in message and "key 'engine'" in message and "'duckbd'" in message
+    assert f"registered: {', '.join(ENGINES.names())}" in message
+    assert "duckdb" in ENGINES.names()
+
+
 def test_broken_yaml_names_file_and_line(tmp_path):
     path = tmp_path / "pilot.yaml"
     path.write_text("data: .\nhorizons: [1, 2\nseed: 3\n")

@@ -1,4 +1,5 @@
-"""The three engines -- memory, DuckDB, Spark -- give the same panel on one dataset."""
+"""The engine registry, and the three engines it ships -- memory, DuckDB, Spark -- giving the
+same panel on one dataset."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import importlib.util
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from conftest import AS_OF
 
 from rvq import scoring
 from rvq.inputs.catalog import shipped_catalog
+from rvq.pilot import open_pilot
 from rvq.scoring import engines
 
 HALF_LIFE = 3.0
@@ -125,9 +129,69 @@ def test_duckdb_refuses_unknown_interaction_codes(interactions, catalog):
         scoring.account_period_panel(broken, catalog, engine="duckdb")
 
 
-def test_unknown_engine_is_an_error(interactions, catalog):
-    with pytest.raises(ValueError, match="engine"):
+class CountingEngine:
+    """A client's engine, as a stand-in: the memory engine's sums, and a count of its calls."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+
+    def flows(self, interactions, catalog, **options):
+        self.calls.append(options)
+        return engines.ENGINES.get("memory").flows(interactions, catalog, **options)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """A CountingEngine registered as "counting", for this test only."""
+    monkeypatch.setattr(engines.ENGINES, "_engines", dict(engines.ENGINES._engines))
+    engine = CountingEngine()
+    engines.ENGINES.register("counting", engine)
+    return engine
+
+
+def test_the_shipped_engines_are_registered_alike():
+    assert engines.ENGINES.names() == ["duckdb", "memory", "spark"]
+    assert isinstance(engines.ENGINES.get("memory"), engines.MemoryEngine)
+    assert isinstance(engines.ENGINES.get("duckdb"), engines.IbisEngine)
+
+
+def test_a_registered_engine_scores_both_panels(interactions, catalog, outcomes, counting):
+    options = {"freq": "M", "half_life": HALF_LIFE, "periods": ("2022-06", "2023-12")}
+    panel = scoring.account_period_panel(
+        interactions, catalog, outcomes, engine="counting", **options
+    )
+    assert_same_panel(panel, expected_panel(interactions, catalog, outcomes, **options))
+    contacts = scoring.contact_period_panel(interactions, catalog, engine="counting", freq="Q")
+    assert_same_panel(contacts, expected_panel(interactions, catalog, level="contact", freq="Q"))
+    assert [(call["level"], call["freq"], call["half_life"]) for call in counting.calls] == [
+        ("account", "M", HALF_LIFE),
+        ("contact", "Q", None),
+    ]
+    assert counting.calls[0]["last"] == pd.Period("2023-12", "M").ordinal
+    assert "counting" in engines.ENGINES.names()
+
+
+def test_a_pilot_config_selects_a_registered_engine(dataset_dir, counting, tmp_path):
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump({"data": str(dataset_dir), "engine": "counting", "as_of": str(AS_OF)})
+    )
+    pilot = open_pilot(config, cache_dir=tmp_path / "cache")
+    assert pilot.config.engine == "counting"
+    assert len(counting.calls) == 1 and counting.calls[0]["level"] == "account"
+    memory = scoring.panel_from_dataset(pilot.dataset, engine="memory")
+    assert_same_panel(pilot.panel, memory)
+
+
+def test_an_unknown_engine_is_an_error_naming_the_registered_ones(interactions, catalog):
+    message = "unknown engine 'abacus'; registered: duckdb, memory, spark"
+    with pytest.raises(ValueError, match=message):
         scoring.account_period_panel(interactions, catalog, engine="abacus")
+
+
+def test_the_memory_engine_takes_no_options(interactions, catalog):
+    with pytest.raises(TypeError, match="memory_limit"):
+        scoring.account_period_panel(interactions, catalog, engine_options={"memory_limit": "1GB"})
 
 
 @pytest.mark.skipif(

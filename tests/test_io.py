@@ -199,7 +199,9 @@ def test_dataset_frames_have_the_canonical_dtypes(dataset_dir):
     ds = load(dataset_dir)
     assert ds.interactions["timestamp"].dtype == "datetime64[ns]"
     assert ds.interactions["cost"].dtype == "float64"
-    assert pd.api.types.is_string_dtype(ds.interactions["account_id"].dtype)
+    for column in ("account_id", "contact_id", "interaction_code"):  # dictionary-encoded text
+        categories = ds.interactions[column].cat.categories
+        assert pd.api.types.is_string_dtype(categories.dtype) and categories.is_monotonic_increasing
     assert isinstance(ds.outcomes["period"].dtype, pd.PeriodDtype)
     assert ds.outcomes["period"].dtype == pd.PeriodDtype("Q")
     assert ds.voc["date"].dtype == "datetime64[ns]"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rvq import scoring
+from rvq.inputs.dataset import dictionary_encoded
 
 NAN = np.nan
 
@@ -308,6 +309,22 @@ def test_integer_and_categorical_ids_give_the_same_panel(interactions, catalog, 
     )
 
 
+def test_dictionary_encoded_ids_give_the_panels_of_the_text_ids(interactions, catalog):
+    """As `load_dataset` holds them: the same panels, ids as text, and the same events."""
+    encoded = dictionary_encoded(interactions)
+    assert isinstance(encoded["contact_id"].dtype, pd.CategoricalDtype)
+    for panel in (scoring.account_period_panel, scoring.contact_period_panel):
+        pd.testing.assert_frame_equal(
+            panel(encoded, catalog, freq="M", half_life=2.0),
+            panel(interactions, catalog, freq="M", half_life=2.0),
+        )
+    events = scoring.score_events(encoded, catalog)
+    pd.testing.assert_frame_equal(
+        events.astype({c: str for c in ("account_id", "contact_id", "interaction_code")}),
+        scoring.score_events(interactions, catalog),
+    )
+
+
 def test_panel_from_dataset_uses_the_config(interactions, catalog):
     dataset = SimpleNamespace(
         interactions=interactions,
@@ -362,3 +379,9 @@ def test_panel_totals_reconcile_whatever_the_row_order(rows, seed):
     )
     contacts = scoring.contact_period_panel(frame, catalog, freq="M")
     assert contacts["rv_flow"].sum() == pytest.approx(events["rv"].sum())
+
+    encoded = dictionary_encoded(frame)  # as load_dataset holds the ids
+    pd.testing.assert_frame_equal(scoring.account_period_panel(encoded, catalog, freq="M"), panel)
+    pd.testing.assert_frame_equal(
+        scoring.contact_period_panel(encoded, catalog, freq="M"), contacts
+    )

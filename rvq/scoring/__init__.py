@@ -1,6 +1,7 @@
-"""Scoring: RV and cost per interaction (`catalog`), summed per account or contact and
-period into the panels (`panels`, `columns`) on one of the registered engines (`engines`),
-or streamed through DuckDB for files too large to read whole (`stream`, `cells`)."""
+"""Scoring: RV and cost per interaction (`events`), summed per account or contact and
+period (`flows`) by one of the registered engines (`engines`) into the panels (`panels`,
+`columns`), or streamed through DuckDB for files too large to read whole (`stream`,
+`cells`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from rvq.scoring.columns import (
     ACCOUNT_PANEL_COLUMNS,
     BREADTH_TOLERANCE,
     CONTACT_PANEL_COLUMNS,
-    ENGINES,
     FLOW_SUMS,
     FREQS,
     OUTCOME_COLUMNS,
@@ -19,13 +19,7 @@ from rvq.scoring.columns import (
     VOC_COLUMNS,
     Source,
 )
-from rvq.scoring.panels import (
-    Flows,
-    account_period_panel,
-    contact_period_panel,
-    flows_from_sparse,
-    memory_flows,
-    panel_from_dataset,
-    periods_to_ordinals,
-    score_events,
-)
+from rvq.scoring.engines import ENGINES, Engine, IbisEngine, MemoryEngine
+from rvq.scoring.events import periods_to_ordinals, score_events
+from rvq.scoring.flows import Flows, flows_from_sparse, memory_flows
+from rvq.scoring.panels import account_period_panel, contact_period_panel, panel_from_dataset

@@ -29,7 +29,7 @@ def event_counts(events: pd.DataFrame) -> pd.Series:
 
 
 def event_cells(scored_events: pd.DataFrame) -> pd.DataFrame:
-    """The scored events (`rvq.scoring.panels.score_events`) summed per cell, sorted by the keys.
+    """The scored events (`rvq.scoring.events.score_events`) summed per cell, sorted by the keys.
 
     Columns: the `CELL_KEYS` present (empty source or team values form their own cell),
     the `CELL_ATTRIBUTES` present, `n_events`, `rv` and `cost` (sums; a missing cost adds

@@ -12,7 +12,6 @@ import pandas as pd
 from rvq.schema import FUNCTIONS, STAGES, VALUE_ASPECTS
 
 FREQS = ("M", "Q")
-ENGINES = ("memory", "duckdb", "spark")
 #: depth above this many RV units counts a contact as positive in ``breadth``
 BREADTH_TOLERANCE = 1e-9
 #: default number of periods ``rv_velocity`` averages over

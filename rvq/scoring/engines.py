@@ -1,14 +1,26 @@
-"""The same RV scoring on DuckDB (larger than memory) and Apache Spark (beyond one machine).
+"""The scoring engines, one registry: :data:`ENGINES` maps a name to an engine, and
+``engine=name`` in the panels (:mod:`rvq.scoring.panels`) or ``engine:`` in a pilot config
+picks one (papermill's engine registry pattern: ``ENGINES.register(name, engine)``,
+``ENGINES.get(name)``, ``ENGINES.names()``).
 
-One engine-neutral Ibis expression (:func:`flows_expression`) joins the interactions to
-the catalog, scores them and sums them per entity and period; Ibis compiles it to
-DuckDB SQL or to Spark SQL, so there is one copy of the logic, not two. The engines read
-Parquet or CSV files directly (or a frame); DuckDB runs under a memory limit and spills
-to a temporary directory, Spark runs on the session given or on a local one.
+An engine is any object with one method, ``flows(interactions, catalog, *, freq, level,
+half_life, last, **options)``, returning the per-entity, per-period sums of the scored
+interactions (:class:`rvq.scoring.flows.Flows`); the panel code finishes the panel from
+them (depth, velocity, age, outcomes, VoC), so every engine gives the same panel.
+Registered here:
 
-What comes back is small -- one row per entity and active period -- and
-:mod:`rvq.scoring.panels` finishes the panel from it (depth, velocity, age, outcomes, VoC) with
-the code the in-memory engine uses, so the three engines give the same panel.
+``"memory"`` (:class:`MemoryEngine`)
+    Vectorized numpy over integer-coded ids (:func:`rvq.scoring.flows.memory_flows`).
+``"duckdb"``, ``"spark"`` (:class:`IbisEngine`)
+    The same RV scoring on DuckDB (larger than memory) and Apache Spark (beyond one
+    machine). One engine-neutral Ibis expression (:func:`flows_expression`) joins the
+    interactions to the catalog, scores them and sums them per entity and period; Ibis
+    compiles it to DuckDB SQL or to Spark SQL, so there is one copy of the logic, not two.
+    They read Parquet or CSV files directly (or a frame); DuckDB runs under a memory limit
+    and spills to a temporary directory, Spark runs on the session given or on a local one.
+    What comes back is small -- one row per entity and active period -- and
+    :func:`rvq.scoring.flows.flows_from_sparse` makes it dense. Any Ibis backend with window
+    functions can be registered the same way: ``IbisEngine(connect)``.
 
 Accounts also get ``n_contacts_active`` and ``breadth_delta``, the change in the number of
 contacts whose depth is positive, from a narrow per-contact flow (a second query and
@@ -17,11 +29,8 @@ contact's active periods gives its depth now and at its previous active period -
 pure cumulative, or with a half-life ``h`` as ``scale_t^-1 * sum_{s<=t} flow_s * scale_s``
 with ``scale_s = 2^((s - anchor) / h)``, the anchor being the first period in the data so
 the weights stay finite (exact for histories shorter than about ``1000 * h`` periods).
-As in :mod:`rvq.scoring.panels`, a contact's sign is taken after each interaction; fading alone
-never changes it.
-
-Engines are a registry (:data:`BACKENDS`): a name and a function that returns an Ibis
-connection; :func:`register_backend` adds one (any Ibis backend with window functions).
+As in :mod:`rvq.scoring.flows`, a contact's sign is taken after each interaction; fading
+alone never changes it.
 """
 
 from __future__ import annotations
@@ -31,34 +40,89 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
+from rvq.config import check_engines_with
 from rvq.scoring.columns import BREADTH_TOLERANCE, FLOW_SUMS, SPLITS, Source
-
-#: backend name -> function(**options) returning an Ibis connection
-BACKENDS: dict[str, Callable[..., Any]] = {}
-#: backends whose connection is closed after each run (frees DuckDB's buffer pool)
-_CLOSE_AFTER_RUN: set[str] = set()
+from rvq.scoring.events import read_source
+from rvq.scoring.flows import Flows, flows_from_sparse, memory_flows
 
 #: DuckDB's default memory limit here: leaves room for the returned rows and the panel
 DUCKDB_MEMORY_LIMIT = "3GB"
 
 
-def register_backend(name: str, connect: Callable[..., Any], *, close: bool = False) -> None:
-    """Make ``engine=name`` available; ``connect(**options)`` returns an Ibis connection.
+class Engine(Protocol):
+    """What the registry holds: one method that sums the scored interactions."""
 
-    ``close``: disconnect after each run (for in-process engines whose memory should go
-    back before the panel is built; not for a shared Spark session).
-    """
-    BACKENDS[name] = connect
-    if close:
-        _CLOSE_AFTER_RUN.add(name)
-    else:
-        _CLOSE_AFTER_RUN.discard(name)
+    def flows(
+        self,
+        interactions: Source,
+        catalog: pd.DataFrame,
+        *,
+        freq: str,
+        level: str,
+        half_life: float | None,
+        last: int | None,
+        **options: Any,
+    ) -> Flows:
+        """Per entity (``level``: account, or account-contact pair) and period at ``freq``
+        the sums of :data:`rvq.scoring.columns.FLOW_SUMS` and the RV splits; for accounts
+        also ``breadth`` (contacts with positive depth, under ``half_life``) and
+        ``n_contacts_active``. Interactions after the period ordinal ``last`` leave the
+        sums, their entities stay. ``options``: the engine's own settings."""
+        ...
+
+
+class EngineRegistry:
+    """Scoring engines by name: ``engine=name`` in the panels, ``engine:`` in a config."""
+
+    def __init__(self) -> None:
+        self._engines: dict[str, Engine] = {}
+
+    def register(self, name: str, engine: Engine) -> None:
+        """Make ``engine=name`` available (replacing an engine of that name)."""
+        self._engines[name] = engine
+
+    def get(self, name: str) -> Engine:
+        """The engine registered as ``name``; ValueError listing the registered names."""
+        if name not in self._engines:
+            raise ValueError(f"unknown engine {name!r}; registered: {', '.join(self.names())}")
+        return self._engines[name]
+
+    def names(self) -> list[str]:
+        """The registered engines' names, sorted."""
+        return sorted(self._engines)
+
+
+#: the registry every panel and config looks engines up in
+ENGINES = EngineRegistry()
+check_engines_with(ENGINES.get)  # the config (a layer below) checks `engine:` here
+
+
+class MemoryEngine:
+    """Scores in memory: the interactions as one frame (read whole from files),
+    bincounts over integer-coded ids (:func:`rvq.scoring.flows.memory_flows`)."""
+
+    def flows(
+        self,
+        interactions: Source,
+        catalog: pd.DataFrame,
+        *,
+        freq: str,
+        level: str,
+        half_life: float | None,
+        last: int | None,
+        **options: Any,
+    ) -> Flows:
+        if options:
+            raise TypeError(f"the memory engine takes no options, got {sorted(options)}")
+        frame = read_source(interactions)
+        return memory_flows(frame, catalog, freq=freq, level=level, half_life=half_life, last=last)
 
 
 def duckdb_connection(
@@ -147,10 +211,6 @@ def spark_connection(session: Any = None, **session_options: Any) -> Any:
     import ibis
 
     return ibis.pyspark.connect(session or local_spark_session(**session_options))
-
-
-register_backend("duckdb", duckdb_connection, close=True)
-register_backend("spark", spark_connection)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -266,7 +326,7 @@ def flows_expression(
     ``table`` holds the interactions, ``catalog`` the catalog as an Ibis table (see
     ``_catalog_table``). Columns: the entity ids, ``period_ordinal`` (pandas Period ordinal
     at ``freq``), ``n_unscored`` (interactions whose code is not in the catalog), the
-    :data:`rvq.scoring.panels.FLOW_SUMS` and split columns. Breadth is :func:`breadth_expression`.
+    :data:`rvq.scoring.columns.FLOW_SUMS` and split columns. Breadth is :func:`breadth_expression`.
     """
     import ibis
 
@@ -340,64 +400,87 @@ def _first_ordinal(con: Any, table: Any, freq: str) -> int:
     return pd.Timestamp(first).to_period(freq).ordinal if pd.notna(first) else 0
 
 
-def _run(engine: str, options: Mapping[str, Any], build: Callable[[Any], Any]) -> pd.DataFrame:
-    """Build an expression on a connection to ``engine``, run it, return a pandas frame."""
-    con = BACKENDS[engine](**options)
-    try:
-        table = con.to_pyarrow(build(con))
-    finally:
-        if engine in _CLOSE_AFTER_RUN:
-            con.disconnect()
-    return table.to_pandas()
+@dataclass(frozen=True)
+class IbisEngine:
+    """Scores on an Ibis backend: ``connect(**options)`` returns a connection, on which
+    :func:`flows_expression` and :func:`breadth_expression` run; ``close``: disconnect after
+    each query (in-process engines whose memory should go back before the panel is built;
+    not a shared Spark session)."""
 
+    connect: Callable[..., Any]
+    close: bool = False
 
-def sparse_flows(
-    interactions: Source,
-    catalog: pd.DataFrame,
-    *,
-    freq: str,
-    level: str = "account",
-    half_life: float | None = None,
-    engine: str = "duckdb",
-    **options: Any,
-) -> pd.DataFrame:
-    """Run :func:`flows_expression` on ``engine`` and return its rows as a pandas frame.
+    def flows(
+        self,
+        interactions: Source,
+        catalog: pd.DataFrame,
+        *,
+        freq: str,
+        level: str,
+        half_life: float | None,
+        last: int | None,
+        **options: Any,
+    ) -> Flows:
+        """``options`` go to ``connect``, e.g. ``memory_limit``, ``temp_directory``,
+        ``threads`` (DuckDB) or ``session`` (Spark). Interactions whose code is not in the
+        catalog are an error (validate the dataset first)."""
+        sparse = self._sparse_flows(interactions, catalog, freq, level, half_life, options)
+        return flows_from_sparse(sparse, freq=freq, level=level, last=last)
 
-    ``options`` go to the backend's connect function, e.g. ``memory_limit``,
-    ``temp_directory``, ``threads`` (DuckDB) or ``session`` (Spark). Interactions whose
-    code is not in the catalog are an error (validate the dataset first).
-    """
-    if engine not in BACKENDS:
-        raise ValueError(f"unknown engine {engine!r}; registered: {sorted(BACKENDS)}")
-    with warnings.catch_warnings():
-        # the backends' own deprecation notices about pandas 3 are not the caller's concern
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        cat = _catalog_table(catalog)
+    def _run(self, options: Mapping[str, Any], build: Callable[[Any], Any]) -> pd.DataFrame:
+        """Build an expression on a fresh connection, run it, return a pandas frame."""
+        con = self.connect(**options)
+        try:
+            table = con.to_pyarrow(build(con))
+        finally:
+            if self.close:
+                con.disconnect()
+        return table.to_pandas()
 
-        def sums(con):
-            return flows_expression(_read(con, interactions), cat, freq=freq, level=level)
+    def _sparse_flows(
+        self,
+        interactions: Source,
+        catalog: pd.DataFrame,
+        freq: str,
+        level: str,
+        half_life: float | None,
+        options: Mapping[str, Any],
+    ) -> pd.DataFrame:
+        """:func:`flows_expression`'s rows (and for accounts the breadth's) as a pandas frame."""
+        with warnings.catch_warnings():
+            # the backends' own deprecation notices about pandas 3 are not the caller's concern
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            cat = _catalog_table(catalog)
 
-        def breadth(con):
-            table = _read(con, interactions)
-            anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
-            return breadth_expression(table, cat, freq=freq, half_life=half_life, anchor=anchor)
+            def sums(con):
+                return flows_expression(_read(con, interactions), cat, freq=freq, level=level)
 
-        # two queries, one after the other (DuckDB: each on a fresh connection), so each
-        # has the whole memory limit
-        frame = _run(engine, options, sums)
-        if level == "account":
-            frame = frame.merge(
-                _run(engine, options, breadth), on=["account_id", "period_ordinal"], how="left"
+            def breadth(con):
+                table = _read(con, interactions)
+                anchor = 0 if half_life is None else _first_ordinal(con, table, freq)
+                return breadth_expression(table, cat, freq=freq, half_life=half_life, anchor=anchor)
+
+            # two queries, one after the other (DuckDB: each on a fresh connection), so each
+            # has the whole memory limit
+            frame = self._run(options, sums)
+            if level == "account":
+                frame = frame.merge(
+                    self._run(options, breadth), on=["account_id", "period_ordinal"], how="left"
+                )
+        unscored = int(frame["n_unscored"].sum()) if len(frame) else 0
+        if unscored:
+            raise ValueError(
+                f"interactions: {unscored} rows with interaction codes not in the catalog "
+                "(run `rvq validate` to see them)"
             )
-    unscored = int(frame["n_unscored"].sum()) if len(frame) else 0
-    if unscored:
-        raise ValueError(
-            f"interactions: {unscored} rows with interaction codes not in the catalog "
-            "(run `rvq validate` to see them)"
-        )
-    numeric = [*FLOW_SUMS, *(prefix + v for _, prefix, values in SPLITS for v in values)]
-    if level == "account":
-        numeric += ["n_contacts_active", "breadth_delta"]
-    frame[numeric] = frame[numeric].fillna(0)
-    return frame.drop(columns="n_unscored")
+        numeric = [*FLOW_SUMS, *(prefix + v for _, prefix, values in SPLITS for v in values)]
+        if level == "account":
+            numeric += ["n_contacts_active", "breadth_delta"]
+        frame[numeric] = frame[numeric].fillna(0)
+        return frame.drop(columns="n_unscored")
+
+
+ENGINES.register("memory", MemoryEngine())
+ENGINES.register("duckdb", IbisEngine(duckdb_connection, close=True))
+ENGINES.register("spark", IbisEngine(spark_connection))

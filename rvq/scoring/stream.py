@@ -505,7 +505,7 @@ def streamed_cells(
 ) -> pd.DataFrame:
     """The scored events of a Parquet file of usable interactions, summed per account,
     period, interaction and source/team label on DuckDB: `rvq.scoring.cells.event_cells`' result
-    without holding the events. RV and cost as `rvq.scoring.panels.score_events` gives them (the
+    without holding the events. RV and cost as `rvq.scoring.events.score_events` gives them (the
     row's own cost where given, else the catalog's). `labels`: the label columns (an
     export without one has it empty, as a whole read has)."""
     lookup = catalog.drop_duplicates("interaction_code")
