@@ -177,7 +177,8 @@ class WorldParams:
 
     effect: dict = field(default_factory=lambda: dict.fromkeys(WORLD_OUTCOMES, 0.0))
     lag: dict = field(default_factory=lambda: dict.fromkeys(WORLD_OUTCOMES, DEMO_LAG))
-    trend: float = 0.0  # SD across accounts of the growth rate both RV and money share
+    trend: float = 0.0  # SD across accounts of RV's growth per period (g_i)
+    money_trend: float = 1.0  # the money's growth per unit of RV's (profit SDs per period)
     rescue: float = 0.0  # RV per SD of last period's revenue dip (reps rescue accounts)
     feedback: float = 0.0  # RV per SD of last period's profit (money brings meetings)
     mechanical: float = 0.0  # RV per SD of this period's revenue (records revenue won)
@@ -190,7 +191,7 @@ WORLDS = {
     "null": WorldParams(),
     "planted": WorldParams(effect=dict(DEMO_EFFECT)),
     # (a) growing accounts get more RV and more money; RV never moves first
-    "trend": WorldParams(trend=0.15),
+    "trend": WorldParams(trend=0.15, money_trend=0.5),
     # (b) reps answer last period's revenue dip with more RV; revenue reverts on its own
     "rescue": WorldParams(rescue=1.0),
     # (c) a real lead on every outcome, and profit feeding back into RV
@@ -311,12 +312,11 @@ def simulate_world(
 
     keep = slice(burn_in, total)
     t_win = np.arange(periods)[None, :]
-    profit = base_profit[:, None] + sd["profit"] * profit_dev[:, keep] + growth[:, None] * t_win
-    log_rev = base_logrev[:, None] + r[:, keep] + growth[:, None] * t_win * 0.1
+    money_growth = growth[:, None] * t_win * p.money_trend
+    profit = base_profit[:, None] + sd["profit"] * profit_dev[:, keep] + money_growth
+    log_rev = base_logrev[:, None] + r[:, keep] + money_growth * 0.1
     share_w = np.clip(
-        base_share[:, None]
-        + sd["share_of_wallet"] * share[:, keep]
-        + growth[:, None] * t_win * 0.01,
+        base_share[:, None] + sd["share_of_wallet"] * share[:, keep] + money_growth * 0.01,
         0.01,
         0.99,
     )

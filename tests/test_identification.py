@@ -310,10 +310,20 @@ def test_real_leads_are_found_at_their_planted_lag(kind):
         assert decisions["share_of_wallet"].feedback is False
 
 
-@pytest.mark.parametrize("kind", ["null", "trend", "rescue", "mechanical", "lagging"])
-def test_worlds_without_a_lead_are_not_called_leading(kind):
+@pytest.mark.parametrize(
+    ("kind", "changes"),
+    [
+        ("null", {}),
+        ("trend", {}),
+        ("trend", {"money_trend": 1.0}),  # the money trends as much as RV
+        ("rescue", {}),
+        ("mechanical", {}),
+        ("lagging", {}),
+    ],
+)
+def test_worlds_without_a_lead_are_not_called_leading(kind, changes):
     for seed in (21, 22):
-        w = simulate_world(kind, 1000, 12, seed=seed)
+        w = simulate_world(kind, 1000, 12, seed=seed, **changes)
         decisions = lead_decisions(w.panel, seed=seed, granger_boot=9, n_boot=20)
         for outcome, d in decisions.items():
             assert d.verdict == "not_leading", (kind, outcome, d.reason)
