@@ -345,11 +345,12 @@ def simulate_world(
 def _world_truth(kind: str, p: WorldParams) -> dict:
     """Per outcome: does RV lead it, at which lag, does it feed back into RV, what else
     links them, and the verdict a correct rule gives."""
-    # does RV respond to this outcome's past (or the revenue it is partly made of)?
+    # does RV respond to this outcome's past (or the revenue it is partly made of)? The
+    # mechanical link is within the period: RV does not answer revenue's past
     via_profit = bool(p.feedback and p.profit_on_revenue)  # profit's noise is partly revenue's
     feeds_back = {
         "profit": bool(p.feedback or (p.rescue and p.profit_on_revenue)),
-        "revenue_growth": bool(p.rescue or p.mechanical or via_profit),
+        "revenue_growth": bool(p.rescue or via_profit),
         "share_of_wallet": False,
     }
     links = [

@@ -23,6 +23,7 @@ from rvq.stats.identification import (
     Evidence,
     HorizonTest,
     decide_lead,
+    evidence_table,
     lead_decisions,
     lead_evidence,
 )
@@ -273,6 +274,18 @@ def test_the_summary_entry_has_the_contract_keys_and_prints_the_rule_from_itself
     lines = d.rule_lines()
     assert len(lines) == len(RULE) and lines[0].startswith("[pass] (required)")
     assert "t=12" in lines[0]
+
+
+def test_the_evidence_table_has_every_regression_behind_the_rule():
+    w = simulate_world("planted", 200, 10, seed=5)
+    ev = lead_evidence(w.panel, horizons=(1, 2, 3), granger_boot=0, n_boot=20)
+    table = evidence_table(ev)
+    per_outcome = table.groupby(["outcome", "spec"]).size().unstack()
+    assert set(per_outcome.index) == set(ev)
+    assert (per_outcome[["forward", "trends", "reverse", "reverse_trends"]] == 3).all().all()
+    assert (per_outcome["placebo"] == 1).all()
+    profit = table[(table["outcome"] == "profit") & (table["spec"] == "forward")]
+    assert list(profit["t"]) == [t.t for t in ev["profit"].forward]
 
 
 def test_one_sided_placebo_p_follows_the_sign():
