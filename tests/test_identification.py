@@ -148,7 +148,7 @@ def _evidence(**changes) -> Evidence:
         "reverse_trends": _tests({1: 0.4, 2: -0.2, 3: 0.1}, effect=0.01),
         "placebo": _tests({2: -1.0})[0],
         "out_of_time": NO_POWER,
-        "granger": Check(True, True, {"order": 2, "z_bootstrap": 4.0, "p_value": 3e-5}),
+        "granger": Check(True, True, {"order": 2, "z": 4.0, "p_value": 3e-5}),
     }
     return Evidence("profit", **{**base, **changes})
 
@@ -252,8 +252,15 @@ def test_out_of_time_has_power_only_with_enough_held_out_periods():
             assert "not enough held-out periods" in check.note
 
 
+def test_granger_without_bootstrap_uses_the_fixed_t_statistic():
+    w = simulate_world("planted", 300, 12, seed=6, effect={"revenue_growth": 0.0})
+    ev = lead_evidence(w.panel, outcomes=("profit",), granger_boot=0)["profit"]
+    assert ev.granger.applicable and ev.granger.numbers["bootstrap"] == 0
+    assert np.isfinite(ev.granger.numbers["z"]) and ev.granger.passed is not None
+
+
 def test_the_granger_check_is_reported_and_never_vetoes():
-    disagree = Check(True, False, {"order": 2, "z_bootstrap": 0.3, "p_value": 0.38})
+    disagree = Check(True, False, {"order": 2, "z": 0.3, "p_value": 0.38})
     d = decide_lead(_evidence(granger=disagree))
     assert d.verdict == "leading" and d.condition("granger").passed is False
 

@@ -520,13 +520,10 @@ def _granger_check(w: _Wide, h: int, alpha: float, n_boot: int, seed: int) -> Ch
     res = dumitrescu_hurlin(w.y, w.rv, h, demean=True, n_boot=n_boot, seed=seed)
     if res.n_accounts < MIN_ACCOUNTS:
         return Check(False, numbers={"order": h}, note="too few accounts with enough periods")
-    numbers = {
-        "order": h,
-        "z_bootstrap": res.z_bootstrap,
-        "p_value": res.p_bootstrap,
-        "n_accounts": res.n_accounts,
-    }
-    return Check(True, bool(res.p_bootstrap < alpha), numbers)
+    # the bootstrap standardization where it was run (Z-tilde over-rejects in short panels)
+    z, p = (res.z_bootstrap, res.p_bootstrap) if n_boot else (res.ztilde, res.p_one_sided)
+    numbers = {"order": h, "z": z, "p_value": p, "bootstrap": n_boot, "n_accounts": res.n_accounts}
+    return Check(True, bool(p < alpha), numbers)
 
 
 def _oot_check(data: pd.DataFrame, outcome: str, h: int, n_boot: int, seed: int) -> Check:
