@@ -238,5 +238,175 @@ if __name__ == "__main__":
 
 
 RESULTS = """
-(filled in after the measured runs)
+Measured 2026-12-05 on the shared 2-core machine (load 2-6 from other work), code as of
+the commit that added this block. Each run is deterministic (world seeds 1000 + s).
+
+    nice .venv/bin/python benchmarks/identification_worlds.py --accounts 2000 --seeds 20
+
+detection table (2000 accounts x 12 periods, 20 seeds per setting)
+     world         outcome           truth rule      leading     95% CI h = lag | leading     feedback DH agrees | leading  s/pilot
+      null          profit     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      3.9
+      null  revenue_growth     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      3.9
+      null share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      3.9
+      null          profit     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      1.4
+      null  revenue_growth     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      1.4
+      null share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      1.4
+   planted          profit      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      2.2
+   planted  revenue_growth      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      2.2
+   planted share_of_wallet      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      2.2
+   planted          profit      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%        20/20 = 100%      1.1
+   planted  revenue_growth      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%                   -      1.1
+   planted share_of_wallet      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%        20/20 = 100%      1.1
+     trend          profit     not_leading  old  12/20 = 60%  39% - 78%                 -            -                   -      1.6
+     trend  revenue_growth     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      1.6
+     trend share_of_wallet     not_leading  old   4/20 = 20%   8% - 42%                 -            -                   -      1.6
+     trend          profit     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.7
+     trend  revenue_growth     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.7
+     trend share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.7
+    rescue          profit not_leading +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      1.7
+    rescue  revenue_growth not_leading +fb  old 20/20 = 100% 84% - 100%                 -            -                   -      1.7
+    rescue share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      1.7
+    rescue          profit not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.6
+    rescue  revenue_growth not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.6
+    rescue share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.6
+  feedback          profit  leading @2 +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      1.9
+  feedback  revenue_growth  leading @2 +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      1.9
+  feedback share_of_wallet      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      1.9
+  feedback          profit  leading @2 +fb  new 20/20 = 100% 84% - 100%      20/20 = 100% 20/20 = 100%         11/20 = 55%      1.0
+  feedback  revenue_growth  leading @2 +fb  new 20/20 = 100% 84% - 100%      20/20 = 100% 20/20 = 100%                   -      1.0
+  feedback share_of_wallet      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%         19/20 = 95%      1.0
+mechanical          profit     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      1.9
+mechanical  revenue_growth     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      1.9
+mechanical share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      1.9
+mechanical          profit     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.7
+mechanical  revenue_growth     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.7
+mechanical share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.7
+   lagging          profit not_leading +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      1.5
+   lagging  revenue_growth not_leading +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      1.5
+   lagging share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      1.5
+   lagging          profit not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.6
+   lagging  revenue_growth not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.6
+   lagging share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.6
+    modest          profit      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      1.7
+    modest  revenue_growth      leading @3  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      1.7
+    modest share_of_wallet      leading @3  old  16/20 = 80%  58% - 92%      16/16 = 100%            -                   -      1.7
+    modest          profit      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%          9/20 = 45%      0.7
+    modest  revenue_growth      leading @3  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%                   -      0.7
+    modest share_of_wallet      leading @3  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%                   -      0.7
+
+160 pilots in 7.8 min
+
+    ... --accounts 600 --seeds 20          (the size of issue 11's measurements)
+
+detection table (600 accounts x 12 periods, 20 seeds per setting)
+     world         outcome           truth rule      leading     95% CI h = lag | leading     feedback DH agrees | leading  s/pilot
+      null          profit     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+      null  revenue_growth     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+      null share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+      null          profit     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+      null  revenue_growth     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+      null share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+   planted          profit      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      0.6
+   planted  revenue_growth      leading @2  old  13/20 = 65%  43% - 82%      13/13 = 100%            -                   -      0.6
+   planted share_of_wallet      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      0.6
+   planted          profit      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%        20/20 = 100%      0.2
+   planted  revenue_growth      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%                   -      0.2
+   planted share_of_wallet      leading @2  new  19/20 = 95%  76% - 99%      19/19 = 100%    0/20 = 0%         13/19 = 68%      0.2
+     trend          profit     not_leading  old   8/20 = 40%  22% - 61%                 -            -                   -      0.6
+     trend  revenue_growth     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+     trend share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+     trend          profit     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+     trend  revenue_growth     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+     trend share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+    rescue          profit not_leading +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+    rescue  revenue_growth not_leading +fb  old 20/20 = 100% 84% - 100%                 -            -                   -      0.6
+    rescue share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+    rescue          profit not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.2
+    rescue  revenue_growth not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.2
+    rescue share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+  feedback          profit  leading @2 +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+  feedback  revenue_growth  leading @2 +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+  feedback share_of_wallet      leading @2  old 20/20 = 100% 84% - 100%      20/20 = 100%            -                   -      0.6
+  feedback          profit  leading @2 +fb  new 20/20 = 100% 84% - 100%      20/20 = 100% 20/20 = 100%          8/20 = 40%      0.2
+  feedback  revenue_growth  leading @2 +fb  new 20/20 = 100% 84% - 100%      20/20 = 100% 20/20 = 100%                   -      0.2
+  feedback share_of_wallet      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%         15/20 = 75%      0.2
+mechanical          profit     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+mechanical  revenue_growth     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+mechanical share_of_wallet     not_leading  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+mechanical          profit     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+mechanical  revenue_growth     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+mechanical share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+   lagging          profit not_leading +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+   lagging  revenue_growth not_leading +fb  old    0/20 = 0%   0% - 16%                 -            -                   -      0.6
+   lagging share_of_wallet     not_leading  old    1/20 = 5%   1% - 24%                 -            -                   -      0.6
+   lagging          profit not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.2
+   lagging  revenue_growth not_leading +fb  new    0/20 = 0%   0% - 16%                 - 20/20 = 100%                   -      0.2
+   lagging share_of_wallet     not_leading  new    0/20 = 0%   0% - 16%                 -    0/20 = 0%                   -      0.2
+    modest          profit      leading @2  old  11/20 = 55%  34% - 74%      11/11 = 100%            -                   -      0.6
+    modest  revenue_growth      leading @3  old   9/20 = 45%  26% - 66%        9/9 = 100%            -                   -      0.6
+    modest share_of_wallet      leading @3  old  10/20 = 50%  30% - 70%      10/10 = 100%            -                   -      0.6
+    modest          profit      leading @2  new 20/20 = 100% 84% - 100%      20/20 = 100%    0/20 = 0%          5/20 = 25%      0.2
+    modest  revenue_growth      leading @3  new  19/20 = 95%  76% - 99%      19/19 = 100%    0/20 = 0%                   -      0.2
+    modest share_of_wallet      leading @3  new  19/20 = 95%  76% - 99%      19/19 = 100%    0/20 = 0%                   -      0.2
+
+new rule, true leads not called leading: failed conditions
+  world         outcome            why  pilots
+ modest  revenue_growth account_trends       1
+ modest share_of_wallet        placebo       1
+planted share_of_wallet        placebo       1
+
+160 pilots in 2.1 min
+
+    ... --accounts 600 --seeds 100 --rules new --worlds null,trend,rescue,mechanical,lagging
+
+detection table (600 accounts x 12 periods, 100 seeds per setting)
+     world         outcome           truth rule    leading  95% CI h = lag | leading       feedback DH agrees | leading  s/pilot
+      null          profit     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.2
+      null  revenue_growth     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.2
+      null share_of_wallet     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.2
+     trend          profit     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.3
+     trend  revenue_growth     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.3
+     trend share_of_wallet     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.3
+    rescue          profit not_leading +fb  new 0/100 = 0% 0% - 4%                 - 100/100 = 100%                   -      0.2
+    rescue  revenue_growth not_leading +fb  new 0/100 = 0% 0% - 4%                 - 100/100 = 100%                   -      0.2
+    rescue share_of_wallet     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.2
+mechanical          profit     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.3
+mechanical  revenue_growth     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.3
+mechanical share_of_wallet     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.3
+   lagging          profit not_leading +fb  new 0/100 = 0% 0% - 4%                 - 100/100 = 100%                   -      0.2
+   lagging  revenue_growth not_leading +fb  new 0/100 = 0% 0% - 4%                 - 100/100 = 100%                   -      0.2
+   lagging share_of_wallet     not_leading  new 0/100 = 0% 0% - 4%                 -     0/100 = 0%                   -      0.2
+
+500 pilots in 2.2 min
+
+    ... --accounts 2000 --seeds 10 --curve --effects 0.03,0.05,0.075,0.1,0.15,0.2,0.25
+
+share called leading at the planted lag, % (2000 accounts x 12 periods, 10 seeds per setting)
+effect                    0.030  0.050  0.075  0.100  0.150  0.200  0.250
+rule outcome         lag
+new  profit          1     20.0   70.0   90.0  100.0  100.0  100.0  100.0
+                     2     10.0   30.0  100.0  100.0  100.0  100.0  100.0
+                     3      0.0   50.0   80.0  100.0  100.0  100.0  100.0
+     revenue_growth  1      0.0    0.0   40.0   70.0   90.0  100.0  100.0
+                     2     10.0   20.0   60.0  100.0  100.0  100.0  100.0
+                     3      0.0   10.0   60.0  100.0  100.0  100.0  100.0
+     share_of_wallet 1     30.0   70.0  100.0  100.0  100.0  100.0  100.0
+                     2     20.0   60.0  100.0  100.0  100.0  100.0  100.0
+                     3     20.0   40.0   80.0   90.0  100.0  100.0  100.0
+old  profit          1      0.0   30.0   70.0   90.0  100.0  100.0  100.0
+                     2     10.0    0.0   20.0   40.0   90.0  100.0  100.0
+                     3      0.0   20.0   40.0   40.0   80.0   80.0  100.0
+     revenue_growth  1      0.0    0.0   20.0   50.0  100.0  100.0  100.0
+                     2      0.0   10.0   10.0   30.0   70.0   80.0  100.0
+                     3      0.0   10.0   60.0   80.0   90.0  100.0  100.0
+     share_of_wallet 1     10.0   40.0   50.0   70.0  100.0  100.0  100.0
+                     2      0.0   20.0   30.0   70.0   80.0  100.0  100.0
+                     3      0.0   10.0   20.0   40.0   70.0   80.0  100.0
+
+210 pilots in 6.7 min
+
+    ... --timing 2000 100000               (load about 2)
+
+   2000 accounts x 12 periods:    0.9 s wall,    0.9 s CPU, peak RSS so far 397 MB; {'profit': 'leading', 'revenue_growth': 'leading', 'share_of_wallet': 'leading'}
+ 100000 accounts x 12 periods:   38.0 s wall,   37.6 s CPU, peak RSS so far 1,332 MB; {'profit': 'leading', 'revenue_growth': 'leading', 'share_of_wallet': 'leading'}
 """

@@ -284,9 +284,9 @@ def decide_lead(evidence: Evidence, *, alpha: float = 0.05, expected_sign: int =
     1..h*) where T > 5 + 3 h*; **reverse**: ``feedback`` is True when RV at t+h on the
     outcome at t (given RV's history) has, at its strongest horizon, a Holm-adjusted
     p < `alpha` and |effect| >= `FEEDBACK_MIN_EFFECT`, and keeps its sign and
-    significance with account trends (a direction claim gets the lead's guard). When the forward condition fails and the reverse
-    holds, the reason says that RV follows the outcome.
-    ``insufficient_data`` when the data cannot carry the tests.
+    significance with account trends (a direction claim gets the lead's guard). When the
+    forward condition fails and the reverse holds, the reason says that RV follows the
+    outcome. ``insufficient_data`` when the data cannot carry the tests.
     """
     if evidence.missing is not None:
         return Decision(evidence.outcome, "insufficient_data", False, None, (), evidence.missing)
@@ -363,15 +363,15 @@ def _check_condition(name: str, check: Check) -> Condition:
 def _reason(verdict, failed, unconfirmed, fwd_ok, feedback, rev, h) -> str:
     if verdict == "leading":
         tail = " The outcome also feeds back into RV." if feedback else ""
-        return f"RV leads by {h} period(s): every condition of the rule holds.{tail}"
+        return f"RV leads by {h} period(s): every condition of the rule that applies holds.{tail}"
     words = {
-        "forward": "RV does not add to the outcome's own history at any horizon",
+        "forward": "RV does not add to the outcome's own history (no horizon, expected sign)",
         "account_trends": "the association disappears once each account's own trend is removed",
         "placebo": "RV measured after the outcome 'predicts' it as well",
     }
     parts = [words[c.name] for c in failed]
     if unconfirmed:
-        parts.append("out of time, with enough held-out periods to have power, it does not")
+        parts.append("RV does not improve out-of-time forecasts, with enough periods held out")
     if not fwd_ok and feedback:
         parts.append(f"RV follows the outcome (reverse effect {rev.effect:.2f} at {rev.horizon})")
     return "; ".join(parts)
