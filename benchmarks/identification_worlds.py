@@ -409,4 +409,21 @@ old  profit          1      0.0   30.0   70.0   90.0  100.0  100.0  100.0
 
    2000 accounts x 12 periods:    0.9 s wall,    0.9 s CPU, peak RSS so far 397 MB; {'profit': 'leading', 'revenue_growth': 'leading', 'share_of_wallet': 'leading'}
  100000 accounts x 12 periods:   38.0 s wall,   37.6 s CPU, peak RSS so far 1,332 MB; {'profit': 'leading', 'revenue_growth': 'leading', 'share_of_wallet': 'leading'}
+
+    ... --rules new --accounts 100000 --seeds 1 --worlds trend,rescue,lagging,mechanical
+    (every verdict right; 19-44 s per pilot; the failed conditions and t statistics:)
+
+     world         outcome  leading  feedback                            why  t_forward  t_trends  t_placebo
+     trend          profit    False     False         account_trends,placebo       51.2      -0.7       53.0
+     trend  revenue_growth    False     False         account_trends,placebo       37.9      -1.0       39.5
+     trend share_of_wallet    False     False         account_trends,placebo       11.0       0.1       10.5
+    rescue          profit    False      True         forward,account_trends       -2.8       0.7     -203.9
+    rescue  revenue_growth    False      True         forward,account_trends        1.6       1.1     -308.1
+    rescue share_of_wallet    False     False         forward,account_trends        0.7       0.4       -1.2
+   lagging          profit    False      True                 account_trends        6.1      -1.3      498.4
+   lagging  revenue_growth    False      True         forward,account_trends        1.4       0.8      122.9
+   lagging share_of_wallet    False     False         forward,account_trends        0.9       0.6        0.1
+mechanical          profit    False     False forward,account_trends,placebo        0.8       1.7       41.3
+mechanical  revenue_growth    False     False forward,account_trends,placebo        1.6       1.2      113.5
+mechanical share_of_wallet    False     False         forward,account_trends        0.2       0.5        0.6
 """
