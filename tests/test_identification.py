@@ -235,7 +235,7 @@ def test_too_few_held_out_periods_do_not_veto_but_a_powered_failure_does():
     assert decide_lead(_evidence(out_of_time=NO_POWER)).verdict == "leading"
     powered_fail = Check(True, False, {"held_out_periods": 6, "r2_gain": -0.001})
     d = decide_lead(_evidence(out_of_time=powered_fail))
-    assert d.verdict == "not_leading" and "out of time" in d.reason
+    assert d.verdict == "not_leading" and "out-of-time" in d.reason
 
 
 def test_out_of_time_has_power_only_with_enough_held_out_periods():
