@@ -44,6 +44,7 @@ import pandas as pd
 from scipy import stats
 
 from rvq.jsonable import to_jsonable
+from rvq.multiplicity import holm_adjust
 from rvq.scoring.outcomes import derive_outcomes, outcome_missing_reason, with_entity_codes
 from rvq.stats.granger import dumitrescu_hurlin
 from rvq.stats.oot import out_of_time_gain
@@ -483,25 +484,10 @@ def _reverse_terms(w: _Wide, h: int) -> list[tuple[np.ndarray, int]]:
     return [(w.rv, h), (w.y, 0), (w.rv, 0), (w.rv, -1), (w.y, -1)]
 
 
-def holm(p_values: Sequence[float]) -> np.ndarray:
-    """Holm step-down adjusted p-values (family-wise error under any dependence); NaN stays."""
-    p = np.asarray(p_values, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size:
-        order = np.argsort(p[ok])
-        m = ok.size
-        stepped = np.maximum.accumulate(p[ok][order] * (m - np.arange(m)))
-        adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1.0)
-        out[ok] = adj
-    return out
-
-
 def _with_holm(tables: dict[str, list[HorizonTest]]) -> dict[str, tuple[HorizonTest, ...]]:
     """The same tests with `p_adjusted` from Holm over all of them together."""
     flat = [(k, t) for k, tests in tables.items() for t in tests]
-    adjusted = holm([t.p_value for _, t in flat])
+    adjusted = holm_adjust([t.p_value for _, t in flat])
     out: dict[str, list[HorizonTest]] = {k: [] for k in tables}
     for (k, t), p in zip(flat, adjusted, strict=True):
         out[k].append(HorizonTest(**{**asdict(t), "p_adjusted": float(p)}))
