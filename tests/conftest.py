@@ -49,8 +49,15 @@ TEST_KINDS = {
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}
 
 
+#: the order modules run in: longest first, so that two workers finish together
+#: (`--dist loadfile` hands out whole modules in collection order)
+KIND_ORDER = {"e2e": 0, "statistical": 1, "unit": 2}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark each test with its module's kind (and e2e tests `slow`)."""
+    """Mark each test with its module's kind (and e2e tests `slow`); end-to-end modules
+    first, then statistical, then unit (stable within a kind)."""
+    items.sort(key=lambda item: KIND_ORDER.get(KIND_OF_MODULE.get(Path(str(item.fspath)).stem), 3))
     for item in items:
         kind = KIND_OF_MODULE.get(Path(str(item.fspath)).stem)
         if kind is None:
