@@ -8,6 +8,10 @@ import pandas as pd
 
 ENTITY, TIME = "account_id", "period_index"
 
+#: the least a leading-indicator test needs: accounts with the outcome, and its periods
+MIN_ACCOUNTS = 30
+MIN_PERIODS = 6
+
 
 # --------------------------------------------------------------------------- outcomes
 
@@ -72,3 +76,19 @@ def outcome_missing_reason(panel: pd.DataFrame, outcome: str) -> str | None:
             return "no wallet or share_of_wallet in the outcomes table"
         return f"no {outcome} values in the panel"
     return None
+
+
+def untestable_reason(data: pd.DataFrame, outcome: str, rv: str = "rv_flow") -> str | None:
+    """Why RV cannot be tested as a lead of `outcome` on `data` (the panel with its derived
+    outcomes): the outcome is missing, RV does not vary, or fewer than `MIN_ACCOUNTS`
+    accounts or `MIN_PERIODS` periods have the outcome. None when it can be tested."""
+    reason = outcome_missing_reason(data, outcome)
+    if reason is None and not (np.nanstd(data[rv].to_numpy(float)) > 0):
+        reason = "RV does not vary"
+    if reason is None:
+        have = data.loc[data[outcome].notna()]
+        if have[ENTITY].nunique() < MIN_ACCOUNTS:
+            reason = f"fewer than {MIN_ACCOUNTS} accounts with {outcome}"
+        elif have[TIME].nunique() < MIN_PERIODS:
+            reason = f"fewer than {MIN_PERIODS} periods with {outcome}"
+    return reason

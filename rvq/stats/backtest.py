@@ -30,7 +30,12 @@ from rvq.jsonable import to_jsonable
 from rvq.multiplicity import holm_adjust
 from rvq.privacy import privacy_settings
 from rvq.schema import OUTCOME_NAMES
-from rvq.scoring.outcomes import derive_outcomes, outcome_missing_reason, with_entity_codes
+from rvq.scoring.outcomes import (
+    MIN_ACCOUNTS,
+    derive_outcomes,
+    untestable_reason,
+    with_entity_codes,
+)
 from rvq.stats.dovssay import DoVsSayResult, do_vs_say
 from rvq.stats.granger import DHResult, dumitrescu_hurlin
 from rvq.stats.leadlag import lead_lag_profile
@@ -43,8 +48,6 @@ DEFAULT_HORIZONS = (1, 2, 3, 4)
 ENTITY, TIME = "account_id", "period_index"
 
 #: the minimum a verdict needs: accounts with usable rows, and periods of the outcome
-MIN_ACCOUNTS = 30
-MIN_PERIODS = 6
 
 
 # ------------------------------------------------------------- fixed-effects regression
@@ -380,15 +383,7 @@ def leading_indicator_results(
     fe_rows, granger_rows, ll_frames, pre = [], [], [], {}
     rv_wide = _wide(data, rv)
     for i, outcome in enumerate(steps):
-        reason = outcome_missing_reason(data, outcome)
-        if reason is None and not (np.nanstd(data[rv].to_numpy(float)) > 0):
-            reason = "RV does not vary"
-        if reason is None:
-            have = data.loc[data[outcome].notna()]
-            if have[ENTITY].nunique() < MIN_ACCOUNTS:
-                reason = f"fewer than {MIN_ACCOUNTS} accounts with {outcome}"
-            elif have[TIME].nunique() < MIN_PERIODS:
-                reason = f"fewer than {MIN_PERIODS} periods with {outcome}"
+        reason = untestable_reason(data, outcome, rv)
         if reason is not None:
             pre[outcome] = reason
             continue

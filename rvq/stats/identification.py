@@ -45,7 +45,12 @@ from scipy import stats
 
 from rvq.jsonable import to_jsonable
 from rvq.multiplicity import holm_adjust
-from rvq.scoring.outcomes import derive_outcomes, outcome_missing_reason, with_entity_codes
+from rvq.scoring.outcomes import (
+    MIN_ACCOUNTS,
+    derive_outcomes,
+    untestable_reason,
+    with_entity_codes,
+)
 from rvq.stats.granger import dumitrescu_hurlin
 from rvq.stats.oot import out_of_time_gain
 from rvq.stats.panelfe import two_way_fe
@@ -57,8 +62,6 @@ VERDICTS = ("leading", "not_leading", "insufficient_data")
 ENTITY, TIME = "account_id", "period_index"
 
 #: the least a verdict needs: accounts with the outcome, and periods of it
-MIN_ACCOUNTS = 30
-MIN_PERIODS = 6
 #: fewest held-out periods for the out-of-time check to count: the account bootstrap of its
 #: interval does not see period-to-period shocks, which dominate with 2-3 periods
 MIN_HELD_OUT = 4
@@ -556,15 +559,7 @@ def lead_evidence(
     data = with_entity_codes(derive_outcomes(panel))
     wides, missing = {}, {}
     for outcome in outcomes:
-        reason = outcome_missing_reason(data, outcome)
-        if reason is None and not (np.nanstd(data[rv].to_numpy(float)) > 0):
-            reason = "RV does not vary"
-        if reason is None:
-            have = data.loc[data[outcome].notna()]
-            if have[ENTITY].nunique() < MIN_ACCOUNTS:
-                reason = f"fewer than {MIN_ACCOUNTS} accounts with {outcome}"
-            elif have[TIME].nunique() < MIN_PERIODS:
-                reason = f"fewer than {MIN_PERIODS} periods with {outcome}"
+        reason = untestable_reason(data, outcome, rv)
         if reason is None:
             wides[outcome] = _Wide(data, outcome, rv)
         else:
