@@ -43,15 +43,15 @@ def _sweep(a: np.ndarray, entity: np.ndarray, time: np.ndarray, n_e: int, n_t: i
     """
     cnt_e = np.bincount(entity, minlength=n_e).astype(float)
     per_e = np.maximum(cnt_e, 1.0)[:, None]
-    z = a - (_group_sums(a, entity, n_e) / per_e)[entity]
+    z = a - (group_sums(a, entity, n_e) / per_e)[entity]
     counts = np.zeros((n_e, n_t))
     np.add.at(counts, (entity, time), 1.0)  # tiny: one add per row, no columns
     dmd = np.diag(counts.sum(axis=0)) - (counts / per_e).T @ counts
-    g = np.linalg.lstsq(dmd, _group_sums(z, time, n_t), rcond=None)[0]  # n_t x k
+    g = np.linalg.lstsq(dmd, group_sums(z, time, n_t), rcond=None)[0]  # n_t x k
     return z - g[time] + ((counts @ g) / per_e)[entity]
 
 
-def _group_sums(a: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
+def group_sums(a: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     """Column sums of `a` per group code (one bincount per column: np.add.at is ~10x slower)."""
     return np.column_stack([np.bincount(codes, weights=col, minlength=n) for col in a.T])
 
@@ -69,13 +69,21 @@ def two_way_fe(y: np.ndarray, X: np.ndarray, entity: np.ndarray, time: np.ndarra
     _, time = np.unique(time, return_inverse=True)
     n_e, n_t = int(entity.max()) + 1, int(time.max()) + 1
     z = _sweep(np.column_stack([y, X]), entity, time, n_e, n_t)
+    return clustered_fit(z, entity, n_e, absorbed=n_e + n_t - 1)  # effects incl. the constant
+
+
+def clustered_fit(z: np.ndarray, entity: np.ndarray, n_e: int, absorbed: int) -> FEFit:
+    """Least squares of the swept outcome ``z[:, 0]`` on the swept regressors ``z[:, 1:]``,
+    with the cluster-robust sandwich by entity scaled by n / (n - absorbed - k) and p-values
+    from t(n - absorbed - k): the conventions of linearmodels' PanelOLS, shared by every
+    fixed-effects specification (`two_way_fe`, `rvq.stats.trendfe.two_way_fe_trends`)."""
     yd, Xd = z[:, 0], z[:, 1:]
     xtx_inv = np.linalg.inv(Xd.T @ Xd)
     beta = xtx_inv @ (Xd.T @ yd)
     resid = yd - Xd @ beta
-    scores = _group_sums(Xd * resid[:, None], entity, n_e)
-    n = len(y)
-    df_resid = n - (n_e + n_t - 1) - Xd.shape[1]  # effects (incl. the constant) and slopes
+    scores = group_sums(Xd * resid[:, None], entity, n_e)
+    n = len(yd)
+    df_resid = n - absorbed - Xd.shape[1]
     cov = xtx_inv @ (scores.T @ scores) @ xtx_inv * (n / df_resid)
     se = np.sqrt(np.diag(cov))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -22,14 +22,8 @@ explicit account, account x t and period dummies.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
-from rvq.stats.panelfe import FEFit
-
-
-def _sums(a: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
-    """Column sums of `a` per group code."""
-    return np.column_stack([np.bincount(codes, weights=col, minlength=n) for col in a.T])
+from rvq.stats.panelfe import FEFit, clustered_fit, group_sums
 
 
 def _sweep_trends(
@@ -55,7 +49,7 @@ def _sweep_trends(
     a11 = np.where(slope, n / det, 0.0)
 
     def account_residuals(b: np.ndarray) -> np.ndarray:
-        s0, s1 = _sums(b, entity, n_e), _sums(b * t[:, None], entity, n_e)
+        s0, s1 = group_sums(b, entity, n_e), group_sums(b * t[:, None], entity, n_e)
         c0 = a00[:, None] * s0 + a01[:, None] * s1
         c1 = a01[:, None] * s0 + a11[:, None] * s1
         return b - c0[entity] - c1[entity] * t[:, None]
@@ -72,7 +66,7 @@ def _sweep_trends(
         - (ct.T * a01) @ counts
         - (ct.T * a11) @ ct
     )
-    g = np.linalg.lstsq(dmd, _sums(z, time, n_t), rcond=None)[0]
+    g = np.linalg.lstsq(dmd, group_sums(z, time, n_t), rcond=None)[0]
     cg, ctg = counts @ g, ct @ g
     md_g = g[time] - (a00[:, None] * cg + a01[:, None] * ctg)[entity]
     md_g -= (a01[:, None] * cg + a11[:, None] * ctg)[entity] * t[:, None]
@@ -92,17 +86,7 @@ def two_way_fe_trends(y: np.ndarray, X: np.ndarray, entity: np.ndarray, time: np
     n_e, n_t = int(entity.max()) + 1, len(periods)
     tau = periods.astype(float) - float(periods.min())  # centred clock: better conditioned
     z, n_slopes = _sweep_trends(np.column_stack([y, X]), entity, time, tau, n_e)
-    yd, Xd = z[:, 0], z[:, 1:]
-    xtx_inv = np.linalg.inv(Xd.T @ Xd)
-    beta = xtx_inv @ (Xd.T @ yd)
-    resid = yd - Xd @ beta
-    scores = _sums(Xd * resid[:, None], entity, n_e)
-    n = len(y)
     # absorbed: levels, identified trends, periods; minus the constant and the common
     # linear trend, each spanned twice (by the levels / trends and by the period dummies)
-    df_resid = n - (n_e + n_slopes + n_t - 1 - (n_slopes > 0)) - Xd.shape[1]
-    cov = xtx_inv @ (scores.T @ scores) @ xtx_inv * (n / df_resid)
-    se = np.sqrt(np.diag(cov))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tstat = beta / se
-    return FEFit(beta, se, tstat, 2 * stats.t.sf(np.abs(tstat), df_resid), n, n_e)
+    absorbed = n_e + n_slopes + n_t - 1 - (n_slopes > 0)
+    return clustered_fit(z, entity, n_e, absorbed=int(absorbed))
