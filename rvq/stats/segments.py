@@ -37,6 +37,7 @@ import pandas as pd
 from rvq.jsonable import to_jsonable
 from rvq.privacy import suppressed_text
 from rvq.schema import DEFAULT_SEGMENTS
+from rvq.scoring.outcomes import derive_outcomes, symmetric_growth
 from rvq.stats.resample import bootstrap_sums, percentile_interval
 from rvq.stats.results import Result, interval_excludes_zero, number
 
@@ -442,7 +443,7 @@ def outcome_groups(
         return top, losing.difference(top), "highest_profit", label_b, "profit"
     if question == "revenue_growth":
         early, late = _late_early(_wide(panel, "revenue"))
-        growth = _sym(late, early).dropna()
+        growth = symmetric_growth(late, early).dropna()
         return (
             growth[growth > 0.05].index,
             growth[growth < -0.05].index,
@@ -461,11 +462,6 @@ def outcome_groups(
             "share_of_wallet",
         )
     raise ValueError(f"unknown question {question!r}")
-
-
-def _sym(cur: pd.Series, prev: pd.Series) -> pd.Series:
-    denom = (cur.abs() + prev.abs()) / 2
-    return (cur - prev) / denom.where(denom > 0)
 
 
 def compare_before_divergence(
@@ -696,7 +692,6 @@ def segment_results(
 
     `min_accounts` is the privacy floor (a pilot's `privacy.min_cell_accounts`; 0: none):
     no group of fewer accounts is compared, and never fewer than `MIN_GROUP`."""
-    from rvq.scoring.outcomes import derive_outcomes
 
     min_group = max(MIN_GROUP, int(min_accounts))
     data = derive_outcomes(panel)
