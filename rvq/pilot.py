@@ -71,6 +71,20 @@ class Pilot:
         return str(name) if name else self.source.stem
 
     @property
+    def synthetic(self) -> bool:
+        """Whether the data are a synthetic world of `rvq.synth` (`rvq demo`): its
+        truth.json lies beside the tables. The report says so wherever it shows findings."""
+        folder = getattr(self.config, "data", None)
+        truth = Path(folder) / "truth.json" if folder else None
+        if truth is None or not truth.is_file():
+            return False
+        try:
+            document = json.loads(truth.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(document, dict) and {"spec", "model", "outcomes"} <= set(document)
+
+    @property
     def freq(self) -> str:
         """The period frequency, `"M"` or `"Q"` (from the config)."""
         return str(getattr(self.config, "freq", None) or getattr(self.config, "period", "Q"))

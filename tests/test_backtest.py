@@ -3,6 +3,7 @@ pilots with a known answer (planted, null, reverse)."""
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -15,10 +16,12 @@ from statsmodels.stats.multitest import multipletests
 from rvq.multiplicity import holm_adjust
 from rvq.scoring.outcomes import derive_outcomes, symmetric_growth
 from rvq.stats.backtest import (
+    TEST_TABLES,
+    LeadingIndicatorResults,
     leading_indicator_results,
     leading_indicator_summary,
-    leading_verdict,
 )
+from rvq.stats.identification import decide_lead, lead_evidence
 from rvq.stats.leadlag import lead_lag_profile
 from rvq.stats.panelfe import two_way_fe
 
@@ -64,32 +67,30 @@ def test_holm_by_hand_and_as_statsmodels():
     np.testing.assert_allclose(holm_adjust(p), multipletests(p, method="holm")[1])
 
 
-@pytest.mark.parametrize(
-    ("changes", "verdict", "reason"),
-    [
-        ({}, "leading", None),
-        ({"p_adjusted": 0.2}, "not_leading", "own history"),
-        ({"coef": -0.3}, "not_leading", "sign"),
-        ({"oot_ci_low": -0.01}, "leading", None),  # DH still confirms
-        ({"oot_ci_low": -0.01, "granger_forward_p": 0.3}, "not_leading", "confirmed"),
-        ({"reverse_p": 0.001, "reverse_t": 9.0}, "not_leading", "predicts RV"),
-        ({"reverse_p": 0.001, "reverse_t": 3.0}, "leading", None),  # weaker than forward
-    ],
-)
-def test_verdict_rule(changes, verdict, reason):
-    evidence = {
-        "p_adjusted": 0.001,
-        "coef": 0.3,
-        "t_stat": 6.0,
-        "oot_ci_low": 0.002,
-        "granger_forward_p": 0.01,
-        "reverse_p": 0.5,
-        "reverse_t": 0.5,
-    }
-    got, reasons = leading_verdict(**{**evidence, **changes})
-    assert got == verdict
-    if reason:
-        assert any(reason in r for r in reasons)
+def test_the_result_carries_the_decision_its_numbers_and_feedback():
+    """The pilot's result is the lead test's decision: verdict, horizon, reason, feedback
+    and every condition, the forward numbers at the best horizon, and back from JSON."""
+    w = simulate_panel(400, 12, effect={"profit": 0.5}, lag=2, seed=21)
+    results = leading_indicator_results(w.panel, outcomes=("profit",), lead_lag=False, **FAST)
+    evidence = lead_evidence(w.panel, outcomes=("profit",), n_boot=100, granger_boot=19)
+    decision = decide_lead(evidence["profit"])
+    got = results.outcomes["profit"]
+    assert (got.verdict, got.best_horizon, got.reason, got.feedback) == (
+        decision.verdict,
+        decision.best_horizon,
+        decision.reason,
+        decision.feedback,
+    )
+    assert [c["name"] for c in got.conditions] == [c.name for c in decision.conditions]
+    forward = decision.condition("forward").numbers
+    assert (got.effect, got.p_adjusted, got.coef) == (
+        forward["effect"],
+        forward["p_adjusted"],
+        forward["coef"],
+    )
+    again = LeadingIndicatorResults.from_dict(json.loads(json.dumps(results.to_dict())))
+    assert again.to_dict() == results.to_dict()
+    assert again.family_size == results.family_size == 8  # 1 outcome x 4 horizons x 2 specs
 
 
 def test_two_way_fe_equals_linearmodels_panelols_on_an_unbalanced_panel():
@@ -148,9 +149,10 @@ def test_null_worlds_are_called_leading_at_most_at_the_nominal_rate():
 def test_reverse_world_is_not_called_leading():
     w = simulate_panel(1000, 12, reverse=0.8, seed=5)
     res = leading_indicator_results(w.panel, outcomes=("profit",), lead_lag=False, **FAST)
-    assert res.outcomes["profit"].verdict != "leading"
-    rev = res.table["reverse_t"].max()
-    assert rev > 5  # the reverse regression sees the money leading RV
+    profit = res.outcomes["profit"]
+    assert profit.verdict != "leading"
+    assert profit.tests["reverse_fixed_effects"]["t"].max() > 5  # the money leads RV
+    assert profit.feedback and profit.condition("reverse")["passed"]
 
 
 def test_summary_has_the_contract_keys():
@@ -166,7 +168,11 @@ def test_summary_has_the_contract_keys():
             "p_value",
             "p_adjusted",
             "reverse_p_value",
+            "feedback",
+            "reason",
+            "conditions",
         } <= set(res[out])
+        assert set(res[out]["tests"]) == set(TEST_TABLES)
     # out of time: the R² gain for every outcome, the grows-vs-shrinks AUC where defined
     oot = res["revenue_growth"]["tests"]["out_of_time"][0]
     assert oot["gain"] is not None and oot["auc_gain"] is not None

@@ -26,6 +26,7 @@ import nbformat
 import pandas as pd
 import papermill
 import pytest
+from lead_fixtures import conditions
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rvq import pipeline, report
@@ -47,6 +48,7 @@ LEADING = LeadingIndicatorResult(
     p_value=0.001,
     p_adjusted=0.004,
     reverse_p_value=0.5,
+    conditions=conditions("leading"),
 )
 BACKTEST = {
     "headline": "profit: leading",

@@ -17,12 +17,14 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from lead_fixtures import conditions
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from rvq import __version__, report
 from rvq.report.summary import WRITE_SCHEMA, schema_text
 from rvq.stats.backtest import BacktestResult, LeadingIndicatorResult, LeadingIndicatorResults
 from rvq.stats.dovssay import DoVsSayResult
+from rvq.stats.identification import RULE
 from rvq.stats.segments import (
     QUESTIONS,
     CommunityResult,
@@ -42,6 +44,7 @@ LEADING = LeadingIndicatorResult(
     p_value=0.0004,
     p_adjusted=0.0031,
     reverse_p_value=0.41,
+    conditions=conditions("leading"),
 )
 NOT_LEADING = LeadingIndicatorResult(
     outcome="revenue_growth",
@@ -54,6 +57,7 @@ NOT_LEADING = LeadingIndicatorResult(
     p_value=0.31,
     p_adjusted=0.93,
     reverse_p_value=0.12,
+    conditions=conditions("not_leading", "revenue_growth"),
 )
 INSUFFICIENT = LeadingIndicatorResult(
     outcome="share_of_wallet",
@@ -253,6 +257,8 @@ def test_a_valid_summary_passes_the_contract_check():
         (lambda s: s["segments"]["segment:team"].pop("question"), "segment:team.question"),
         (lambda s: s["do_vs_say"]["horse_race"]["profit"]["nps"].pop("leads_better"), "profit"),
         (lambda s: s["leading_indicator"]["profit"].update(tests={"granger": {}}), "tests"),
+        (lambda s: s["leading_indicator"]["profit"].update(conditions=[]), "conditions"),
+        (lambda s: s["leading_indicator"]["profit"].update(feedback="yes"), "feedback"),
     ],
 )
 def test_each_contract_breach_is_named(breakage, message):
@@ -310,8 +316,9 @@ def test_results_read_back_from_summary_json_write_the_same_sections():
     result = BacktestResult.from_dict(sections)
     assert result.to_dict() == sections
     profit = result.leading_indicator.outcomes["profit"]
-    assert (profit.verdict, profit.best_horizon, profit.reverse_horizon) == ("leading", 2, 4)
-    assert profit.fixed_effects["horizon"].tolist() == [1, 2, 3, 4]
+    assert (profit.verdict, profit.best_horizon, profit.feedback) == ("leading", 2, False)
+    assert profit.tests["fixed_effects"]["horizon"].tolist() == [1, 2, 3, 4]
+    assert [c["name"] for c in profit.conditions] == list(RULE)
     assert isinstance(result.segments.questions["community"], CommunityResult)
     assert set(result.segments.extremes) == {
         f"segment:{s}"
@@ -346,7 +353,9 @@ def test_insufficient_results_write_the_reason_without_tests():
         "ci_high": None,
         "p_value": None,
         "p_adjusted": None,
+        "coef": None,
         "reverse_p_value": None,
+        "feedback": False,
         "reason": "no wallet or share_of_wallet column",
     }
     community = CommunityResult(reason="no community_role in the accounts table")

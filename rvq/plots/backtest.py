@@ -27,27 +27,44 @@ def plot_lead_lag(profile: pd.DataFrame, outcome: str | None = None, ax=None):
     return ax
 
 
-def plot_horizon_effects(table: pd.DataFrame, ax=None):
-    """Standardized fixed-effects estimate of RV's effect by horizon, per outcome, with 95% CI.
+#: the lead test's specifications drawn side by side, with their titles
+HORIZON_PANELS = {
+    "forward": "forward: outcome's history and level controlled",
+    "trends": "with each account's own trend removed",
+}
+
+
+def plot_horizon_effects(table: pd.DataFrame, axes=None):
+    """RV's standardized effect on the outcome h periods later, per outcome, with 95% CI:
+    the forward local projections beside the same with account trends (the lead test's
+    `evidence_table`; a table without a `spec` column is drawn as forward only).
     Horizons are whole periods: the ticks are the horizons, the outcomes nudged beside them."""
-    ax = _ax(ax)
-    for i, (outcome, grp) in enumerate(table.groupby("outcome")):
-        x = grp["horizon"] + (i - 1) * 0.1
-        ax.errorbar(
-            x,
-            grp["effect"],
-            yerr=[grp["effect"] - grp["ci_low"], grp["ci_high"] - grp["effect"]],
-            fmt="o",
-            capsize=3,
-            label=outcome,
-        )
-    ax.set_xticks(sorted(int(h) for h in table["horizon"].dropna().unique()))
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("horizon h (periods ahead)")
-    ax.set_ylabel("outcome SDs per SD of RV")
-    ax.set_title("RV now and the outcome h periods later (fixed effects)")
-    ax.legend()
-    return ax
+    if "spec" not in table:
+        table = table.assign(spec="forward")
+    specs = [s for s in HORIZON_PANELS if (table["spec"] == s).any()]
+    if axes is None:
+        _, axes = plt.subplots(1, max(len(specs), 1), sharey=True, squeeze=False)
+        axes = axes[0]
+    for ax, spec in zip(axes, specs, strict=False):
+        rows = table[table["spec"] == spec]
+        for i, (outcome, grp) in enumerate(rows.groupby("outcome")):
+            x = grp["horizon"] + (i - 1) * 0.1
+            ax.errorbar(
+                x,
+                grp["effect"],
+                yerr=[grp["effect"] - grp["ci_low"], grp["ci_high"] - grp["effect"]],
+                fmt="o",
+                capsize=3,
+                label=outcome.replace("_", " "),
+            )
+        ax.set_xticks(sorted(int(h) for h in rows["horizon"].dropna().unique()))
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel("horizon h (periods ahead)")
+        ax.set_title(HORIZON_PANELS[spec], fontsize="medium")
+    axes[0].set_ylabel("outcome SDs per SD of RV")
+    axes[0].legend(fontsize="small")
+    axes[0].figure.suptitle("RV now and the outcome h periods later")
+    return axes
 
 
 def plot_segment_timeline(timeline: pd.DataFrame, question: str, ax=None):

@@ -62,11 +62,14 @@ class DataCounts(Part):
 
 
 class FixedEffectsTest(Part):
-    """One horizon of the fixed-effects regression RV -> outcome (Holm-adjusted p)."""
+    """One horizon of one lead-test regression (`rvq.stats.identification.HorizonTest`):
+    the focal coefficient, its test (Holm-adjusted over the family it belongs to) and
+    the standardized effect with its 95% interval."""
 
     horizon: int
     coef: Number | None = None
     se: Number | None = None
+    t: Number | None = None
     p_value: PValue | None = None
     p_adjusted: PValue | None = None
     effect: Number | None = None
@@ -74,16 +77,6 @@ class FixedEffectsTest(Part):
     ci_high: Number | None = None
     n_obs: Count
     n_accounts: Count
-
-
-class ReverseTest(Part):
-    """One horizon of the reverse regression outcome -> RV."""
-
-    horizon: int
-    coef: Number | None = None
-    t: Number | None = None
-    p_value: PValue | None = None
-    effect: Number | None = None
 
 
 class OutOfTimeTest(Part):
@@ -106,38 +99,42 @@ class OutOfTimeTest(Part):
     auc_n_test: Count | None = None
 
 
-class GrangerTest(Part):
-    """One direction of the Dumitrescu-Hurlin panel Granger test (`rvq.stats.granger`)."""
-
-    order: Count
-    n_accounts: Count
-    n_dropped: Count
-    wbar: Number | None = None
-    zbar: Number | None = None
-    ztilde: Number | None = None
-    p_value: PValue | None = None
-    p_value_zbar: PValue | None = None
-    p_one_sided: PValue | None = None
-    z_bootstrap: Number | None = None
-    p_bootstrap: PValue | None = None
-    n_boot: Count
-
-
 class LeadingIndicatorTests(Part):
-    """The per-horizon tables and Granger tests behind a leading-indicator verdict."""
+    """The regressions behind a leading-indicator verdict, per horizon
+    (`rvq.stats.backtest.TEST_TABLES`): forward (`fixed_effects`), with account trends,
+    reverse, reverse with account trends, the placebo (one row, at the best horizon) and
+    out of time."""
 
     fixed_effects: list[FixedEffectsTest]
-    reverse_fixed_effects: list[ReverseTest]
+    account_trends: list[FixedEffectsTest]
+    reverse_fixed_effects: list[FixedEffectsTest]
+    reverse_trends: list[FixedEffectsTest]
+    placebo: list[FixedEffectsTest]
     out_of_time: list[OutOfTimeTest]
-    granger: dict[Literal["forward", "reverse"], GrangerTest]
+
+
+ConditionNumber = Number | int | bool | str | None
+
+
+class RuleCondition(Part):
+    """One condition of the lead test's rule as it was applied
+    (`rvq.stats.identification.Condition`): `passed` is null where it does not apply."""
+
+    name: Literal["forward", "account_trends", "placebo", "out_of_time", "granger", "reverse"]
+    role: Literal["required", "confirmation", "reported"]
+    question: Text
+    passed: bool | None
+    numbers: dict[str, ConditionNumber]
+    note: str
 
 
 class LeadingIndicator(Part):
     """Is RV a leading indicator of one outcome (`rvq.stats.backtest.LeadingIndicatorResult`).
 
-    A verdict from data (``leading``, ``not_leading``) carries the best horizon (>= 1) and
-    its finite effect, interval (ci_low <= ci_high) and p-values; ``insufficient_data``
-    carries the `reason` instead.
+    A verdict from data (``leading``, ``not_leading``) carries the best horizon (>= 1), its
+    finite effect, interval (ci_low <= ci_high) and p-values, and every condition of the
+    rule; ``insufficient_data`` carries the `reason` instead. `feedback`: the outcome also
+    moves RV (a finding beside the verdict, never a veto).
     """
 
     verdict: Literal[VERDICTS]
@@ -149,7 +146,10 @@ class LeadingIndicator(Part):
     p_adjusted: PValue | None = None
     reverse_p_value: PValue | None = None
     reverse_horizon: int | None = None
+    coef: Number | None = None
+    feedback: bool = False
     reason: str | None = None
+    conditions: list[RuleCondition] | None = None
     tests: LeadingIndicatorTests | None = None
 
     @model_validator(mode="after")
@@ -160,6 +160,8 @@ class LeadingIndicator(Part):
             return self
         if self.best_horizon is None or self.best_horizon < 1:
             raise ValueError(f"best_horizon: an integer >= 1 is required, got {self.best_horizon}")
+        if not self.conditions:
+            raise ValueError(f"conditions: the rule's conditions are required for {self.verdict}")
         for key in ("effect", "ci_low", "ci_high", "p_value", "p_adjusted"):
             if getattr(self, key) is None:
                 raise ValueError(f"{key}: a number is required for a {self.verdict} verdict")

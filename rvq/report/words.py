@@ -69,7 +69,8 @@ def _p_words(p: Any) -> str:
 
 def leading_indicator_sentence(result: LeadingIndicatorResult, period: str = "") -> str:
     """One plain sentence for a leading-indicator result: the verdict, the horizon, the
-    standardized effect with its interval and the adjusted p-value."""
+    standardized effect with its interval and the adjusted p-value, whether the outcome
+    also feeds back into RV, and for `not_leading` the reason."""
     word = OUTCOME_WORDS.get(result.outcome, result.outcome.replace("_", " "))
     if result.verdict == "insufficient_data":
         reason = result.reason or "the data do not allow the test"
@@ -80,14 +81,25 @@ def leading_indicator_sentence(result: LeadingIndicatorResult, period: str = "")
     ci = _interval(result.ci_low, result.ci_high)
     p = _p_words(result.p_adjusted)
     evidence = f"effect {_fmt(result.effect)} SD of {word} per SD of RV ({ci}; adjusted {p})"
+    feedback = f"; {word} also feeds back into RV later" if result.feedback else ""
     if result.verdict == "leading":
-        return f"{word.capitalize()}: RV moves first, by {horizon}{unit}{plural}; {evidence}."
-    reason = result.reason.rstrip(".")
+        return (
+            f"{word.capitalize()}: RV moves first, by {horizon}{unit}{plural}; "
+            f"{evidence}{feedback}."
+        )
+    reason = _reason_words(result.reason, period)
     return (
         f"{word.capitalize()}: no reliable sign that RV moves before {word}; "
         f"the strongest horizon ({horizon}{unit}{plural}) shows {evidence}"
-        + (f", but {reason}." if reason else ".")
+        + (f", but {reason}" if reason else "")
+        + f"{feedback}."
     )
+
+
+def _reason_words(reason: str, period: str) -> str:
+    """A rule's reason for a sentence: without the final stop, in the pilot's period word."""
+    reason = (reason or "").rstrip(".")
+    return reason.replace("period(s)", f"{period}(s)") if period else reason
 
 
 def _interval(low: Any, high: Any) -> str:

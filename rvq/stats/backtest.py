@@ -1,219 +1,72 @@
-"""Is RV a leading indicator of the money? The back-test of pilot step f (question 6).
+"""Is RV a leading indicator of the money? The back-test of pilot step f.
 
-Per outcome (profit, revenue growth, share of wallet) and horizon h = 1..H periods, four
-pieces of evidence, each with its own assumptions stated where it is computed:
+Three questions, one entry point (`run_backtest`, used by `rvq backtest` and notebook 06,
+so the command and the report cannot disagree):
 
-1. fixed-effects panel regression (`fe_horizon_effects`): outcome at t+h on RV at t and
-   the outcome's own history, account and period effects, account-clustered SEs
-   (linearmodels PanelOLS) — does RV add to the outcome's own past (Granger-style)?
-2. Dumitrescu–Hurlin heterogeneous-panel Granger test, both directions (`rvq.stats.granger`);
-3. out-of-time validation (`rvq.stats.oot`): fit on early periods, judge on later ones — the
-   R² gain from adding RV to a strong baseline, and for revenue growth and share of
-   wallet the AUC gain of classifying "grows vs shrinks", each with a bootstrap interval;
-4. a lead–lag profile (`rvq.stats.leadlag`), descriptive, for the figure.
+- question 6, the lead test (`leading_indicator_results`): per outcome (profit, revenue
+  growth, share of wallet) the evidence of `rvq.stats.identification` (local projections
+  with the outcome's own history and level, account trends, a placebo on future RV, the
+  reverse direction, out of time where it has power, Dumitrescu-Hurlin at the claimed
+  order) and its verdict from `decide_lead`, the rule written once; beside it the
+  out-of-time gain at every horizon and a lead-lag profile (`rvq.stats.leadlag`), for the
+  figures;
+- questions 1-5, segments (`rvq.stats.segments`);
+- question 7, DO vs SAY (`rvq.stats.dovssay`).
 
-p-values of (1) are Holm-adjusted over outcomes x horizons. `leading_verdict` is the one
-place where the evidence becomes a verdict; read its docstring for the rule.
+The design is `docs/identification.md`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from rvq.config import PilotConfig
 from rvq.jsonable import to_jsonable
-from rvq.multiplicity import holm_adjust
 from rvq.privacy import privacy_settings
 from rvq.schema import OUTCOME_NAMES
-from rvq.scoring.outcomes import (
-    MIN_ACCOUNTS,
-    derive_outcomes,
-    untestable_reason,
-    with_entity_codes,
-)
+from rvq.scoring.outcomes import derive_outcomes, with_entity_codes
 from rvq.stats.dovssay import DoVsSayResult, do_vs_say
-from rvq.stats.granger import DHResult, dumitrescu_hurlin
+from rvq.stats.identification import (
+    Decision,
+    Evidence,
+    at_horizon,
+    decide_lead,
+    evidence_table,
+    lead_evidence,
+    strongest_reverse,
+)
 from rvq.stats.leadlag import lead_lag_profile
 from rvq.stats.oot import forecast_features, out_of_time_gain
-from rvq.stats.panelfe import two_way_fe
 from rvq.stats.results import Result, number
 from rvq.stats.segments import SegmentResults, segment_results
+from rvq.stats.trust import TrustNumbers, trust_numbers
 
 DEFAULT_HORIZONS = (1, 2, 3, 4)
-ENTITY, TIME = "account_id", "period_index"
-
-#: the minimum a verdict needs: accounts with usable rows, and periods of the outcome
 
 
-# ------------------------------------------------------------- fixed-effects regression
+# --------------------------------------------------------------- the lead test's results
 
-
-def fe_horizon_effects(
-    panel: pd.DataFrame,
-    outcome: str,
-    horizons: Iterable[int] = DEFAULT_HORIZONS,
-    *,
-    rv: str = "rv_flow",
-    own_lags: int = 2,
-    reverse: bool = False,
-) -> pd.DataFrame:
-    """Two-way fixed-effects regressions of the outcome h periods ahead on RV now.
-
-    Model, per horizon h:  y[i,t+h] = a_i + d_t + b_h * RV[i,t] + sum_j c_j y[i,t-j] + e,
-    j = 0..own_lags-1, with account (a_i) and period (d_t) effects and standard errors
-    clustered by account (robust to any serial correlation within an account); the
-    estimator is linearmodels PanelOLS's, re-implemented in `rvq.stats.panelfe` for speed and
-    checked against it in the tests. Null: b_h = 0, RV adds nothing to the outcome's own
-    history. Caveat: with account effects and lagged outcomes in short panels the lag
-    coefficients carry Nickell bias; it leaves b_h unbiased when RV is not driven by the
-    past outcome, and the reverse regression guards the case when it is.
-
-    `reverse=True` swaps the roles (RV at t+h on the outcome at t and RV's own history):
-    does the money lead RV?
-
-    `effect` is b_h standardized by within-account SDs (outcome SDs per SD of RV, both
-    measured around each account's own mean) with its 95% interval.
-    Returns one row per horizon: horizon, coef, se, t, p_value, effect, ci_low, ci_high,
-    n_obs, n_accounts.
-    """
-    dep, focal = (rv, outcome) if reverse else (outcome, rv)
-    g = panel.groupby(ENTITY, sort=False)
-    lags = {f"own_l{j}": g[dep].shift(j) if j else panel[dep] for j in range(own_lags)}
-    rows = []
-    for h in horizons:
-        frame = pd.DataFrame(
-            {
-                ENTITY: panel[ENTITY],
-                TIME: panel[TIME],
-                "lead": g[dep].shift(-h),
-                "x": panel[focal],
-                **lags,
-            }
-        ).dropna()
-        row = {
-            "horizon": int(h),
-            "coef": np.nan,
-            "se": np.nan,
-            "t": np.nan,
-            "p_value": np.nan,
-            "effect": np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "n_obs": len(frame),
-            "n_accounts": int(frame[ENTITY].nunique()),
-        }
-        rows.append(row)
-        if row["n_accounts"] < MIN_ACCOUNTS or frame[TIME].nunique() < 3:
-            continue
-        sd_x = _within_sd(frame["x"], frame[ENTITY])
-        sd_y = _within_sd(frame["lead"], frame[ENTITY])
-        if not (sd_x > 0 and sd_y > 0):
-            continue
-        codes = pd.factorize(frame[ENTITY])[0]
-        try:
-            fit = two_way_fe(
-                frame["lead"].to_numpy(float),
-                frame[["x", *lags]].to_numpy(float),
-                codes,
-                frame[TIME].to_numpy(),
-            )
-        except np.linalg.LinAlgError:
-            continue
-        b, se = float(fit.params[0]), float(fit.std_errors[0])
-        if not np.isfinite(se):
-            continue
-        scale = sd_x / sd_y
-        row.update(
-            coef=b,
-            se=se,
-            t=float(fit.tstats[0]),
-            p_value=float(fit.pvalues[0]),
-            effect=b * scale,
-            ci_low=(b - 1.959964 * se) * scale,
-            ci_high=(b + 1.959964 * se) * scale,
-        )
-    return pd.DataFrame(rows)
-
-
-def _within_sd(values: pd.Series, groups: pd.Series) -> float:
-    dev = values - values.groupby(groups, sort=False).transform("mean")
-    return float(dev.std())
-
-
-# ------------------------------------------------------------------------- the verdict
-
-
-def leading_verdict(
-    *,
-    p_adjusted: float,
-    coef: float,
-    oot_ci_low: float,
-    t_stat: float,
-    granger_forward_p: float,
-    reverse_p: float,
-    reverse_t: float,
-    alpha: float = 0.05,
-    expected_sign: int = 1,
-) -> tuple[str, list[str]]:
-    """THE verdict rule, written once. Returns (verdict, reasons).
-
-    An outcome is ``leading`` if and only if all three hold at the best horizon:
-
-    1. **RV adds to the outcome's own past**: in the fixed-effects regression the
-       Holm-adjusted p-value (over outcomes x horizons) is below `alpha` and the
-       coefficient has the expected sign (positive: more RV, more money later);
-    2. **confirmed**: out of time, adding RV to the baseline raises R² with a bootstrap
-       interval above 0, OR the Dumitrescu–Hurlin test of RV -> outcome rejects
-       (bootstrap one-sided p < `alpha`);
-    3. **not the other way round**: the reverse direction does not dominate: the same
-       fixed-effects regression with the roles swapped (RV at t+h on the outcome at t and
-       RV's own history), at its strongest horizon, is not both significant
-       (p < `alpha`) and stronger (a larger t statistic) than RV -> outcome.
-
-    The Granger input is the bootstrap-standardised DH statistic
-    (`rvq.stats.granger.dumitrescu_hurlin` with `n_boot`): the normal approximation of
-    Z-tilde over-rejects in short panels with thousands of accounts. DH is not used for
-    the reverse check: with one or two lags it cannot absorb RV's own (ARMA-like)
-    dynamics, so any variable that tracks past RV "Granger-causes" it.
-
-    Otherwise ``not_leading``; the reasons name each condition that failed.
-    (``insufficient_data`` is decided before, when the data cannot carry the tests.)
-    """
-    reasons = []
-    if not (np.isfinite(p_adjusted) and p_adjusted < alpha):
-        reasons.append(
-            f"RV does not add to the outcome's own history (Holm p = {_fmt(p_adjusted)})"
-        )
-    elif not (np.isfinite(coef) and np.sign(coef) == expected_sign):
-        reasons.append("RV's association with the later outcome has the unexpected sign")
-    oot_ok = np.isfinite(oot_ci_low) and oot_ci_low > 0
-    dh_ok = np.isfinite(granger_forward_p) and granger_forward_p < alpha
-    if not (oot_ok or dh_ok):
-        reasons.append("not confirmed out of time nor by the panel Granger test")
-    rev_sig = np.isfinite(reverse_p) and reverse_p < alpha
-    fwd_t = t_stat if np.isfinite(t_stat) else -np.inf
-    if rev_sig and reverse_t >= fwd_t:
-        reasons.append("the outcome predicts RV more strongly than RV predicts the outcome")
-    return ("leading" if not reasons else "not_leading"), reasons
-
-
-def _fmt(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:.3g}"
-
-
-# ----------------------------------------------------------------------- the back-test
-
-
-#: the per-horizon tables of a result and the columns each keeps (summary.json's `tests`)
-FE_COLUMNS = (
+#: the regressions behind a verdict, per horizon (summary.json's `tests`): the lead test's
+#: specifications (`rvq.stats.identification`: `fixed_effects` is the forward local
+#: projection, `reverse_fixed_effects` the reverse one), the placebo, out of time
+TEST_TABLES = (
+    "fixed_effects",
+    "account_trends",
+    "reverse_fixed_effects",
+    "reverse_trends",
+    "placebo",
+    "out_of_time",
+)
+#: the columns each regression keeps
+TEST_COLUMNS = (
     "horizon",
     "coef",
     "se",
+    "t",
     "p_value",
     "p_adjusted",
     "effect",
@@ -223,19 +76,30 @@ FE_COLUMNS = (
     "n_accounts",
 )
 #: the numbers of the best horizon a result reports (NaN where the data could not give one)
-RESULT_NUMBERS = ("effect", "ci_low", "ci_high", "p_value", "p_adjusted", "reverse_p_value")
+RESULT_NUMBERS = (
+    "effect",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "coef",
+    "reverse_p_value",
+)
 
 
 @dataclass
 class LeadingIndicatorResult(Result):
-    """Is RV a leading indicator of one outcome? The verdict (`leading_verdict`, or
-    ``insufficient_data`` with the reason) and the evidence behind it.
+    """Is RV a leading indicator of one outcome? The verdict of the lead test
+    (`rvq.stats.identification.decide_lead`, or ``insufficient_data`` with the reason) and
+    the evidence behind it.
 
-    The numbers are those of the best horizon (the largest t statistic of RV -> outcome):
-    the standardized effect with its 95% interval, the p-value and its Holm adjustment, and
-    the strongest reverse regression's p-value and horizon. The per-horizon tables (fixed
-    effects, reverse fixed effects, out of time) and the Granger tests are the `tests` of
-    summary.json; a result without them was not tested (too little data).
+    The numbers are the forward regression's at the best horizon (the largest forward t):
+    the standardized effect with its 95% interval, the raw coefficient (outcome units per
+    RV unit), the p-value and its Holm adjustment; and the strongest reverse regression's
+    p-value and horizon. `feedback`: the outcome also moves RV later. `conditions`: every
+    condition of the rule with its numbers and pass/fail (None: does not apply), as
+    `rvq.stats.identification.Condition` dicts. `tests`: the per-horizon regressions
+    (`TEST_TABLES`); a result without them was not tested (too little data).
     """
 
     outcome: str
@@ -247,17 +111,56 @@ class LeadingIndicatorResult(Result):
     ci_high: float = math.nan
     p_value: float = math.nan
     p_adjusted: float = math.nan
+    coef: float = math.nan
     reverse_p_value: float = math.nan
     reverse_horizon: int | None = None
-    fixed_effects: pd.DataFrame | None = field(default=None, repr=False)
-    reverse_fixed_effects: pd.DataFrame | None = field(default=None, repr=False)
-    out_of_time: pd.DataFrame | None = field(default=None, repr=False)
-    granger: dict[str, dict] | None = field(default=None, repr=False)
+    feedback: bool = False
+    conditions: list[dict] = field(default_factory=list, repr=False)
+    tests: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
 
     @property
     def tested(self) -> bool:
         """Whether the tests ran (they did not when the data could not carry them)."""
-        return self.fixed_effects is not None
+        return self.tests is not None
+
+    def condition(self, name: str) -> dict | None:
+        """One condition of the rule by name (`forward`, `placebo`, ...), or None."""
+        return next((c for c in self.conditions if c["name"] == name), None)
+
+    @classmethod
+    def from_decision(
+        cls, decision: Decision, evidence: Evidence, out_of_time: pd.DataFrame | None = None
+    ) -> LeadingIndicatorResult:
+        """The result of `decide_lead` on `evidence`, with the regressions as tables."""
+        if not decision.conditions:
+            return _insufficient(decision.outcome, decision.reason)
+        fwd = at_horizon(evidence.forward, decision.best_horizon)
+        rev = strongest_reverse(evidence.reverse)
+        specs = {
+            "fixed_effects": evidence.forward,
+            "account_trends": evidence.trends,
+            "reverse_fixed_effects": evidence.reverse,
+            "reverse_trends": evidence.reverse_trends,
+            "placebo": (evidence.placebo,) if evidence.placebo is not None else (),
+        }
+        tests = {
+            name: pd.DataFrame([asdict(t) for t in rows], columns=list(TEST_COLUMNS))
+            for name, rows in specs.items()
+        }
+        tests["out_of_time"] = out_of_time if out_of_time is not None else pd.DataFrame()
+        return cls(
+            outcome=decision.outcome,
+            verdict=decision.verdict,
+            reason=decision.reason,
+            best_horizon=decision.best_horizon,
+            **{k: getattr(fwd, k) for k in ("effect", "ci_low", "ci_high", "p_value", "coef")},
+            p_adjusted=fwd.p_adjusted,
+            reverse_p_value=rev.p_value if rev is not None else math.nan,
+            reverse_horizon=rev.horizon if rev is not None else None,
+            feedback=decision.feedback,
+            conditions=[to_jsonable(asdict(c)) for c in decision.conditions],
+            tests=tests,
+        )
 
     def to_dict(self) -> dict:
         """This outcome's `summary.json["leading_indicator"]` entry (plain JSON data)."""
@@ -265,14 +168,12 @@ class LeadingIndicatorResult(Result):
         out.update({k: getattr(self, k) for k in RESULT_NUMBERS})
         if self.tested:
             out["reverse_horizon"] = self.reverse_horizon
+        out["feedback"] = self.feedback
         out["reason"] = self.reason
+        if self.conditions:
+            out["conditions"] = self.conditions
         if self.tested:
-            out["tests"] = {
-                "fixed_effects": self.fixed_effects,
-                "reverse_fixed_effects": self.reverse_fixed_effects,
-                "out_of_time": self.out_of_time,
-                "granger": self.granger,
-            }
+            out["tests"] = dict(self.tests)
         return to_jsonable(out)
 
     @classmethod
@@ -286,21 +187,18 @@ class LeadingIndicatorResult(Result):
             best_horizon=data.get("best_horizon"),
             **{k: number(data.get(k)) for k in RESULT_NUMBERS},
             reverse_horizon=data.get("reverse_horizon"),
-            **(
-                {
-                    "fixed_effects": pd.DataFrame(tests["fixed_effects"]),
-                    "reverse_fixed_effects": pd.DataFrame(tests["reverse_fixed_effects"]),
-                    "out_of_time": pd.DataFrame(tests["out_of_time"]),
-                    "granger": dict(tests["granger"]),
-                }
+            feedback=bool(data.get("feedback")),
+            conditions=list(data.get("conditions") or []),
+            tests=(
+                {name: pd.DataFrame(tests.get(name) or []) for name in TEST_TABLES}
                 if tests is not None
-                else {}
+                else None
             ),
         )
 
     def summary(self) -> pd.DataFrame:
         """One row: the verdict, the best horizon, the effect with its interval, the
-        adjusted p-value and the reason."""
+        adjusted p-value, feedback and the reason."""
         return pd.DataFrame(
             [
                 {
@@ -311,6 +209,7 @@ class LeadingIndicatorResult(Result):
                     "ci_low": self.ci_low,
                     "ci_high": self.ci_high,
                     "p_adjusted": self.p_adjusted,
+                    "feedback": self.feedback,
                     "reason": self.reason,
                 }
             ]
@@ -320,11 +219,11 @@ class LeadingIndicatorResult(Result):
 @dataclass
 class LeadingIndicatorResults(Result):
     """Question 6 for every outcome: one `LeadingIndicatorResult` each, and the tidy tables
-    behind them for the figures."""
+    behind them for the figures: `table` (outcome x specification x horizon, the
+    regressions of `rvq.stats.identification.evidence_table`) and `lead_lag`."""
 
     outcomes: dict[str, LeadingIndicatorResult]
-    table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # outcome x horizon
-    granger: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # outcome x direction
+    table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     lead_lag: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
@@ -349,14 +248,51 @@ class LeadingIndicatorResults(Result):
         rows = [r.summary() for r in self.outcomes.values()]
         return pd.concat(rows) if rows else pd.DataFrame()
 
+    @property
+    def family_size(self) -> int:
+        """How many tests the Holm adjustment of the lead test covered: every estimated
+        forward and account-trend regression over outcomes and horizons."""
+        return sum(
+            int(r.tests[name]["p_value"].notna().sum()) if "p_value" in r.tests[name] else 0
+            for r in self.outcomes.values()
+            if r.tested
+            for name in ("fixed_effects", "account_trends")
+        )
 
-def _wide(panel: pd.DataFrame, col: str) -> np.ndarray:
-    return panel.pivot(index=ENTITY, columns=TIME, values=col).sort_index(axis=1).to_numpy(float)
+    def trust(self) -> dict[str, TrustNumbers]:
+        """Per tested outcome, the numbers of the "how far to trust this" box."""
+        n = self.family_size
+        return {o: trust_numbers(r, n) for o, r in self.outcomes.items() if r.tested}
+
+    def out_of_time(self) -> pd.DataFrame:
+        """Out of time per outcome and horizon (what adding RV does to held-out forecasts)."""
+        frames = [
+            r.tests["out_of_time"].assign(outcome=o)
+            for o, r in self.outcomes.items()
+            if r.tested and len(r.tests["out_of_time"])
+        ]
+        if not frames:
+            return pd.DataFrame()
+        table = pd.concat(frames, ignore_index=True)
+        return table[["outcome"] + [c for c in table if c != "outcome"]]
 
 
-def _granger_order(n_periods: int, requested: int) -> int:
-    """The largest order <= requested that leaves DH's Z-tilde defined (T > 5 + 3K)."""
-    return max(0, min(requested, (n_periods - 6) // 3))
+def out_of_time_table(
+    panel: pd.DataFrame, outcome: str, horizons: Sequence[int], *, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """`rvq.stats.oot.out_of_time_gain` at every horizon (reported beside the rule, which
+    uses it only where enough periods are held out: `identification.MIN_HELD_OUT`)."""
+    feats = forecast_features(panel, outcome)
+    rows = [
+        {
+            "horizon": int(h),
+            **out_of_time_gain(
+                panel, outcome, h, features=feats, n_boot=n_boot, seed=seed + 31 * h
+            ),
+        }
+        for h in horizons
+    ]
+    return pd.DataFrame(rows)
 
 
 def leading_indicator_results(
@@ -367,153 +303,46 @@ def leading_indicator_results(
     seed: int = 0,
     alpha: float = 0.05,
     rv: str = "rv_flow",
-    own_lags: int = 2,
-    granger_order: int = 1,
     granger_boot: int = 49,
     n_boot: int = 200,
     lead_lag: bool = True,
     progress: bool = False,
 ) -> LeadingIndicatorResults:
-    """Run the leading-indicator tests for every outcome and horizon and decide verdicts."""
+    """The lead test for every outcome (`rvq.stats.identification.lead_evidence`, Holm over
+    outcomes x horizons x specifications) and its verdicts (`decide_lead`), with the
+    out-of-time table per horizon and the lead-lag profile for the figures."""
     from tqdm import tqdm
 
-    data = with_entity_codes(derive_outcomes(panel))
-    n_periods = int(data[TIME].nunique())
-    steps = tqdm(list(outcomes), desc="leading-indicator tests", disable=not progress)
-    fe_rows, granger_rows, ll_frames, pre = [], [], [], {}
-    rv_wide = _wide(data, rv)
-    for i, outcome in enumerate(steps):
-        reason = untestable_reason(data, outcome, rv)
-        if reason is not None:
-            pre[outcome] = reason
-            continue
-        fe = fe_horizon_effects(data, outcome, horizons, rv=rv, own_lags=own_lags)
-        fe.insert(0, "outcome", outcome)
-        rev = fe_horizon_effects(data, outcome, horizons, rv=rv, own_lags=own_lags, reverse=True)
-        for col in ("coef", "t", "p_value", "effect"):
-            fe[f"reverse_{col}"] = rev[col].to_numpy()
-        feats = forecast_features(data, outcome)
-        oot = [
-            out_of_time_gain(
-                data, outcome, h, features=feats, n_boot=n_boot, seed=seed + 31 * h + i
-            )
-            for h in fe["horizon"]
-        ]
-        oot = pd.DataFrame(oot).add_prefix("oot_")
-        fe_rows.append(pd.concat([fe, oot], axis=1))
-        K = _granger_order(n_periods, granger_order)
-        y_wide = _wide(data, outcome)
-        for direction, (y, x) in {
-            "forward": (y_wide, rv_wide),
-            "reverse": (rv_wide, y_wide),
-        }.items():
-            res = (
-                dumitrescu_hurlin(y, x, K, demean=True, n_boot=granger_boot, seed=seed + i)
-                if K
-                else DHResult(0, 0, 0, *([np.nan] * 6))
-            )
-            granger_rows.append({"outcome": outcome, "direction": direction, **res.to_dict()})
-        if lead_lag:
-            ll_frames.append(lead_lag_profile(data, outcome, n_boot=n_boot, seed=seed + i))
-
-    table = (
-        pd.concat(fe_rows, ignore_index=True)
-        if fe_rows
-        else pd.DataFrame(
-            columns=[
-                "outcome",
-                "horizon",
-                "coef",
-                "se",
-                "t",
-                "p_value",
-                "effect",
-                "ci_low",
-                "ci_high",
-            ]
-        )
+    evidence = lead_evidence(
+        panel,
+        outcomes=outcomes,
+        horizons=horizons,
+        rv=rv,
+        alpha=alpha,
+        seed=seed,
+        granger_boot=granger_boot,
+        n_boot=n_boot,
     )
-    table["p_adjusted"] = holm_adjust(table["p_value"]) if len(table) else []
-    granger = pd.DataFrame(granger_rows)
-    results = {
-        outcome: (
-            _insufficient(outcome, pre[outcome])
-            if outcome in pre
-            else _outcome_result(outcome, table, granger, alpha)
-        )
-        for outcome in outcomes
-    }
+    data = with_entity_codes(derive_outcomes(panel))
+    results, ll_frames = {}, []
+    for i, outcome in enumerate(tqdm(outcomes, desc="lead test", disable=not progress)):
+        ev = evidence[outcome]
+        decision = decide_lead(ev, alpha=alpha)
+        oot = None
+        if decision.conditions:
+            oot = out_of_time_table(data, outcome, horizons, n_boot=n_boot, seed=seed + i)
+            if lead_lag:
+                ll_frames.append(lead_lag_profile(data, outcome, n_boot=n_boot, seed=seed + i))
+        results[outcome] = LeadingIndicatorResult.from_decision(decision, ev, oot)
     return LeadingIndicatorResults(
         outcomes=results,
-        table=table,
-        granger=granger,
+        table=evidence_table(evidence),
         lead_lag=pd.concat(ll_frames, ignore_index=True) if ll_frames else pd.DataFrame(),
     )
 
 
 def _insufficient(outcome: str, reason: str) -> LeadingIndicatorResult:
     return LeadingIndicatorResult(outcome=outcome, verdict="insufficient_data", reason=reason)
-
-
-def _best_row(rows: pd.DataFrame) -> pd.Series | None:
-    """The horizon where RV's evidence is strongest in the expected direction (largest t)."""
-    est = rows[np.isfinite(rows["t"])]
-    if est.empty:
-        return None
-    return est.loc[est["t"].idxmax()]
-
-
-def _outcome_result(
-    outcome: str, table: pd.DataFrame, granger: pd.DataFrame, alpha: float
-) -> LeadingIndicatorResult:
-    rows = table[table["outcome"] == outcome]
-    best = _best_row(rows)
-    if best is None:
-        return _insufficient(outcome, "no horizon could be estimated (too few periods or accounts)")
-    g = granger[granger["outcome"] == outcome].set_index("direction")
-    fwd, rev = g.loc["forward"], g.loc["reverse"]
-    rev_rows = rows[np.isfinite(rows["reverse_t"])]
-    rev_best = rev_rows.loc[rev_rows["reverse_t"].idxmax()] if len(rev_rows) else None
-    reverse_p = float(rev_best["reverse_p_value"]) if rev_best is not None else np.nan
-    reverse_t = float(rev_best["reverse_t"]) if rev_best is not None else np.nan
-    verdict, reasons = leading_verdict(
-        p_adjusted=best["p_adjusted"],
-        coef=best["coef"],
-        t_stat=best["t"],
-        oot_ci_low=best["oot_ci_low"],
-        granger_forward_p=fwd["p_bootstrap"],
-        reverse_p=reverse_p,
-        reverse_t=reverse_t,
-        alpha=alpha,
-    )
-
-    def columns(prefix: str) -> pd.DataFrame:
-        return (
-            rows[["horizon"] + [c for c in rows if c.startswith(prefix)]]
-            .rename(columns=lambda c: c.removeprefix(prefix))
-            .reset_index(drop=True)
-        )
-
-    return LeadingIndicatorResult(
-        outcome=outcome,
-        verdict=verdict,
-        reason="; ".join(reasons) if reasons else "all three conditions of the verdict rule hold",
-        best_horizon=int(best["horizon"]),
-        effect=float(best["effect"]),
-        ci_low=float(best["ci_low"]),
-        ci_high=float(best["ci_high"]),
-        p_value=float(best["p_value"]),
-        p_adjusted=float(best["p_adjusted"]),
-        reverse_p_value=reverse_p,
-        reverse_horizon=None if rev_best is None else int(rev_best["horizon"]),
-        fixed_effects=rows[list(FE_COLUMNS)].reset_index(drop=True),
-        reverse_fixed_effects=columns("reverse_"),
-        out_of_time=columns("oot_"),
-        granger={
-            "forward": fwd.drop("outcome").to_dict(),
-            "reverse": rev.drop("outcome").to_dict(),
-        },
-    )
 
 
 def leading_indicator_summary(
@@ -525,10 +354,10 @@ def leading_indicator_summary(
     progress: bool = False,
     **options,
 ) -> dict:
-    """`summary.json["leading_indicator"]`: per outcome verdict, best_horizon, effect, CI,
-    p_value, p_adjusted, reverse_p_value, plus `reason` and the `tests` behind it.
+    """`summary.json["leading_indicator"]`: per outcome the verdict, best_horizon, effect,
+    CI, p-values, feedback, reason, the rule's conditions and the `tests` behind them.
 
-    `options` go to `leading_indicator_results` (alpha, rv, own_lags, n_boot, …).
+    `options` go to `leading_indicator_results` (alpha, rv, n_boot, granger_boot, ...).
     """
     options.setdefault("lead_lag", False)
     return leading_indicator_results(

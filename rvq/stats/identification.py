@@ -247,7 +247,8 @@ def _test_numbers(test: HorizonTest | None) -> dict:
     }
 
 
-def _at(tests: Sequence[HorizonTest], h: int | None) -> HorizonTest | None:
+def at_horizon(tests: Sequence[HorizonTest], h: int | None) -> HorizonTest | None:
+    """The test at horizon `h` (None if there is none)."""
     return next((x for x in tests if x.horizon == h), None)
 
 
@@ -299,9 +300,9 @@ def decide_lead(evidence: Evidence, *, alpha: float = 0.05, expected_sign: int =
         reason = "no horizon could be estimated (too few periods or accounts)"
         return Decision(evidence.outcome, "insufficient_data", False, None, (), reason)
 
-    fwd, trd = _at(evidence.forward, h), _at(evidence.trends, h)
+    fwd, trd = at_horizon(evidence.forward, h), at_horizon(evidence.trends, h)
     rev = strongest_reverse(evidence.reverse)
-    rev_trd = _at(evidence.reverse_trends, rev.horizon) if rev is not None else None
+    rev_trd = at_horizon(evidence.reverse_trends, rev.horizon) if rev is not None else None
     fwd_ok = _significant(fwd, alpha, expected_sign)
     feedback = (
         rev is not None
@@ -516,25 +517,20 @@ def _granger_check(w: _Wide, h: int, alpha: float, n_boot: int, seed: int) -> Ch
 
 
 def _oot_check(data: pd.DataFrame, outcome: str, h: int, n_boot: int, seed: int) -> Check:
-    """Out of time at horizon h where at least MIN_HELD_OUT target periods are held out."""
-    n_periods = int(data[TIME].nunique())
-    # the check's targets are t+h for t >= 2 (two own lags); a third of them are held out
-    targets = n_periods - 2 - h
-    held_out = max(1, int(round(targets / 3))) if targets >= 3 else 0
-    if held_out < MIN_HELD_OUT:
-        note = (
-            f"not enough held-out periods ({held_out} < {MIN_HELD_OUT}) for the check to have power"
-        )
-        return Check(False, numbers={"held_out_periods": held_out}, note=note)
+    """Out of time at horizon h: used where at least MIN_HELD_OUT target periods are held
+    out, reported (with its numbers) where fewer are."""
     res = out_of_time_gain(data, outcome, h, n_boot=n_boot, seed=seed)
+    held_out = int(res["test_periods"])
     numbers = {
-        "held_out_periods": res["test_periods"],
+        "held_out_periods": held_out,
         "r2_gain": res["gain"],
         "ci_low": res["ci_low"],
         "ci_high": res["ci_high"],
     }
-    if res["test_periods"] < MIN_HELD_OUT:  # fewer targets than the count above assumed
-        note = f"not enough held-out periods ({res['test_periods']} < {MIN_HELD_OUT})"
+    if held_out < MIN_HELD_OUT:
+        note = (
+            f"not enough held-out periods ({held_out} < {MIN_HELD_OUT}) for the check to have power"
+        )
         return Check(False, numbers=numbers, note=note)
     if not np.isfinite(res["ci_low"]):
         return Check(False, numbers=numbers, note="the out-of-time fit could not be made")

@@ -23,8 +23,8 @@ of wallet > 0, at t+h) the same split also judges a classifier: logistic regress
 standardized features, baseline vs baseline + RV, fitted on the early rows, scored by the
 AUC (the chance that a randomly chosen grower is ranked above a randomly chosen shrinker)
 on the later rows. Rows with no change at all are neither and left out. The AUC gain has
-its own account bootstrap interval. It is reported beside the R² gain; the verdict rule
-(`rvq.stats.backtest.leading_verdict`) uses the R² gain.
+its own account bootstrap interval. It is reported beside the R² gain; the lead test's rule
+(`rvq.stats.identification.decide_lead`) uses the R² gain where enough periods are held out.
 """
 
 from __future__ import annotations
