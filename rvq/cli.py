@@ -198,7 +198,8 @@ def backtest(args: argparse.Namespace) -> int:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(text + "\n")
         verdicts = ", ".join(
-            f"{name}: {res['verdict']}" for name, res in summary["leading_indicator"].items()
+            f"{name}: {res['verdict']}" + (" with feedback" if res.get("feedback") else "")
+            for name, res in summary["leading_indicator"].items()
         )
         print(f"wrote {args.json_path} ({verdicts})")
     else:

@@ -74,6 +74,11 @@ def _p(value: Any) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
+def _periods(n: Any, period: str, adjective: str = "") -> str:
+    """'1 quarter', '3 held-out quarters'."""
+    return f"{n} {adjective}{period}{'' if n == 1 else 's'}"
+
+
 def _effect(numbers: Mapping[str, Any]) -> str:
     return (
         f"effect {_fmt(numbers.get('effect'))} "
@@ -104,7 +109,7 @@ def condition_evidence(condition: Mapping[str, Any], period: str = "period") -> 
         )
     else:  # reverse
         text = (
-            f"{_effect(n)} at {n.get('horizon')} {period}(s) ahead, adjusted "
+            f"{_effect(n)} at {_periods(n.get('horizon'), period)} ahead, adjusted "
             f"{_p(n.get('p_adjusted'))}"
             if n
             else ""
@@ -196,7 +201,7 @@ def trust_lines(
         elif math.isfinite(t.oot_gain):
             parts.append(
                 f"Out of time the gain is {_fmt(t.oot_gain, 3)} ({_fmt(t.oot_ci_low, 3)} to "
-                f"{_fmt(t.oot_ci_high, 3)}) on only {t.oot_held_out} held-out {period}(s): "
+                f"{_fmt(t.oot_ci_high, 3)}) on only {_periods(t.oot_held_out, period, 'held-out ')}: "
                 f"too few to count (the check needs {MIN_HELD_OUT})."
             )
         parts.append(
