@@ -252,12 +252,13 @@ class LeadingIndicatorResults(Result):
     def family_size(self) -> int:
         """How many tests the Holm adjustment of the lead test covered: every estimated
         forward and account-trend regression over outcomes and horizons."""
-        return sum(
-            int(r.tests[name]["p_value"].notna().sum()) if "p_value" in r.tests[name] else 0
+        tables = [
+            r.tests.get(name, pd.DataFrame())
             for r in self.outcomes.values()
             if r.tested
             for name in ("fixed_effects", "account_trends")
-        )
+        ]
+        return sum(int(t["p_value"].notna().sum()) for t in tables if "p_value" in t)
 
     def trust(self) -> dict[str, TrustNumbers]:
         """Per tested outcome, the numbers of the "how far to trust this" box."""
