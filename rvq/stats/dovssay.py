@@ -307,15 +307,16 @@ def horse_race(
     if split is None:
         return {"verdict": "insufficient_data", "reason": f"fewer than 4 periods with {outcome}"}
     val_start, test_start = split
-    answered = panel[say].notna().to_numpy() & np.isfinite(X).all(axis=1)
+    rows = panel[say].notna().to_numpy() & np.isfinite(X).all(axis=1)  # the race's rows
     codes = panel[ENTITY].to_numpy()
     n_accounts = int(codes.max()) + 1 if codes.size else 0
     by_account = panel.groupby(ENTITY, sort=False)[outcome]
+    X, codes, period = X[rows], codes[rows], panel[TIME].to_numpy()[rows]
     usable, val_sums, test_sums, counts = [], [], [], {}
     for h in sorted({int(h) for h in horizons}):
-        y = by_account.shift(-h).to_numpy(float)
-        t_target = panel[TIME].to_numpy() + h
-        ok = answered & np.isfinite(y)
+        y = by_account.shift(-h).to_numpy(float)[rows]
+        t_target = period + h
+        ok = np.isfinite(y)
         train, test = ok & (t_target < test_start), ok & (t_target >= test_start)
         inner, val = train & (t_target < val_start), train & (t_target >= val_start)
         if min(inner.sum(), train.sum()) < 3 * X.shape[1] or min(val.sum(), test.sum()) < 10:
