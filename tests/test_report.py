@@ -88,6 +88,8 @@ def race(winner, survey="nps"):
     low = {"do": 0.01, "say": -0.05, "tie": -0.01}[winner]
     return {
         "horizon": 1,
+        "candidate_horizons": [1, 2],
+        "horizon_share": {"1": 0.8, "2": 0.2},
         "say": survey,
         "n_test": 200,
         "n_train": 400,
@@ -400,8 +402,8 @@ def test_executive_summary_answers_each_question_in_order_with_its_evidence():
     assert answers[7]["verdict"] == "do_leads"
     assert "accounts that do more say more (r = 0.74" in answers[7]["evidence"]
     assert (
-        "RV forecasts profit better than NPS; no clear winner in the other 1"
-        in (answers[7]["evidence"])
+        "chosen on the early periods only: RV forecasts profit better than NPS (1 period "
+        "ahead); no clear winner in the other 1" in (answers[7]["evidence"])
     )
 
 

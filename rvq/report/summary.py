@@ -289,9 +289,15 @@ class Association(Part):
 
 
 class HorseRace(Part):
-    """RV against a survey out of time (`rvq.stats.dovssay.horse_race`) and the winner."""
+    """RV against a survey out of time (`rvq.stats.dovssay.horse_race`), on the same
+    features of each, at one horizon for both chosen on the training periods, and the
+    winner (its intervals include the choice of horizon). The candidates and the share
+    of bootstrap replicates choosing each are absent in summaries written before the race
+    chose its horizon."""
 
     horizon: int
+    candidate_horizons: list[int] | None = None
+    horizon_share: dict[str, Number | None] | None = None
     say: str
     n_test: Count
     n_train: Count

@@ -169,7 +169,8 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
 
 def do_vs_say_sentence(result: DoVsSayResult) -> str:
     """Plain sentences for DO vs SAY (`rvq.stats.dovssay`): how RV and the surveys move
-    together, and which leads the money better out of time."""
+    together, and which leads the money better out of time in a fair race (the same
+    features of each, one horizon for both chosen on the early periods)."""
     parts = [
         f"RV and {survey.upper()}: accounts that do more say more "
         f"(r = {_fmt(stats['between_corr'])}, {_interval(stats.get('between_ci_low'), stats.get('between_ci_high'))}); "
@@ -183,16 +184,24 @@ def do_vs_say_sentence(result: DoVsSayResult) -> str:
             continue
         do_wins = race["leads_better"] == "do"
         better, worse = ("RV", survey.upper()) if do_wins else (survey.upper(), "RV")
-        wins.append(f"{better} forecasts {_label(outcome)} better than {worse}")
+        h = race.get("horizon")
+        wins.append(
+            f"{better} forecasts {_label(outcome)} better than {worse} "
+            f"({h} period{'' if h == 1 else 's'} ahead)"
+        )
+    race_rule = (
+        "Out of time, with RV and each survey given the same features and one horizon "
+        "chosen on the early periods only"
+    )
     if wins:
         parts.append(
-            "Out of time, "
+            f"{race_rule}: "
             + "; ".join(wins)
             + (f"; no clear winner in the other {ties} comparisons." if ties else ".")
         )
     elif ties:
         parts.append(
-            f"Out of time, neither RV nor the surveys forecasts the outcomes clearly "
+            f"{race_rule}, neither RV nor the surveys forecasts the outcomes clearly "
             f"better ({ties} comparisons)."
         )
     return " ".join(parts) if parts else "No survey answers to compare with RV."
