@@ -441,7 +441,6 @@ def run_backtest(
             leading.outcomes[outcome] = _insufficient(
                 outcome, "not among the outcomes this pilot's config tests"
             )
-    best = {o: r.best_horizon for o, r in leading.outcomes.items() if o in outcomes}
     return BacktestResult(
         leading_indicator=leading,
         segments=segment_results(
@@ -453,7 +452,7 @@ def run_backtest(
             if min_accounts is None
             else min_accounts,
         ),
-        do_vs_say=do_vs_say(panel, outcomes=outcomes, horizons=best, seed=seed),
+        do_vs_say=do_vs_say(panel, outcomes=outcomes, horizons=horizons, seed=seed),
         seed=seed,
         horizons=horizons,
     )
