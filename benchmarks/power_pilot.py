@@ -1,6 +1,6 @@
 """Power and false alarms of whole simulated pilots at pilot size (issue 11).
 
-    nice .venv/bin/python benchmarks/power_pilot.py            # the full table (~15 min)
+    nice .venv/bin/python benchmarks/power_pilot.py            # the full tables (~20 min quiet)
     nice .venv/bin/python benchmarks/power_pilot.py --quick    # a smoke run
 
 Every row is what ``rvq.stats.power.power`` returns for those arguments (the same seeds:
@@ -80,6 +80,8 @@ def tasks(args) -> list[tuple]:
     for accounts, periods in args.sizes:
         null_key = (accounts, periods, "profit", 0.0, 2)
         out += [(null_key, s) for s in _seeds(NULL_SEED, args.null_pilots)]
+        if not args.sims:
+            continue
         for outcome in OUTCOME_NAMES:
             for effect in args.effects:
                 for lag in args.lags:
@@ -151,7 +153,9 @@ def main() -> None:
         help="accounts x periods, comma-separated",
     )
     parser.add_argument(
-        "--effects", type=lambda s: [float(x) for x in s.split(",")], default=[0.05, 0.1, 0.2, 0.3]
+        "--effects",
+        type=lambda s: [float(x) for x in s.split(",") if x],
+        default=[0.05, 0.1, 0.2, 0.3],
     )
     parser.add_argument("--lags", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 3])
     parser.add_argument("--sims", type=int, default=25, help="pilots per planted row")
@@ -185,8 +189,11 @@ def main() -> None:
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     for size in args.sizes:
-        print(null_table(results[(*size, "profit", 0.0, 2)], size).to_string(index=False), "\n")
-    print(planted_table(results).to_string(index=False))
+        if args.null_pilots:
+            null = results[(*size, "profit", 0.0, 2)]
+            print(null_table(null, size).to_string(index=False), "\n")
+    if args.effects:
+        print(planted_table(results).to_string(index=False))
 
 
 if __name__ == "__main__":
