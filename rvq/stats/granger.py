@@ -204,12 +204,30 @@ def _bootstrap_z(
             ys[:, :, t] = np.where(ok[:, j], fitted + resid[:, j] * v[:, :, j], y[:, t])
         # a replicate keeps the observed data's missing cells: its usable rows are `ok`
         tb, Xb, _ = _design(ys.reshape(c * N, T), np.tile(x, (c, 1)), K, np.tile(ok, (c, 1)))
-        draws.append(_wald(Xb, tb, np.tile(n_obs, c), K).reshape(c, N))
+        draws.append(_replicate_wald(Xb, tb, np.tile(n_obs, c), K).reshape(c, N))
     W = np.concatenate(draws, axis=0)
     B = W.shape[0]
-    mu = float(W.mean())
-    var_i = W.var(axis=0, ddof=1).mean() if B > 1 else np.nan
+    mu = float(np.nanmean(W))
+    with warnings.catch_warnings():  # an account none of whose replicates could be fitted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        var_i = np.nanmean(np.nanvar(W, axis=0, ddof=1)) if B > 1 else np.nan
     return float((wbar - mu) / np.sqrt(var_i / N * (1 + 1 / B)))
+
+
+def _replicate_wald(X: np.ndarray, target: np.ndarray, n_obs: np.ndarray, K: int) -> np.ndarray:
+    """`_wald` for bootstrap replicates; NaN where a replicate's fit is rank-deficient.
+
+    An account whose outcome barely moves (e.g. a share of wallet locked by a contract)
+    can have an explosive restricted fit; regenerated from it, the replicate's lags are
+    collinear and the batched solve fails. Only then are the fits made with the
+    rank-checked pseudo-inverse, and the rank-deficient replicates left out of the moments.
+    """
+    try:
+        return _wald(X, target, n_obs, K)
+    except np.linalg.LinAlgError:
+        rss_u, rss_r, rank_u = _rss_pair(X, target, K)
+        w = (rss_r - rss_u) / (rss_u / (n_obs - (1 + 2 * K)))
+        return np.where(rank_u == 1 + 2 * K, w, np.nan)
 
 
 def _rss_pair(

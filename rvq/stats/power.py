@@ -1,15 +1,34 @@
 """Power: how many accounts and periods does a pilot need to detect a given effect?
 
-The pilot sponsor's first question. `power` simulates pilots with `rvq.synth` (a planted
-effect of size `effect` on one outcome at lag `lag`, every other outcome null), scores
-each with `rvq.scoring.panels.account_period_panel`, runs the back-test on that outcome
-(`rvq.stats.backtest.leading_indicator_summary`, the pilot's horizons, Holm over them) and
-counts how often the verdict is `leading` (the detection rate, with a Wilson score
-interval) and how often the best horizon is the planted lag. `effect` is in the
-generator's units: the correlation between the latent relationship strength `lag`
-periods earlier and the outcome (`rvq.synth.WorldSpec.effect`; the demo plants 0.3-0.35).
-The answer is only as good as the simulated world is like the client's: read it as an
-order of magnitude, and `effect = 0` as a check of the false-alarm rate.
+The pilot sponsor's first question. `power` simulates WHOLE pilots with `rvq.synth` (a
+planted effect of size `effect` on one outcome at lag `lag`, the other outcomes null),
+scores each with `rvq.scoring.panels.account_period_panel` and decides it exactly as the
+pilot does: `rvq.stats.identification.lead_decisions` over every outcome x horizon, Holm
+over the same family (3 outcomes x 4 horizons x forward and account-trend specifications
+= 24 tests), the pilot's bootstrap sizes (`PILOT_N_BOOT`, `PILOT_GRANGER_BOOT`) and the
+rule `decide_lead`. It counts how often the planted outcome is called `leading` (the
+detection rate, with a Wilson score interval), how often its best horizon is the planted
+lag, and how often the outcomes WITHOUT an effect are called `leading` in the same pilots
+(the false-alarm rate per outcome, and family-wise: any of them in a pilot; with
+`effect = 0` every outcome is null and the family-wise rate is the pilot's).
+`effect` is in the generator's units: the correlation between the latent relationship
+strength `lag` periods earlier and the outcome (`rvq.synth.WorldSpec.effect`; the demo
+plants 0.3-0.35). The answer is only as good as the simulated world is like the client's:
+read it as an order of magnitude.
+
+Measured (`benchmarks/power_pilot.py`, details in benchmarks/README.md), lag 2, 15 pilots
+per cell (100 null pilots per size): share of pilots calling the planted outcome `leading`
+(profit / revenue growth / share of wallet), and the family-wise false-alarm rate:
+
+    effect        2,000 x 12 quarters     600 x 12 quarters
+    0.05          0% / 7% / 47%           0% / 0% / 7%
+    0.10          53% / 67% / 100%        0% / 7% / 53%
+    0.20          100% / 100% / 100%      80% / 87% / 100%
+    0.30          100% / 100% / 100%      100% / 100% / 100%
+    null pilots   0/100 any outcome       1/100 any outcome (profit)
+
+Every detection was at the planted lag; the null outcomes of the planted pilots were
+called `leading` in 0 of 720 (pilot, outcome) pairs.
 """
 
 from __future__ import annotations
@@ -23,6 +42,12 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from rvq.schema import OUTCOME_NAMES
+from rvq.stats.identification import HORIZONS, Decision, lead_decisions
+
+#: the pilot's bootstrap sizes (out-of-time interval, Dumitrescu-Hurlin), as
+#: `rvq.stats.backtest.leading_indicator_results` runs the lead test
+PILOT_N_BOOT = 200
+PILOT_GRANGER_BOOT = 49
 
 
 def synth_panel(
@@ -58,32 +83,79 @@ def synth_panel(
     )
 
 
-def pilot_verdict(
+def pilot_decisions(
     seed: int,
     *,
     effect: float,
     lag: int,
     accounts: int,
     periods: int,
-    outcome: str,
     horizons: tuple[int, ...],
     alpha: float,
     simulate: Callable[..., pd.DataFrame],
-) -> dict:
-    """One simulated pilot: `simulate(effect, lag, accounts, periods, seed)` back-tested on
-    `outcome`; returns its `leading_indicator_summary` entry."""
-    from rvq.stats.backtest import leading_indicator_summary
-
+) -> dict[str, Decision]:
+    """One simulated pilot, decided as the pilot decides it: `simulate(effect, lag,
+    accounts, periods, seed)` -> `lead_decisions` over every outcome (one Holm family),
+    with the pilot's bootstrap sizes. Returns the `Decision` per outcome."""
     panel = simulate(effect, lag, accounts, periods, seed)
-    return leading_indicator_summary(
+    return lead_decisions(
         panel,
-        outcomes=(outcome,),
+        outcomes=OUTCOME_NAMES,
         horizons=horizons,
         seed=seed,
         alpha=alpha,
-        n_boot=100,
-        granger_boot=19,
-    )[outcome]
+        n_boot=PILOT_N_BOOT,
+        granger_boot=PILOT_GRANGER_BOOT,
+    )
+
+
+def _wilson(hits: int, n: int) -> tuple[float, float]:
+    lo, hi = proportion_confint(hits, n, method="wilson")
+    return float(lo), float(hi)
+
+
+def detection_summary(
+    pilots: Sequence[dict[str, Decision]],
+    *,
+    outcome: str,
+    effect: float,
+    lag: int,
+    accounts: int,
+    periods: int,
+) -> dict:
+    """The `power` row of simulated pilots' decisions (see `power` for the columns).
+
+    The null outcomes are those without a planted effect: the others, or all of them
+    when `effect` is 0.
+    """
+    n = len(pilots)
+    found = [p[outcome] for p in pilots if p[outcome].verdict == "leading"]
+    null = [o for o in OUTCOME_NAMES if effect == 0 or o != outcome]
+    alarms = [sum(p[o].verdict == "leading" for o in null) for p in pilots]
+    familywise = sum(a > 0 for a in alarms)
+    lo, hi = _wilson(len(found), n)
+    fw_lo, fw_hi = _wilson(familywise, n)
+    return {
+        "effect": effect,
+        "lag": lag,
+        "accounts": accounts,
+        "periods": periods,
+        "n_sims": n,
+        "detection_rate": len(found) / n,
+        "ci_low": lo,
+        "ci_high": hi,
+        "lag_recovered_rate": sum(d.best_horizon == lag for d in found) / max(len(found), 1),
+        "false_alarm_rate": sum(alarms) / (n * len(null)),
+        "familywise_false_alarm_rate": familywise / n,
+        "familywise_ci_low": fw_lo,
+        "familywise_ci_high": fw_hi,
+    }
+
+
+def pilot_horizons(lag: int) -> tuple[int, ...]:
+    """The horizons a pilot tests (`rvq.stats.identification.HORIZONS`, 1-4), up to the
+    planted lag where it is longer."""
+    return tuple(range(1, max(max(HORIZONS), lag) + 1))
 
 
 def power(
@@ -101,55 +173,44 @@ def power(
     simulate: Callable[..., pd.DataFrame] | None = None,
     workers: int = 1,
 ) -> dict:
-    """Detection rate of `leading` for `outcome` over `n_sims` simulated pilots.
+    """Detection and false-alarm rates of `n_sims` simulated pilots with `effect` planted
+    on `outcome` at `lag`.
 
-    `simulate(effect, lag, accounts, periods, seed)` returns a panel (default:
-    `synth_panel`, through `rvq.synth` and `rvq.scoring.panels`). `horizons` default to the
-    pilot's (1-4, and up to lag + 1). Only `outcome` is tested in each pilot (Holm over
-    its horizons), so the rate is for a pilot that asks about this one outcome.
-    `workers > 1` runs the pilots in that many processes (`simulate` must then be
-    picklable: a module-level function or a `functools.partial` of one).
+    `simulate(effect, lag, accounts, periods, seed)` returns a panel with every outcome
+    (default: `synth_panel`, through `rvq.synth` and `rvq.scoring.panels`). Each pilot is
+    decided as the pilot is (`pilot_decisions`: all outcomes x `horizons`, default
+    `pilot_horizons(lag)`, one Holm family, the pilot's bootstrap sizes). `workers > 1`
+    runs the pilots in that many processes (`simulate` must then be picklable: a
+    module-level function or a `functools.partial` of one).
 
-    Returns effect, lag, accounts, periods, n_sims, detection_rate with its 95% Wilson
-    interval (ci_low, ci_high), and lag_recovered_rate: among the detections, the share
-    whose best horizon is the planted lag.
+    Returns effect, lag, accounts, periods, n_sims; detection_rate (`outcome` called
+    `leading`) with its 95% Wilson interval (ci_low, ci_high); lag_recovered_rate: among
+    the detections, the share whose best horizon is the planted lag; false_alarm_rate: the
+    share of (pilot, null outcome) pairs called `leading`; familywise_false_alarm_rate:
+    the share of pilots where any null outcome is, with its Wilson interval
+    (familywise_ci_low, familywise_ci_high). With `effect = 0` all outcomes are null (and
+    detection_rate is `outcome`'s own false-alarm rate).
     """
-    from rvq.stats.backtest import DEFAULT_HORIZONS
-
     simulate = simulate or partial(synth_panel, outcome=outcome, freq=freq)
-    horizons = tuple(horizons or range(1, max(max(DEFAULT_HORIZONS), lag + 1) + 1))
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_sims)]
     one = partial(
-        pilot_verdict,
+        pilot_decisions,
         effect=effect,
         lag=lag,
         accounts=accounts,
         periods=periods,
-        outcome=outcome,
-        horizons=horizons,
+        horizons=tuple(horizons or pilot_horizons(lag)),
         alpha=alpha,
         simulate=simulate,
     )
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(one, seeds))
+            pilots = list(pool.map(one, seeds))
     else:
-        results = [one(s) for s in seeds]
-    leading = [r for r in results if r["verdict"] == "leading"]
-    detected = len(leading)
-    right_lag = sum(r["best_horizon"] == lag for r in leading)
-    lo, hi = proportion_confint(detected, n_sims, method="wilson")
-    return {
-        "effect": effect,
-        "lag": lag,
-        "accounts": accounts,
-        "periods": periods,
-        "n_sims": n_sims,
-        "detection_rate": detected / n_sims,
-        "ci_low": float(lo),
-        "ci_high": float(hi),
-        "lag_recovered_rate": right_lag / max(detected, 1),
-    }
+        pilots = [one(s) for s in seeds]
+    return detection_summary(
+        pilots, outcome=outcome, effect=effect, lag=lag, accounts=accounts, periods=periods
+    )
 
 
 def power_grid(
