@@ -66,18 +66,39 @@ def score_child(accounts: int, periods: int, seed: int, workdir: Path) -> dict:
     }
 
 
+#: the three questions of `run_backtest`, timed one by one (the functions it calls)
+PARTS = {"lead test": "leading_indicator_results", "segments": "segment_results",
+         "DO vs SAY": "do_vs_say"}  # fmt: skip
+
+
+def _timed(function, seconds: dict, name: str):
+    def run(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            seconds[name] = time.perf_counter() - started
+
+    return run
+
+
 def backtest_child(workdir: Path) -> dict:
-    """Read the panel and run `run_backtest` (the CLI's step f) on it, timed."""
-    from rvq.stats.backtest import run_backtest
+    """Read the panel and run `run_backtest` (the CLI's step f) on it, timed, with the
+    seconds of each of its three questions."""
+    from rvq.stats import backtest
 
     panel = pd.read_parquet(workdir / "panel.parquet")
     panel["period"] = pd.PeriodIndex(panel["period"], freq="Q")
     accounts = pd.read_parquet(workdir / "accounts.parquet")
     loaded_mb = _peak_mb()
+    parts: dict[str, float] = {}
+    for name, attribute in PARTS.items():
+        setattr(backtest, attribute, _timed(getattr(backtest, attribute), parts, name))
     started, cpu = time.perf_counter(), time.process_time()
-    summary = run_backtest(panel, accounts, lead_lag=False).to_dict()
+    summary = backtest.run_backtest(panel, accounts, lead_lag=False).to_dict()
     backtest_s, backtest_cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
+        "parts_s": parts,
         "backtest_s": backtest_s,
         "backtest_cpu_s": backtest_cpu,
         "backtest_loaded_mb": loaded_mb,
@@ -121,6 +142,8 @@ def print_table(rows: list[dict]) -> None:
     )
     print(table.to_string(index=False))
     for r in rows:
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in r["parts_s"].items())
+        print(f"{r['accounts']:>7} accounts: {parts}")
         print(
             f"{r['accounts']:>7} accounts: verdicts {r['verdicts']}, best horizons {r['best_horizon']}"
         )
