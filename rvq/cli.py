@@ -35,6 +35,13 @@ def register(name: str, configure: Callable[[argparse.ArgumentParser], None]):
 
 def _configure_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="folder to write the dataset into")
+    p.add_argument(
+        "--world",
+        metavar="NAME",
+        default=None,
+        help="a named world (planted, null, reverse, trend, rampup, rescue, feedback, "
+        "mechanical, lagging; docs/synthetic-worlds.md); default: the demo",
+    )
     p.add_argument("--accounts", type=int, default=2000, help="number of accounts (default 2000)")
     p.add_argument("--periods", type=int, default=12, help="number of periods (default 12)")
     p.add_argument("--freq", choices=["M", "Q"], default="Q", help="period length (default Q)")
@@ -60,10 +67,15 @@ def demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rvq import synth
+    from rvq.synth.worlds import WORLDS
 
     if args.accounts < 10 or args.periods < 4:
         raise CommandError("need at least 10 accounts and 4 periods")
-    overrides = {}
+    if args.world is not None and args.world not in WORLDS:
+        raise CommandError(f"unknown world {args.world!r}; one of {', '.join(WORLDS)}")
+    overrides = dict(WORLDS[args.world]) if args.world else {}
+    if args.reverse:
+        overrides["reverse"] = True
     if args.effect is not None:
         overrides["effect"] = args.effect
     if args.lag is not None:
@@ -75,7 +87,6 @@ def demo(args: argparse.Namespace) -> int:
         periods=args.periods,
         freq=args.freq,
         seed=args.seed,
-        reverse=args.reverse,
         **overrides,
     )
     started = time.perf_counter()
@@ -86,7 +97,8 @@ def demo(args: argparse.Namespace) -> int:
     n_events = len(world.tables["interactions"])
     size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
     print(
-        f"wrote {out}: {spec.accounts:,} accounts, {spec.periods} periods, "
+        f"wrote {out}: {f'{args.world} world, ' if args.world else ''}"
+        f"{spec.accounts:,} accounts, {spec.periods} periods, "
         f"{n_events:,} interactions, {size_mb:,.1f} MB in {seconds:,.1f} s"
     )
     return 0

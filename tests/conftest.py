@@ -39,7 +39,7 @@ TEST_KINDS = {
     "statistical": (
         "test_backtest", "test_backtest_dovssay", "test_backtest_resample",
         "test_backtest_synth", "test_granger", "test_identification", "test_power",
-        "test_segments", "test_synth",
+        "test_segments", "test_synth", "test_synth_worlds",
     ),
     "e2e": (
         "test_cli", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",

@@ -184,6 +184,10 @@ class WorldParams:
     mechanical: float = 0.0  # RV per SD of this period's revenue (records revenue won)
     revenue_phi: float = 0.5  # AR(1) of log revenue around the account's level: reverts
     profit_on_revenue: float = 0.5  # share of profit's own noise that is revenue's
+    rampup: float = 0.0  # share of accounts that start inside the window and ramp up
+    churn: float = 0.0  # share of accounts that decline and leave inside the window
+    lifecycle: float = 1.5  # RV (its noise SDs) at the bottom of a ramp-up / churn curve
+    lifecycle_money: float = 3.0  # the money (its SDs) there
 
 
 #: the worlds of issue 11, each with the parameters that make it
@@ -200,6 +204,8 @@ WORLDS = {
     "mechanical": WorldParams(mechanical=1.0),
     # (e) RV lags profit by one period
     "lagging": WorldParams(feedback=0.8),
+    # (g) new accounts ramp up, others decline and leave: RV and money move together
+    "rampup": WorldParams(rampup=0.4, churn=0.2),
     # (f) modest real leads at lags 2 and 3
     "modest": WorldParams(
         effect=dict.fromkeys(WORLD_OUTCOMES, 0.2),
@@ -234,7 +240,12 @@ def simulate_world(
       and the innovation ``beta z_{t-L} + sqrt(1 - beta^2) * noise``: the lead moves
       revenue growth; revenue reverts to its level at rate 1 - phi;
     - share of wallet: ``h_i + sd * (beta z_{t-L} + sqrt(1 - beta^2) * AR(1) 0.6)``
-      ``+ g_i * t * 0.1``, clipped to [0.01, 0.99]; wallet = revenue / share.
+      ``+ g_i * t * 0.1``, clipped to [0.01, 0.99]; wallet = revenue / share;
+    - ramp-up and churn: a `rampup` share of accounts starts inside the window (no rows
+      before) and a `churn` share leaves inside it (no rows after); over 4 periods after
+      the start a curve c rises linearly from -1 to 0, over the 3 periods before leaving
+      it falls to -1, and it adds ``lifecycle * c`` to RV and ``lifecycle_money * sd * c``
+      to profit, log revenue and share, in the same period (RV never first).
 
     The truth says per outcome whether RV leads it (``leads``), at which lag, whether the
     outcome feeds back into RV, what else links them, and the verdict a correct rule gives.
@@ -258,6 +269,7 @@ def simulate_world(
 
     level = rng.gamma(2.0, 1.0, n)
     growth = rng.normal(0.0, 1.0, n) * p.trend  # g_i: shared by RV and the money
+    start, leave, curve = _lifecycle(rng, n, periods, burn_in, p)
     base_profit = rng.normal(2.0, 2.0, n)
     base_logrev = rng.normal(3.0, 0.7, n)
     base_share = rng.uniform(0.2, 0.75, n)
@@ -293,7 +305,7 @@ def simulate_world(
         )
         r[:, t] = (phi * r[:, t - 1] if t else 0.0) + sd["revenue_growth"] * r_inn
         q = phi * q + np.sqrt(1 - phi**2) * inn["revenue_growth"]
-        rv[:, t] = level + u + growth * trend_t
+        rv[:, t] = level + u + growth * trend_t + p.lifecycle * curve[:, t]
         if t:
             rv[:, t] += -p.rescue * r[:, t - 1] / rev_sd + p.feedback * profit_dev[:, t - 1]
         rv[:, t] += p.mechanical * r[:, t] / rev_sd
@@ -313,10 +325,11 @@ def simulate_world(
     keep = slice(burn_in, total)
     t_win = np.arange(periods)[None, :]
     money_growth = growth[:, None] * t_win * p.money_trend
-    profit = base_profit[:, None] + sd["profit"] * profit_dev[:, keep] + money_growth
-    log_rev = base_logrev[:, None] + r[:, keep] + money_growth * 0.1
+    life = p.lifecycle_money * curve[:, keep]
+    profit = base_profit[:, None] + sd["profit"] * (profit_dev[:, keep] + life) + money_growth
+    log_rev = base_logrev[:, None] + r[:, keep] + money_growth * 0.1 + sd["revenue_growth"] * life
     share_w = np.clip(
-        base_share[:, None] + sd["share_of_wallet"] * share[:, keep] + money_growth * 0.01,
+        base_share[:, None] + sd["share_of_wallet"] * (share[:, keep] + life) + money_growth * 0.01,
         0.01,
         0.99,
     )
@@ -335,11 +348,35 @@ def simulate_world(
         }
     )
     panel["wallet"] = panel["revenue"] / panel["share_of_wallet"]
-    panel["rv_cum"] = panel.groupby("account_id")["rv_flow"].cumsum()
     panel["n_interactions"] = rng.poisson(np.clip(panel["rv_flow"].to_numpy(), 0.1, None) * 3 + 1)
+    first = np.repeat(start, periods)  # window index of each row's account start
     panel["age"] = panel["period_index"].astype(float) + burn_in
+    panel.loc[first > 0, "age"] = (panel["period_index"] - first)[first > 0].astype(float)
+    if p.rampup or p.churn:  # accounts exist from their start to before they leave
+        pi = panel["period_index"].to_numpy()
+        panel = panel[(pi >= first) & (pi < np.repeat(leave, periods))].reset_index(drop=True)
+    panel["rv_cum"] = panel.groupby("account_id")["rv_flow"].cumsum()
     accounts_frame = pd.DataFrame({"account_id": ids.astype(str)})
     return StatWorld(panel=panel, accounts=accounts_frame, truth=_world_truth(kind, p))
+
+
+def _lifecycle(rng, n: int, periods: int, burn_in: int, p: WorldParams):
+    """Start and leaving period (window index) per account and the ramp-up / churn curve
+    c (n x simulated periods, in [-1, 0]); without ramp-up or churn nothing is drawn."""
+    total = periods + burn_in
+    start, leave = np.full(n, -burn_in), np.full(n, periods)
+    curve = np.zeros((n, total))
+    if not (p.rampup or p.churn):
+        return start, leave, curve
+    t = np.arange(total)[None, :] - burn_in
+    kind = rng.random(n)
+    new, gone = kind < p.rampup, (kind >= p.rampup) & (kind < p.rampup + p.churn)
+    start = np.where(new, rng.integers(1, periods - 4, n), start)
+    leave = np.where(gone, rng.integers(5, periods, n), leave)
+    ramp = np.clip((t - start[:, None]) / 4, 0.0, 1.0) - 1.0
+    decline = -np.clip((t - leave[:, None] + 4) / 3, 0.0, 1.0)
+    curve = np.where(new[:, None], ramp, 0.0) + np.where(gone[:, None], decline, 0.0)
+    return start, leave, curve
 
 
 def _world_truth(kind: str, p: WorldParams) -> dict:
@@ -360,6 +397,8 @@ def _world_truth(kind: str, p: WorldParams) -> dict:
             ("rescue", p.rescue),
             ("feedback", p.feedback),
             ("mechanical", p.mechanical),
+            ("rampup", p.rampup),
+            ("churn", p.churn),
         )
         if on
     ]

@@ -339,6 +339,7 @@ def test_real_leads_are_found_at_their_planted_lag(kind):
         ("rescue", {}),
         ("mechanical", {}),
         ("lagging", {}),
+        ("rampup", {}),  # new accounts ramp up, others decline and leave
     ],
 )
 def test_worlds_without_a_lead_are_not_called_leading(kind, changes):

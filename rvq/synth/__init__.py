@@ -15,14 +15,18 @@ to ``truth.json``; ``docs/synthetic-worlds.md`` explains it in words. In short:
   strength L_o periods earlier in within-SD units, with correlation beta_o
   (``effect``); beta = 0 is the null world, where nothing links RV to the outcome;
 * ``reverse=True`` cuts that link and lets the propensity respond to past outcomes
-  instead, so RV follows the money.
+  instead, so RV follows the money;
+* the confounder options (account trends and size, ramp-up and churn, rescue effort,
+  feedback, mechanical links) tie RV and the money together outside the planted lead;
+  `WORLDS` names a world for each (``rvq demo --world NAME``).
 
 Generation is vectorized over accounts and events; the only Python loop is over periods.
 
 Modules: `spec` (ModelConstants, WorldSpec, World), `accounts` (the accounts' fixed
 traits), `catalog` (the catalog's streams), `generate` (`generate_world` and the latent
-dynamics), `tables` (the latents as the canonical input tables), `truth` (truth.json) and
-`files` (`write_world`).
+dynamics), `tables` (the latents as the canonical input tables), `confounders` (the
+confounder options), `truth` (truth.json), `files` (`write_world`) and `worlds` (the named
+presets).
 """
 
 from rvq.synth.accounts import CONTACT_ROLES
@@ -37,6 +41,7 @@ from rvq.synth.spec import (
     World,
     WorldSpec,
 )
+from rvq.synth.worlds import WORLDS, world_spec
 
 __all__ = [
     "CONTACT_ROLES",
@@ -44,9 +49,11 @@ __all__ = [
     "DEFAULT_LAG",
     "MODEL",
     "OUTCOME_NAMES",
+    "WORLDS",
     "ModelConstants",
     "World",
     "WorldSpec",
     "generate_world",
+    "world_spec",
     "write_world",
 ]

@@ -13,6 +13,7 @@ import pandas as pd
 from rvq.schema import ACCOUNTS, COMMUNITY_ROLES, INTERACTIONS, OUTCOMES, STAGES, VOC
 from rvq.synth.accounts import draw_accounts
 from rvq.synth.catalog import Catalog
+from rvq.synth.confounders import any_on, draw_confounders, money_shift, propensity_shift
 from rvq.synth.spec import (
     MODEL,
     OUTCOME_NAMES,
@@ -69,8 +70,11 @@ def generate_world(
 
         catalog = shipped_catalog()
     cat = Catalog.build(catalog)
-    seeds = np.random.SeedSequence(spec.seed).spawn(4)
-    rng_acc, rng_latent, rng_events, rng_tables = (np.random.default_rng(s) for s in seeds)
+    # a fifth stream for the confounders: the first four are those of a world without
+    seeds = np.random.SeedSequence(spec.seed).spawn(5)
+    rng_acc, rng_latent, rng_events, rng_tables, rng_conf = (
+        np.random.default_rng(s) for s in seeds
+    )
 
     T = spec.periods
     max_lag = max(spec.lag.values())
@@ -78,6 +82,8 @@ def generate_world(
     steps = burn_in + T  # simulated periods: burn_in before the window, then the window
     acc = draw_accounts(spec, rng_acc, burn_in)
     n = acc.n
+    confounded = any_on(spec)
+    conf = draw_confounders(spec, acc, rng_conf, burn_in) if confounded else None
     window = spec.period_index
     all_periods = pd.period_range(window[0] - burn_in, periods=steps)
     quarter = quarter_of(all_periods)
@@ -93,6 +99,7 @@ def generate_world(
     shock_s = rng_latent.standard_normal((n, steps))
 
     strength = np.zeros((n, steps))
+    z_period = np.zeros((n, steps))  # strength standardized per period (the confounders)
     propensity = np.zeros((n, steps))
     flow = np.zeros((n, steps))
     flow_std = np.zeros((n, steps))
@@ -118,8 +125,12 @@ def generate_world(
                     p_eff = (
                         p_eff + MODEL.reverse_kappa * spec.effect[o] * own[o][:, k - spec.lag[o]]
                     )
+        if confounded:
+            p_eff = p_eff + propensity_shift(spec, conf, acc, own, z_period, k, burn_in)
         propensity[:, k] = p_eff
         active = t >= acc.first_touch
+        if confounded:
+            active &= t < conf.leave
         stage = np.where(t < acc.closing, 0, np.where(t == acc.closing, 1, 2))
         s_active = s_prev[active]
         s_sd = s_active.std() if s_active.size > 1 and s_active.std() > 0 else 1.0
@@ -127,8 +138,9 @@ def generate_world(
 
         stage_volume = np.asarray(MODEL.stage_volume)[stage]
         quarter_share = spec.quarter_fraction
+        main = acc.n_contacts * rate * stage_volume * np.exp(MODEL.intensity_slope * p_eff)
         lam = {
-            "main": acc.n_contacts * rate * stage_volume * np.exp(MODEL.intensity_slope * p_eff),
+            "main": main * conf.size if confounded else main,
             "community": community_rate * quarter_share,
             "emotional": acc.n_contacts * MODEL.emotional_rate * quarter_share,
             "voc": acc.n_contacts * MODEL.voc_rate * quarter_share,
@@ -158,6 +170,10 @@ def generate_world(
         s_now = MODEL.gamma * f_std + MODEL.sigma_eta * shock_s[:, k] + spec.rho * s_prev
         s_now = np.where(active, s_now, 0.0)
         strength[:, k], flow[:, k], flow_std[:, k] = s_now, f, f_std
+        if confounded:
+            s_act = s_now[active]
+            sd_now = s_act.std() if s_act.size > 1 and s_act.std() > 0 else 1.0
+            z_period[:, k] = np.where(active, (s_now - s_act.mean()) / sd_now, 0.0)
         s_prev = s_now
         if t >= 0:
             n_emotional += int(cat.emotional[rows].sum())
@@ -168,14 +184,20 @@ def generate_world(
     lo = burn_in - max_lag
     act = np.arange(steps)[None, :] - burn_in >= acc.first_touch[:, None]
     act[:, :lo] = False
+    if confounded:  # accounts that left have no strength
+        act &= np.arange(steps)[None, :] - burn_in < conf.leave[:, None]
     ai, ki = np.nonzero(act)
     s_vals = strength[ai, ki]
     strength_sd = float(np.std(within(s_vals, ai, ki)))
     strength_mean = float(s_vals.mean())
     z = (strength - strength_mean) / strength_sd
 
-    outcomes, locked, model_metric = draw_outcomes(spec, acc, z, own, burn_in, rng_tables)
-    voc, n_nps, n_csat = draw_voc(spec, acc, z, burn_in, rng_tables)
+    shift = money_shift(spec, conf, burn_in) if confounded else None
+    leave = conf.leave if confounded else None
+    outcomes, locked, model_metric = draw_outcomes(
+        spec, acc, z, own, burn_in, rng_tables, shift=shift, leave=leave
+    )
+    voc, n_nps, n_csat = draw_voc(spec, acc, z, burn_in, rng_tables, leave=leave)
     interactions = interactions_table(acc, cat, events, spec)
     accounts = accounts_table(acc)
     tables = {

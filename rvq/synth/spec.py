@@ -64,6 +64,13 @@ class ModelConstants:
     csat_slope: float = 0.35
     csat_noise: float = 0.8
     surveys_per_contact: float = 0.12  # VoC survey answers per contact and quarter
+    # confounders (rvq.synth.confounders; used only when a WorldSpec switches them on)
+    trend_money: float = 1.0  # the money's trend per unit of the propensity's (within SDs)
+    lifecycle_propensity: float = 1.5  # propensity at the bottom of a ramp-up / churn curve
+    lifecycle_money: float = 3.0  # margin, log revenue, share there (their within SDs)
+    churn_periods: int = 3  # periods of decline before a churning account leaves
+    dip_phi: float = 0.5  # AR(1) persistence of the transitory revenue dip (rescue worlds)
+    dip_sigma: float = 0.06  # SD of that dip in log revenue
 
 
 MODEL = ModelConstants()
@@ -75,6 +82,11 @@ class WorldSpec(BaseModel):
     ``effect`` and ``lag`` take one value for every outcome or a dict per outcome
     (missing outcomes keep their defaults). ``effect`` is the planted correlation beta
     between the latent strength L periods earlier and the outcome (|beta| <= 0.95).
+
+    The confounder options (``account_trend`` ... ``mechanical``; all off by default) add
+    what a real book has: accounts' own growth and size, ramp-up and churn, rescue effort
+    after revenue dips, the money feeding back into RV, and interactions that record money
+    already won (`rvq.synth.confounders`; named presets in `rvq.synth.worlds.WORLDS`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -95,6 +107,21 @@ class WorldSpec(BaseModel):
     new_account_share: float = Field(0.35, ge=0.0, le=1.0)
     rho: float = Field(0.7, gt=0.0, lt=1.0)
     as_of: date | None = None
+    # confounders (docs/synthetic-worlds.md, "Confounders"); all off in the demo world
+    #: SD across accounts of the propensity's own trend per period; the money trends along
+    account_trend: float = Field(0.0, ge=0.0, le=0.5)
+    #: elasticity of the interaction rate on the account's revenue scale (size)
+    size_link: float = Field(0.0, ge=0.0, le=2.0)
+    #: periods over which new accounts ramp up (propensity and money together); 0: none
+    ramp_up: int = Field(0, ge=0, le=24)
+    #: share of accounts that decline and leave inside the window
+    churn_share: float = Field(0.0, ge=0.0, le=0.5)
+    #: propensity per SD of last period's transitory revenue dip (reps rescue accounts)
+    rescue: float = Field(0.0, ge=0.0, le=3.0)
+    #: per outcome, propensity per SD of the outcome one period earlier (money moves RV)
+    feedback: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(OUTCOME_NAMES, 0.0))
+    #: per outcome, propensity per SD of the outcome in the same period (RV records it)
+    mechanical: dict[str, float] = Field(default_factory=lambda: dict.fromkeys(OUTCOME_NAMES, 0.0))
 
     @field_validator("effect", mode="before")
     @classmethod
@@ -109,6 +136,21 @@ class WorldSpec(BaseModel):
         merged = {**DEFAULT_EFFECT, **{k: float(v) for k, v in value.items()}}
         if any(abs(v) > 0.95 for v in merged.values()):
             raise ValueError("an effect is a correlation: |effect| must be <= 0.95")
+        return {k: merged[k] for k in OUTCOME_NAMES}
+
+    @field_validator("feedback", "mechanical", mode="before")
+    @classmethod
+    def _link_per_outcome(cls, value: Any) -> dict[str, float]:
+        if isinstance(value, int | float):
+            value = dict.fromkeys(OUTCOME_NAMES, float(value))
+        if not isinstance(value, dict):
+            raise ValueError("feedback and mechanical take a number or a dict per outcome")
+        unknown = set(value) - set(OUTCOME_NAMES)
+        if unknown:
+            raise ValueError(f"unknown outcomes: {sorted(unknown)}")
+        merged = {**dict.fromkeys(OUTCOME_NAMES, 0.0), **{k: float(v) for k, v in value.items()}}
+        if any(abs(v) > 3.0 for v in merged.values()):
+            raise ValueError("feedback and mechanical links must be between -3 and 3")
         return {k: merged[k] for k in OUTCOME_NAMES}
 
     @field_validator("lag", mode="before")

@@ -92,15 +92,19 @@ def event_details(
     }
 
 
-def draw_outcomes(spec, acc, z, own, burn_in, rng):
+def draw_outcomes(spec, acc, z, own, burn_in, rng, *, shift=None, leave=None):
     """The money: profit, revenue (via its growth rate), share of wallet and wallet.
 
-    Returns the outcomes table, the (n, T) hostage lock mask and each outcome's model
+    ``shift`` (from `rvq.synth.confounders.money_shift`) is added to the margin, the log
+    revenue level and the share; ``leave`` (per account, window index) ends an account's
+    rows. Returns the outcomes table, the (n, T) hostage lock mask and each outcome's model
     metric (profit margin, log growth, share) as (n, T) arrays for the truth's checks.
     """
     n, T = acc.n, spec.periods
     t_grid = np.arange(T)[None, :]
     exists = t_grid >= acc.closing[:, None] + 1  # from the first purchase on
+    if leave is not None:
+        exists &= t_grid < leave[:, None]
     locked = acc.hostage[:, None] & (t_grid < acc.contract_end[:, None])
     forward = not spec.reverse
     std_part = {}
@@ -111,6 +115,8 @@ def draw_outcomes(spec, acc, z, own, burn_in, rng):
         std_part[o] = beta * lagged + math.sqrt(1.0 - beta**2) * noise
 
     margin = acc.margin_level[:, None] + MODEL.profit_sigma * std_part["profit"]
+    if shift is not None:
+        margin = margin + shift["margin"]
     profit = acc.revenue_scale[:, None] * margin
 
     season = np.asarray(SEASON_LOG_REVENUE)[quarter_of(spec.period_index)]
@@ -121,8 +127,15 @@ def draw_outcomes(spec, acc, z, own, burn_in, rng):
     first = exists & ~np.concatenate([np.zeros((n, 1), bool), exists[:, :-1]], axis=1)
     step = np.where(first, np.log(acc.revenue_scale)[:, None] + season[None, :], growth)
     log_revenue = np.cumsum(np.where(exists, step, 0.0), axis=1)
+    if shift is not None:  # a level shift: growth takes its change
+        level = np.where(locked, 0.0, shift["log_revenue"])
+        log_revenue = log_revenue + level
+        prev = np.concatenate([level[:, :1], level[:, :-1]], axis=1)
+        growth = growth + level - prev
 
     share = acc.share_level[:, None] + MODEL.share_sigma * std_part["share_of_wallet"]
+    if shift is not None:
+        share = share + shift["share_of_wallet"]
     share = np.where(locked, acc.share_level[:, None], share)
     clipped = exists & ((share < 0.01) | (share > 0.99))
     share = np.clip(share, 0.01, 0.99)
@@ -149,12 +162,14 @@ def draw_outcomes(spec, acc, z, own, burn_in, rng):
     return table, np.where(exists, locked, False), metric
 
 
-def draw_voc(spec, acc, z, burn_in, rng):
+def draw_voc(spec, acc, z, burn_in, rng, *, leave=None):
     """Survey answers of customers: NPS (0-10) or CSAT (1-5), each a noisy read of the
-    current strength z_t (what customers SAY)."""
+    current strength z_t (what customers SAY); none from an account's ``leave`` on."""
     T = spec.periods
     t_grid = np.arange(T)[None, :]
     customer = t_grid > acc.closing[:, None]
+    if leave is not None:
+        customer &= t_grid < leave[:, None]
     lam = np.where(customer, acc.n_contacts[:, None] * MODEL.surveys_per_contact, 0.0)
     counts = rng.poisson(lam * spec.quarter_fraction)
     ai, ti = np.nonzero(counts)

@@ -14,6 +14,7 @@ import pandas as pd
 from rvq import __version__
 from rvq.schema import COMMUNITY_ROLES, OUTCOME_NAMES
 from rvq.synth.accounts import Accounts
+from rvq.synth.confounders import truth_of
 from rvq.synth.spec import MODEL, WorldSpec, period_format
 
 
@@ -44,6 +45,7 @@ def planted_truth(spec, acc, cat, tables, latent, metric, **facts) -> dict[str, 
     rv = latent["rv_flow"].to_numpy().reshape(n, T)
     observed = _observed_outcomes(tables["outcomes"], acc, spec)
     outcomes: dict[str, Any] = {}
+    confounders, per_outcome = truth_of(spec)
     for o in OUTCOME_NAMES:
         beta, lag = spec.effect[o], spec.lag[o]
         direction = "none" if beta == 0 else "outcome_leads" if spec.reverse else "rv_leads"
@@ -69,6 +71,7 @@ def planted_truth(spec, acc, cat, tables, latent, metric, **facts) -> dict[str, 
             if spec.reverse
             else round(_within_corr(z_lag.ravel(), y.ravel(), account, period), 4),
             "rv_flow_profile": profile,
+            **per_outcome[o],
         }
     locked_any = acc.hostage
     role_counts = tables["accounts"]["community_role"].value_counts()
@@ -83,6 +86,7 @@ def planted_truth(spec, acc, cat, tables, latent, metric, **facts) -> dict[str, 
         "last_period": str(latent["period"].iloc[T - 1]),
         "direction": "outcome_leads" if spec.reverse else "rv_leads",
         "outcomes": outcomes,
+        "confounders": confounders,
         "model": {
             **{k: v for k, v in vars(MODEL).items()},
             "rho": spec.rho,
