@@ -90,7 +90,7 @@ def test_the_result_carries_the_decision_its_numbers_and_feedback():
     )
     again = LeadingIndicatorResults.from_dict(json.loads(json.dumps(results.to_dict())))
     assert again.to_dict() == results.to_dict()
-    assert again.family_size == results.family_size == 8  # 1 outcome x 4 horizons x 2 specs
+    assert again.family_size == results.family_size == 4  # 1 outcome x 4 horizons
 
 
 def test_two_way_fe_equals_linearmodels_panelols_on_an_unbalanced_panel():

@@ -110,13 +110,42 @@ def test_horizon_regression_equals_linearmodels_on_frames_built_with_shifts():
     assert got.p_value == pytest.approx(ref.pvalues["x"], rel=1e-5, abs=1e-12)
 
 
-def test_forward_and_trend_tests_are_holm_adjusted_together_over_the_searched_family():
+def test_forward_tests_are_holm_adjusted_over_the_searched_family_and_trends_are_not():
+    """The best horizon is searched among outcomes x horizons: Holm over the forward
+    tests (and the reverse ones over theirs); the account-trend versions are checks at the
+    one horizon the rule reads, so they carry no adjustment."""
     w = simulate_world("planted", 300, 10, seed=2)
     ev = lead_evidence(w.panel, horizons=(1, 2), granger_boot=0)
-    tests = [t for e in ev.values() for t in (*e.forward, *e.trends)]
-    assert len(tests) == 3 * 2 * 2  # outcomes x horizons x specifications
-    want = multipletests([t.p_value for t in tests], method="holm")[1]
-    np.testing.assert_allclose([t.p_adjusted for t in tests], want, rtol=1e-12)
+    for spec in ("forward", "reverse"):
+        tests = [t for e in ev.values() for t in getattr(e, spec)]
+        assert len(tests) == 3 * 2  # outcomes x horizons
+        want = multipletests([t.p_value for t in tests], method="holm")[1]
+        np.testing.assert_allclose([t.p_adjusted for t in tests], want, rtol=1e-12)
+    assert all(np.isnan(t.p_adjusted) for e in ev.values() for t in (*e.trends, *e.reverse_trends))
+
+
+def test_the_account_trend_check_is_one_sided_at_the_best_horizon_without_adjustment():
+    """t = 2.0 with account trends (one-sided p 0.023) confirms a forward lead; t = 1.5
+    (p 0.067) or the wrong sign does not (measured: a lag-1 revenue-growth lead of the
+    demo's size has trend t 1.8-2.7, which Holm over 24 tests threw away)."""
+    assert decide_lead(_evidence(trends=_tests({1: 0.5, 2: 2.0, 3: 1.0}))).verdict == "leading"
+    assert decide_lead(_evidence(trends=_tests({1: 0.5, 2: 1.5}))).verdict == "not_leading"
+    assert decide_lead(_evidence(trends=_tests({1: 0.5, 2: -3.0}))).verdict == "not_leading"
+
+
+def test_rv_that_answers_the_outcomes_dips_is_not_a_lead_even_with_a_clean_placebo():
+    """Rescue effort: the outcome pushes RV the opposite way (RV rises after it falls,
+    reverse effect -0.4 with and without trends) and the forward effect is strong. The
+    rebound after a dip follows RV whatever RV does: not_leading, feedback reported.
+    Positive feedback of the same strength leaves a lead a lead."""
+    rescue = _tests({1: -20.0, 2: -6.0}, effect=-0.4)
+    d = decide_lead(_evidence(reverse=rescue, reverse_trends=rescue))
+    assert d.verdict == "not_leading" and d.feedback
+    assert d.condition("rescue").passed is False
+    assert "dips" in d.reason
+    helping = _tests({1: 20.0, 2: 6.0}, effect=0.4)
+    d = decide_lead(_evidence(reverse=helping, reverse_trends=helping))
+    assert d.verdict == "leading" and d.condition("rescue").passed is True
 
 
 # ------------------------------------------------------------------- the decision rule
@@ -161,6 +190,7 @@ def test_a_clean_lead_is_leading_at_its_horizon_and_every_condition_is_listed():
         "forward": True,
         "account_trends": True,
         "placebo": True,
+        "rescue": True,
         "out_of_time": None,  # no power: reported, does not veto
         "granger": True,
         "reverse": False,

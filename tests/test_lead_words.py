@@ -77,9 +77,9 @@ def test_the_trust_box_reads_the_result_and_names_synthetic_data():
                         "test_periods": [3]})  # fmt: skip
     result.tests = {"fixed_effects": four, "account_trends": four, "out_of_time": oot}
     results = LeadingIndicatorResults({"profit": result})
-    assert results.family_size == 8
+    assert results.family_size == 4  # the forward search; the trend checks are not searched
     trust = results.trust()["profit"]
-    assert trust.n_tests == 8 and trust.power == pytest.approx(power_for(0.3, 0.1, 8), rel=1e-6)
+    assert trust.n_tests == 4 and trust.power == pytest.approx(power_for(0.3, 0.1, 4), rel=1e-6)
     assert not trust.oot_counts  # the rule's out-of-time condition did not apply
     lines = lead_test.trust_lines(results, "quarter", synthetic=False)
     assert "3 held-out quarters: too few to count" in lines[0]

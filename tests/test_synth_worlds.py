@@ -142,32 +142,19 @@ def test_worlds_without_a_lead_are_not_called_leading(name):
             assert d.verdict == "not_leading", (name, seed, o, d.reason)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RULE WRONG (rescue world): revenue growth is called leading. Measured "
-    "(benchmarks/detection_rates.py): 3 of 30 seeds at 2,000 accounts (6001, 6002, 6025), "
-    "4 of 4 at 8,000 (6000-6003): forward t 14-16 with the revenue level in the controls "
-    "(log revenue here is a random walk plus the transitory dip reps answer, so the level "
-    "does not stand in for the dip), account-trend t 3.2-4.6 (Holm p < 0.05), placebo "
-    "t about -58 (one-sided, passes; its sign is the negative feedback's, so it is not "
-    "applied), feedback flagged",
-)
 def test_rescue_effort_after_revenue_dips_is_not_a_lead_in_a_large_book():
+    """Reps answer last period's revenue dip, which reverts on its own. Forward t 14-16 at
+    8,000 accounts even with the revenue level controlled (the dip is transitory in a
+    random-walk level, and reps see it): the rescue condition holds the verdict."""
     truth, decisions = verdicts("rescue", 6000, accounts=8000)
     assert truth["revenue_growth"]["feeds_back"] and decisions["revenue_growth"].feedback
     for o, d in decisions.items():
         assert d.verdict == "not_leading", (o, d.reason)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="REAL LEAD MISSED: revenue growth led by RV at lag 1 with the demo's growth "
-    "effect (0.30), 2,000 accounts: not_leading in 3 of 10 seeds (50511, 50513, 50516), "
-    "forward t 13-14 but account-trend t 1.8-2.7 (fails Holm); at effect 0.25, 7 of 10 "
-    "missed; at lags 2 and 3 effect 0.15 is found in 10 of 10 (the account-trend "
-    "condition is the one that fails)",
-)
 def test_a_lag_1_revenue_growth_lead_of_the_demo_size_is_found():
+    """Seed 50511 was missed while the account-trend check was a Holm-adjusted test over
+    24 (trend t 2.0); as a one-sided check at the best horizon it confirms."""
     changes = {"accounts": 2000, "effect": {"revenue_growth": 0.3}, "lag": 1}
     truth, decisions = verdicts("planted", 50511, **changes)
     d = decisions["revenue_growth"]

@@ -20,6 +20,7 @@ CONDITION_LABELS = {
     "forward": "RV adds to the outcome's own history",
     "account_trends": "... also with each account's own trend removed",
     "placebo": "RV measured after the outcome does not 'predict' it",
+    "rescue": "RV is more than an answer to the outcome's dips",
     "out_of_time": "better forecasts of held-out later periods",
     "granger": "panel Granger test at the order of the horizon",
     "reverse": "the outcome moves RV later (feedback)",
@@ -94,6 +95,13 @@ def condition_evidence(condition: Mapping[str, Any], period: str = "period") -> 
         text = f"{_effect(n)}, adjusted {_p(n.get('p_adjusted'))}, t = {_fmt(n.get('t'), 1)}"
     elif name == "placebo":
         text = f"{_effect(n)}, one-sided {_p(n.get('p_one_sided'))}" if n else ""
+    elif name == "rescue":
+        text = (
+            f"reverse effect {_fmt(n.get('reverse_effect'))} at "
+            f"{_periods(n.get('reverse_horizon'), period)}"
+            if n
+            else ""
+        )
     elif name == "out_of_time":
         text = (
             f"R² gain {_fmt(n.get('r2_gain'), 3)} ({_fmt(n.get('ci_low'), 3)} to "
@@ -158,7 +166,10 @@ def rule_markdown(alpha: float = 0.05) -> str:
         "dominate and it is shown but cannot veto. The placebo does not apply when the "
         "outcome feeds back into RV with the same sign, because RV that follows the money "
         "then moves with it after the fact; removing each account's own trend is the guard "
-        "there. Feedback is reported when the reverse effect is significant, at least "
+        "there. When the outcome pushes RV the opposite way (RV rises after the outcome "
+        "falls, as when reps answer dips), the outcome's rebound would follow RV whatever "
+        "RV does, so no lead is claimed. Feedback is reported when the reverse effect is "
+        "significant, at least "
         f"{FEEDBACK_MIN_EFFECT:.2f} SD per SD, and survives account trends. "
         f"**Not leading** means the data could test it and one of the {len(required)} "
         "conditions that must hold failed (the reason names it, and says so when RV only "

@@ -120,7 +120,9 @@ class RuleCondition(Part):
     """One condition of the lead test's rule as it was applied
     (`rvq.stats.identification.Condition`): `passed` is null where it does not apply."""
 
-    name: Literal["forward", "account_trends", "placebo", "out_of_time", "granger", "reverse"]
+    name: Literal[
+        "forward", "account_trends", "placebo", "rescue", "out_of_time", "granger", "reverse"
+    ]
     role: Literal["required", "confirmation", "reported"]
     question: Text
     passed: bool | None

@@ -251,12 +251,9 @@ class LeadingIndicatorResults(Result):
     @property
     def family_size(self) -> int:
         """How many tests the Holm adjustment of the lead test covered: every estimated
-        forward and account-trend regression over outcomes and horizons."""
+        forward regression over outcomes and horizons (the search for the best horizon)."""
         tables = [
-            r.tests.get(name, pd.DataFrame())
-            for r in self.outcomes.values()
-            if r.tested
-            for name in ("fixed_effects", "account_trends")
+            r.tests.get("fixed_effects", pd.DataFrame()) for r in self.outcomes.values() if r.tested
         ]
         return sum(int(t["p_value"].notna().sum()) for t in tables if "p_value" in t)
 

@@ -24,9 +24,10 @@ revenue growth, share of wallet) the evidence is:
   reported, not a veto: with one regression per account it has far less power than the
   pooled projections (measured in `benchmarks/identification_worlds.py`).
 
-p-values of forward and account-trend regressions are Holm-adjusted together over the
-family actually searched: outcomes x horizons x both specifications; the reverse ones (also
-in both specifications) over their own such family. `decide_lead` turns one outcome's evidence into a `Decision`: the
+p-values of the forward regressions are Holm-adjusted over the family actually searched
+(outcomes x horizons: the best horizon is chosen among them); the reverse ones over their
+own such family. The account-trend versions are robustness checks at the one horizon the
+rule reads (one-sided, not adjusted: nothing is searched there). `decide_lead` turns one outcome's evidence into a `Decision`: the
 verdict, `feedback`, the best horizon and every condition with its numbers and pass/fail,
 so a report prints the rule from the rule itself (`Decision.conditions`, `RULE`).
 
@@ -85,6 +86,11 @@ RULE = {
     "placebo": (
         "required",
         "Does RV measured after the outcome fail to 'predict' it (unless the outcome feeds back)?",
+    ),
+    "rescue": (
+        "required",
+        "Is RV more than an answer to the outcome's dips (the outcome does not push RV the "
+        "opposite way)?",
     ),
     "out_of_time": (
         "confirmation",
@@ -261,6 +267,12 @@ def _significant(test: HorizonTest | None, alpha: float, sign: int) -> bool:
     )
 
 
+def _robust(test: HorizonTest | None, alpha: float, sign: int) -> bool:
+    """A robustness check at one pre-chosen horizon: one-sided p < `alpha` in `sign`'s
+    direction (not adjusted: nothing is searched; the search was adjusted before)."""
+    return test is not None and test.one_sided_p(sign) < alpha
+
+
 def strongest_reverse(reverse: Sequence[HorizonTest]) -> HorizonTest | None:
     """The reverse horizon with the smallest adjusted p (largest |t| among ties)."""
     est = [r for r in reverse if np.isfinite(r.t)]
@@ -275,21 +287,25 @@ def decide_lead(evidence: Evidence, *, alpha: float = 0.05, expected_sign: int =
     1. **forward**: RV at t adds to the outcome's own history (its level included) at
        t+h*: Holm-adjusted p < `alpha`, expected sign;
     2. **account_trends**: so it does with every account's own linear trend removed
-       (Holm-adjusted in the same family, same sign);
+       (a robustness check at h*: one-sided p < `alpha`, same sign);
     3. **placebo**: RV one period AFTER the outcome does not "predict" it (one-sided
        p >= `alpha` in the expected direction). When the outcome feeds back into RV with
        that sign, future RV is expected to move with it (Sims 1972: future-RV association
        is the reverse Granger test), so the placebo does not apply; condition 2 is then
        the guard against moving together;
-    4. **out of time**, where it has power (at least `MIN_HELD_OUT` held-out periods):
+    4. **rescue**: the outcome does not feed back into RV with the opposite sign (RV
+       rising after the outcome falls: reps answer dips). The outcome's rebound would
+       follow RV whatever RV does, and when reps know more about a dip than the recorded
+       history shows (measured in `rvq.synth`'s rescue world), no control removes it;
+    5. **out of time**, where it has power (at least `MIN_HELD_OUT` held-out periods):
        adding RV raises the held-out R² with an interval above 0. With fewer held-out
        periods it is reported as not having power and does not veto.
 
     Reported, never a veto: **granger**, Dumitrescu-Hurlin at order h* (it sees lags
     1..h*) where T > 5 + 3 h*; **reverse**: ``feedback`` is True when RV at t+h on the
     outcome at t (given RV's history) has, at its strongest horizon, a Holm-adjusted
-    p < `alpha` and |effect| >= `FEEDBACK_MIN_EFFECT`, and keeps its sign and
-    significance with account trends (a direction claim gets the lead's guard). When the
+    p < `alpha` and |effect| >= `FEEDBACK_MIN_EFFECT`, and keeps its sign with account
+    trends (one-sided p < `alpha`) (a direction claim gets the lead's guard). When the
     forward condition fails and the reverse holds, the reason says that RV follows the
     outcome. ``insufficient_data`` when the data cannot carry the tests.
     """
@@ -308,12 +324,17 @@ def decide_lead(evidence: Evidence, *, alpha: float = 0.05, expected_sign: int =
         rev is not None
         and _significant(rev, alpha, int(np.sign(rev.coef)))
         and abs(rev.effect) >= FEEDBACK_MIN_EFFECT
-        and _significant(rev_trd, alpha, int(np.sign(rev.coef)))
+        and _robust(rev_trd, alpha, int(np.sign(rev.coef)))
     )
     conditions = [
         _condition("forward", fwd_ok, {**_test_numbers(fwd), "per_100_rv": 100 * fwd.coef}),
-        _condition("account_trends", _significant(trd, alpha, expected_sign), _test_numbers(trd)),
+        _condition(
+            "account_trends",
+            _robust(trd, alpha, expected_sign),
+            {**_test_numbers(trd), "p_one_sided": trd.one_sided_p(expected_sign) if trd else None},
+        ),
         _placebo_condition(evidence.placebo, rev if feedback else None, alpha, expected_sign),
+        _rescue_condition(rev if feedback else None, expected_sign),
         _check_condition("out_of_time", evidence.out_of_time),
         _check_condition("granger", evidence.granger),
         _condition(
@@ -361,6 +382,23 @@ def _placebo_condition(
     return _condition("placebo", False, numbers, "RV after the outcome 'predicts' it")
 
 
+def _rescue_condition(feedback: HorizonTest | None, sign: int) -> Condition:
+    """Fails when the outcome feeds back into RV with the sign opposite to the lead's: RV
+    rises after the outcome falls (rescue effort). The outcome's rebound after a dip then
+    follows RV whether or not RV does anything, and when reps see more of the dip than the
+    outcome's recorded history shows, no control in the data removes it."""
+    if feedback is None:
+        return _condition("rescue", True, {}, "no material feedback")
+    numbers = {"reverse_effect": feedback.effect, "reverse_horizon": feedback.horizon}
+    if np.sign(feedback.coef) == sign:
+        return _condition("rescue", True, numbers, "the outcome moves RV the same way")
+    note = (
+        "RV rises after the outcome falls: a rebound after the dips RV answers cannot be "
+        "told from RV's effect"
+    )
+    return _condition("rescue", False, numbers, note)
+
+
 def _check_condition(name: str, check: Check) -> Condition:
     return _condition(name, check.passed if check.applicable else None, check.numbers, check.note)
 
@@ -373,6 +411,8 @@ def _reason(verdict, failed, unconfirmed, fwd_ok, feedback, rev, h) -> str:
         "forward": "RV does not add to the outcome's own history (no horizon, expected sign)",
         "account_trends": "the association disappears once each account's own trend is removed",
         "placebo": "RV measured after the outcome 'predicts' it as well",
+        "rescue": "RV answers the outcome's dips (it rises after the outcome falls), so a "
+        "rebound cannot be told from RV's effect",
     }
     parts = [words[c.name] for c in failed]
     if unconfirmed:
@@ -561,16 +601,19 @@ def lead_evidence(
         else:
             missing[outcome] = reason
 
-    searched, reverse = {}, {}
+    # Holm over what is searched: the forward tests over outcomes x horizons (the best
+    # horizon is chosen among them), the reverse ones over theirs. The account-trend
+    # versions are robustness checks at the one horizon the rule reads, not a search.
+    searched, reverse, trends, reverse_trends = {}, {}, {}, {}
     for outcome, w in wides.items():
-        searched[(outcome, "forward")] = [horizon_test(_forward_terms(w, h), h) for h in horizons]
-        searched[(outcome, "trends")] = [
+        searched[outcome] = [horizon_test(_forward_terms(w, h), h) for h in horizons]
+        trends[outcome] = tuple(
             horizon_test(_forward_terms(w, h), h, trends=True) for h in horizons
-        ]
-        reverse[(outcome, "reverse")] = [horizon_test(_reverse_terms(w, h), h) for h in horizons]
-        reverse[(outcome, "reverse_trends")] = [
+        )
+        reverse[outcome] = [horizon_test(_reverse_terms(w, h), h) for h in horizons]
+        reverse_trends[outcome] = tuple(
             horizon_test(_reverse_terms(w, h), h, trends=True) for h in horizons
-        ]
+        )
     searched, reverse = _with_holm(searched), _with_holm(reverse)
 
     evidence = {}
@@ -578,7 +621,7 @@ def lead_evidence(
         if outcome in missing:
             evidence[outcome] = Evidence(outcome, missing=missing[outcome])
             continue
-        w, forward = wides[outcome], searched[(outcome, "forward")]
+        w, forward = wides[outcome], searched[outcome]
         h = best_horizon(forward)
         placebo = granger = oot = None
         if h is not None:
@@ -588,9 +631,9 @@ def lead_evidence(
         evidence[outcome] = Evidence(
             outcome,
             forward=forward,
-            trends=searched[(outcome, "trends")],
-            reverse=reverse[(outcome, "reverse")],
-            reverse_trends=reverse[(outcome, "reverse_trends")],
+            trends=trends[outcome],
+            reverse=reverse[outcome],
+            reverse_trends=reverse_trends[outcome],
             placebo=placebo,
             **({"granger": granger, "out_of_time": oot} if h is not None else {}),
         )
