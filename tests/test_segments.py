@@ -1,12 +1,19 @@
-"""Questions 1-5: effect sizes by hand, and extremes in simulated worlds."""
+"""Questions 1-5: effect sizes by hand, and "did RV differ before the outcome did?" in
+worlds with a known answer (`stat_worlds.simulate_world`): RV leading (planted), RV
+following profit by a period (lagging), nothing (null), and account size alone."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from stat_worlds import simulate_panel
+from stat_worlds import simulate_panel, simulate_world
 
+from rvq.stats import divergence
 from rvq.stats.segments import cliffs_delta, cohens_d, segment_comparisons
+
+SEEDS = range(5)
+ACCOUNTS = 400
+OUTCOME_QUESTIONS = ("profit_extremes", "revenue_growth", "share_of_wallet")
 
 
 def test_effect_sizes_by_hand():
@@ -18,27 +25,96 @@ def test_effect_sizes_by_hand():
     assert cliffs_delta(b, a) == pytest.approx(-(6 - 3) / 9)
 
 
+def size_only_world(seed: int, accounts: int = ACCOUNTS):
+    """The null world where bigger accounts (more RV all along) also have more profit,
+    revenue and share of wallet all along: size alone, nothing moves first."""
+    w = simulate_world("null", accounts, seed=seed)
+    panel = w.panel.copy()
+    size = panel.groupby("account_id")["rv_flow"].transform("mean")
+    z = ((size - size.mean()) / size.std()).to_numpy()
+    panel["profit"] += 1.5 * z
+    panel["revenue"] *= np.exp(0.3 * z)
+    panel["share_of_wallet"] = (panel["share_of_wallet"] + 0.05 * z).clip(0.01, 0.99)
+    panel["wallet"] = panel["revenue"] / panel["share_of_wallet"]
+    return panel, w.accounts
+
+
+def outcome_questions(panel, accounts, seed: int) -> dict:
+    seg = segment_comparisons(panel, accounts, segments=(), n_boot=60, seed=seed)
+    return {q: seg[q] for q in OUTCOME_QUESTIONS}
+
+
 @pytest.fixture(scope="module")
-def planted():
-    w = simulate_panel(800, 12, effect=0.5, lag=2, seed=21)
-    # company size bands as a segment too (not among the config's default segments)
-    segments = ("industry", "territory", "team", "contact_source", "company_revenue")
-    return w, segment_comparisons(w.panel, w.accounts, segments=segments, n_boot=100, seed=1)
+def worlds():
+    out = {}
+    for seed in SEEDS:
+        for kind in ("lagging", "planted", "null"):
+            w = simulate_world(kind, ACCOUNTS, seed=seed)
+            out[kind, seed] = outcome_questions(w.panel, w.accounts, seed)
+        out["size", seed] = outcome_questions(*size_only_world(seed), seed)
+    return out
 
 
-def test_planted_share_of_wallet_groups_differ_in_rv_before_they_diverge(planted):
-    _, seg = planted
-    q = seg["share_of_wallet"]
-    assert q["verdict"] == "differs_before"
-    assert q["before_divergence"]["rv_flow_mean"]["cohens_d"] > 0
-    assert 0 < q["divergence_index"] <= 11
-    assert q["periods_early"]["rv_flow"] >= 1
+def test_lagging_world_rv_following_profit_does_not_differ_before(worlds):
+    """RV follows profit by one period: given the profit the groups already had, RV before
+    divergence does not tell them apart (the naive comparison did)."""
+    for seed in SEEDS:
+        q = worlds["lagging", seed]["profit_extremes"]
+        assert q["verdict"] == "no_difference_before", (seed, q["before_divergence"])
 
 
-def test_all_questions_present_and_json_safe(planted):
+@pytest.mark.parametrize("kind", ["null", "size"])
+def test_null_and_size_only_worlds_do_not_differ_before(worlds, kind):
+    """No lead: each question is a 5% test, so at most 1 of the 15 seeds x questions may
+    say `differs_before`; "periods early" is 0 wherever nothing differs (not the maximum)."""
+    results = [q for seed in SEEDS for q in worlds[kind, seed].values()]
+    found = [q for q in results if q["verdict"] == "differs_before"]
+    assert len(found) <= 1, [q["before_divergence"] for q in found]
+    early = [q["periods_early"]["rv_flow"] for q in results if q not in found]
+    assert sum(e > 0 for e in early) <= 1, early
+
+
+def test_planted_lead_differs_before_and_periods_early_fits_the_lag(worlds):
+    """RV leads every outcome at lag 2: found, and "periods early" is near the planted
+    lag, not the whole span before divergence."""
+    early, spans, found = [], [], []
+    for seed in SEEDS:
+        for name, q in worlds["planted", seed].items():
+            found.append(q["verdict"] == "differs_before")
+            assert q["before_divergence"]["rv_flow_mean_given_outcome"]["cohens_d"] > 0
+            span = q["scan"]["last_index"] - q["scan"]["first_index"] + 1
+            early.append(q["periods_early"]["rv_flow"])
+            spans.append(span)
+            assert early[-1] <= 4, (seed, name, q["scan"])
+    assert sum(found) >= len(found) - 2, found  # 400 accounts: power is not quite 1
+    assert 1.5 <= np.median(early) <= 3.5, early
+    assert sum(e < s for e, s in zip(early, spans, strict=True)) >= len(early) / 2, (early, spans)
+
+
+def test_bootstrap_re_chooses_the_groups_in_every_replicate(monkeypatch):
+    """The interval carries the choice of groups: every replicate chooses them again on
+    its own resample (held fixed, the group choice would run once)."""
+    calls = []
+    choose = divergence._groups
+
+    def spy(score, question, quantile):
+        calls.append(np.sort(score[np.isfinite(score)]))
+        return choose(score, question, quantile)
+
+    monkeypatch.setattr(divergence, "_groups", spy)
+    w = simulate_world("planted", 300, seed=3)
+    result = divergence.compare_before_divergence(w.panel, "profit_extremes", n_boot=25)
+    assert len(calls) == 26  # the point estimate and 25 replicates
+    assert all(not np.array_equal(calls[0], c) for c in calls[1:])  # each on a resample
+    assert result.n_boot == 25
+
+
+def test_all_questions_present_and_json_safe():
     import json
 
-    _, seg = planted
+    w = simulate_panel(400, 12, effect=0.5, lag=2, seed=21)
+    segments = ("industry", "territory", "team", "contact_source", "company_revenue")
+    seg = segment_comparisons(w.panel, w.accounts, segments=segments, n_boot=40, seed=1)
     assert {
         "profit_extremes",
         "revenue_growth",
@@ -49,15 +125,6 @@ def test_all_questions_present_and_json_safe(planted):
     } <= set(seg)
     json.dumps(seg, allow_nan=False)
     assert set(seg["community"]["roles"]) == {"leader", "doer", "watcher", "any"}
-
-
-def test_null_world_shows_no_rv_difference_for_share_of_wallet():
-    w = simulate_panel(800, 12, effect=0.0, seed=22)
-    q = segment_comparisons(w.panel, w.accounts, n_boot=100, seed=1)["share_of_wallet"]
-    assert (
-        q.get("verdict") != "differs_before"
-        or abs(q["before_divergence"]["rv_flow_mean"]["cohens_d"]) < 0.15
-    )
 
 
 def test_without_share_of_wallet_the_question_is_insufficient_data():

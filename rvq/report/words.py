@@ -106,7 +106,9 @@ def _d_words(stats: Mapping[str, Any]) -> str:
 def segment_sentence(result: SegmentResult, period: str = "") -> str:
     """One or two plain sentences for one segment question of `rvq.stats.segments`.
 
-    Outcome questions (1-3) compare RV of the two groups *before* their outcome diverged;
+    Outcome questions (1-3) compare the change in RV since each account's start *before*
+    the groups' outcome diverged, raw and given the outcome they already had (that one
+    decides), with how many periods early RV differed on the corrected scan;
     the community question (4) each role against non-participants; a configured segment
     (5) its most and least profitable values. Differences are Cohen's d (pooled SDs) with
     a 95% bootstrap interval; the verdict is the result's own.
@@ -128,22 +130,30 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
         return " ".join(parts)
     groups = result.groups or {}
     if isinstance(result, DivergenceResult):
-        stats = result.rv_difference
-        early = (result.periods_early or {}).get("rv_flow")
+        raw, adjusted = result.rv_difference_raw, result.rv_difference
         unit = period or "period"
-        when = (
-            f" The difference was visible {early} {unit}{'s' if early != 1 else ''} before "
-            f"the outcomes parted ways ({result.divergence_period})."
-            if early and result.verdict == "differs_before"
-            else f" The outcomes parted ways in {result.divergence_period}."
+        early = (result.periods_early or {}).get("rv_flow")
+        parted = (
+            f"before they parted ways on the outcome ({result.divergence_period})"
             if result.divergence_period
+            else "over the periods compared (the outcomes never clearly parted ways)"
+        )
+        given = (
+            f"Given the outcome each group already had in those {unit}s, RV gained "
+            + ("differs" if result.verdict == "differs_before" else "does not clearly differ")
+            + f": {_d_words(adjusted)}."
+        )
+        when = (
+            f" RV differed clearly in each of the last {early} {unit}{'s' if early != 1 else ''} "
+            "before that (simultaneous 95% band over the scanned periods)."
+            if early and result.verdict == "differs_before"
             else ""
         )
         return (
             f"{_label(groups.get('a', 'group A')).capitalize()} ({groups.get('n_a')} accounts) "
-            f"against {_label(groups.get('b', 'group B'))} ({groups.get('n_b')}): mean RV per "
-            f"period {_fmt(stats.get('mean_a'), 1)} against {_fmt(stats.get('mean_b'), 1)} "
-            f"before they diverged, {_d_words(stats)}.{when}"
+            f"against {_label(groups.get('b', 'group B'))} ({groups.get('n_b')}): RV per {unit} "
+            f"changed by {_fmt(raw.get('mean_a'), 1)} against {_fmt(raw.get('mean_b'), 1)} from "
+            f"each account's start {parted}, {_d_words(raw)}. {given}{when}"
         )
 
     def value(label: Any) -> str:  # question 5: a configured segment

@@ -70,13 +70,6 @@ _OUTCOME = {
     "revenue_growth": ("revenue", "revenue_growing", "revenue_shrinking", "revenue growth"),
     "share_of_wallet": ("share_of_wallet", "share_growing", "share_shrinking", "share of wallet"),
 }
-#: what each timeline measure is (the figure's legend)
-MEASURES = {
-    "outcome_change": "the outcome against each account's start",
-    "rv_flow": "RV flow per period (raw: size included)",
-    "rv_gained_given_outcome": "RV gained since the start, given the outcome so far",
-}
-
 
 @dataclass
 class DivergenceResult(Result):
