@@ -7,12 +7,14 @@ answer (issue 11).
 Worlds from ``tests/stat_worlds.simulate_world``: ``lagging`` (RV follows profit by one
 period: no question should say RV differed first), ``planted`` (RV leads every outcome at
 lag 2: they should, a couple of periods early), ``null`` (nothing), ``size`` (the null
-world where bigger accounts have more RV and more money all along, as in
-``tests/test_segments.size_only_world``), and ``trend`` (account growth drives RV and the
+world where bigger accounts have more RV and more money all along,
+``stat_worlds.simulate_size_only``), and ``trend`` (account growth drives RV and the
 money together: reported, no target). Per world x question: the share of seeds called
 ``differs_before``, the median "periods early" and the median number of periods scanned
 (the maximum "periods early" could be), and the mean seconds per pilot (all three
-questions). One BLAS thread; pilots run one after the other.
+questions); then per world the share of pilots where any question says
+``differs_before`` (the family the questions' level controls). One BLAS thread; pilots
+run one after the other.
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from stat_worlds import simulate_world  # noqa: E402
-from test_segments import size_only_world  # noqa: E402
+from stat_worlds import simulate_size_only, simulate_world  # noqa: E402
 
 from rvq.stats.segments import segment_comparisons  # noqa: E402
 
@@ -42,8 +43,9 @@ WORLDS = ("lagging", "planted", "null", "size", "trend")
 
 def world(kind: str, accounts: int, seed: int):
     if kind == "size":
-        return size_only_world(seed, accounts)
-    w = simulate_world(kind, accounts, seed=seed)
+        w = simulate_size_only(accounts, seed=seed)
+    else:
+        w = simulate_world(kind, accounts, seed=seed)
     return w.panel, w.accounts
 
 
@@ -86,6 +88,9 @@ def main(argv=None) -> pd.DataFrame:
     )
     print(f"{args.accounts} accounts x 12 periods, {args.seeds} seeds, {args.n_boot} replicates")
     print(table.round(2).to_string())
+    per_pilot = frame.groupby(["world", "seed"], sort=False)["differs_before"].any()
+    print("share of pilots saying RV differed first on any question (the family):")
+    print(per_pilot.groupby(level="world", sort=False).mean().round(2).to_string())
     return frame
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from stat_worlds import simulate_panel, simulate_world
+from stat_worlds import simulate_panel, simulate_size_only, simulate_world
 
 from rvq.stats import divergence
 from rvq.stats.segments import cliffs_delta, cohens_d, segment_comparisons
@@ -25,20 +25,6 @@ def test_effect_sizes_by_hand():
     assert cliffs_delta(b, a) == pytest.approx(-(6 - 3) / 9)
 
 
-def size_only_world(seed: int, accounts: int = ACCOUNTS):
-    """The null world where bigger accounts (more RV all along) also have more profit,
-    revenue and share of wallet all along: size alone, nothing moves first."""
-    w = simulate_world("null", accounts, seed=seed)
-    panel = w.panel.copy()
-    size = panel.groupby("account_id")["rv_flow"].transform("mean")
-    z = ((size - size.mean()) / size.std()).to_numpy()
-    panel["profit"] += 1.5 * z
-    panel["revenue"] *= np.exp(0.3 * z)
-    panel["share_of_wallet"] = (panel["share_of_wallet"] + 0.05 * z).clip(0.01, 0.99)
-    panel["wallet"] = panel["revenue"] / panel["share_of_wallet"]
-    return panel, w.accounts
-
-
 def outcome_questions(panel, accounts, seed: int) -> dict:
     seg = segment_comparisons(panel, accounts, segments=(), n_boot=60, seed=seed)
     return {q: seg[q] for q in OUTCOME_QUESTIONS}
@@ -51,7 +37,8 @@ def worlds():
         for kind in ("lagging", "planted", "null"):
             w = simulate_world(kind, ACCOUNTS, seed=seed)
             out[kind, seed] = outcome_questions(w.panel, w.accounts, seed)
-        out["size", seed] = outcome_questions(*size_only_world(seed), seed)
+        w = simulate_size_only(ACCOUNTS, seed=seed)
+        out["size", seed] = outcome_questions(w.panel, w.accounts, seed)
     return out
 
 
@@ -65,30 +52,49 @@ def test_lagging_world_rv_following_profit_does_not_differ_before(worlds):
 
 @pytest.mark.parametrize("kind", ["null", "size"])
 def test_null_and_size_only_worlds_do_not_differ_before(worlds, kind):
-    """No lead: each question is a 5% test, so at most 1 of the 15 seeds x questions may
-    say `differs_before`; "periods early" is 0 wherever nothing differs (not the maximum)."""
+    """No lead: the three questions are one 5% family, so at most 1 of the 5 seeds may say
+    `differs_before` anywhere; "periods early" is 0 wherever nothing differs (not the
+    maximum: the scan is tested only after the question)."""
     results = [q for seed in SEEDS for q in worlds[kind, seed].values()]
     found = [q for q in results if q["verdict"] == "differs_before"]
     assert len(found) <= 1, [q["before_divergence"] for q in found]
-    early = [q["periods_early"]["rv_flow"] for q in results if q not in found]
-    assert sum(e > 0 for e in early) <= 1, early
+    assert all(q["periods_early"]["rv_flow"] == 0 for q in results if q not in found)
+
+
+def test_the_outcome_questions_are_one_family_with_a_centred_interval():
+    """Each adjusted interval is at 1 - 0.05/k for the k questions the data can answer
+    (Bonferroni), symmetric about the estimate (bootstrap-t), and the scan at that level."""
+    w = simulate_world("null", 300, seed=4)
+    seg = segment_comparisons(w.panel, w.accounts, segments=(), n_boot=30, seed=4)
+    no_wallet = w.panel.assign(share_of_wallet=np.nan, wallet=np.nan)
+    two = segment_comparisons(no_wallet, w.accounts, segments=(), n_boot=30, seed=4)
+    for results, k in ((seg, 3), (two, 2)):
+        for name in OUTCOME_QUESTIONS[:k]:
+            adj = results[name]["before_divergence"]["rv_flow_mean_given_outcome"]
+            assert adj["ci_level"] == pytest.approx(1 - 0.05 / k)
+            assert results[name]["scan"]["level"] == pytest.approx(1 - 0.05 / k)
+            d = adj["cohens_d"]
+            assert d - adj["d_ci_low"] == pytest.approx(adj["d_ci_high"] - d)
 
 
 def test_planted_lead_differs_before_and_periods_early_fits_the_lag(worlds):
-    """RV leads every outcome at lag 2: found, and "periods early" is near the planted
-    lag, not the whole span before divergence."""
-    early, spans, found = [], [], []
+    """RV leads every outcome at lag 2: the adjusted d is positive everywhere; revenue
+    growth and share of wallet are found (at the family level, 400 accounts: at most one
+    miss in 10), and "periods early" is near the planted lag, not beyond it. Profit's
+    extremes have little power at this size (benchmarks/segments_worlds.py: 15% at 600
+    accounts, all seeds at 2,000), so it is not required here."""
+    early, found = [], []
     for seed in SEEDS:
         for name, q in worlds["planted", seed].items():
-            found.append(q["verdict"] == "differs_before")
             assert q["before_divergence"]["rv_flow_mean_given_outcome"]["cohens_d"] > 0
-            span = q["scan"]["last_index"] - q["scan"]["first_index"] + 1
-            early.append(q["periods_early"]["rv_flow"])
-            spans.append(span)
-            assert early[-1] <= 4, (seed, name, q["scan"])
-    assert sum(found) >= len(found) - 2, found  # 400 accounts: power is not quite 1
+            assert q["periods_early"]["rv_flow"] <= 4, (seed, name, q["scan"])
+            if name == "profit_extremes":
+                continue
+            found.append(q["verdict"] == "differs_before")
+            if found[-1]:
+                early.append(q["periods_early"]["rv_flow"])
+    assert sum(found) >= len(found) - 1, found
     assert 1.5 <= np.median(early) <= 3.5, early
-    assert sum(e < s for e, s in zip(early, spans, strict=True)) >= len(early) / 2, (early, spans)
 
 
 def test_bootstrap_re_chooses_the_groups_in_every_replicate(monkeypatch):

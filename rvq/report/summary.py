@@ -213,7 +213,8 @@ class RawDifference(EffectSizes):
 
 class AdjustedDifference(Part):
     """RV gained before divergence given the outcome so far: the group coefficient in pooled
-    SDs (`cohens_d`) with its whole-procedure bootstrap interval; `controls` says which."""
+    SDs (`cohens_d`) with its whole-procedure bootstrap-t interval at `ci_level` (the
+    questions' family level); `controls` says which."""
 
     n_a: Count
     n_b: Count
@@ -221,6 +222,7 @@ class AdjustedDifference(Part):
     cohens_d: Number | None = None
     d_ci_low: Number | None = None
     d_ci_high: Number | None = None
+    ci_level: Number | None = None
     controls: str | None = None
 
 
@@ -232,11 +234,12 @@ class BeforeDivergence(Part):
 
 
 class Scan(Part):
-    """The periods scanned for "how early" and their simultaneous (sup-t) 95% band."""
+    """The periods scanned for "how early" and their simultaneous (sup-t) band at `level`."""
 
     first_index: int
     last_index: int
     band: Number | None = None
+    level: Number | None = None
     periods_clear: list[int]
 
 

@@ -111,7 +111,8 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
     decides), with how many periods early RV differed on the corrected scan;
     the community question (4) each role against non-participants; a configured segment
     (5) its most and least profitable values. Differences are Cohen's d (pooled SDs) with
-    a 95% bootstrap interval; the verdict is the result's own.
+    a bootstrap interval (95%; the outcome questions' adjusted one at their family level,
+    which the sentence names); the verdict is the result's own.
     """
     if result.verdict == "insufficient_data":
         return f"Not enough data to compare: {result.reason or 'groups too small'}."
@@ -133,6 +134,13 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
         raw, adjusted = result.rv_difference_raw, result.rv_difference
         unit = period or "period"
         early = (result.periods_early or {}).get("rv_flow")
+        level = adjusted.get("ci_level") or 0.95
+        pct = f"{100 * level:.1f}".removesuffix(".0")
+        family = (
+            f"; {pct}% interval, as the outcome questions are tested together"
+            if level > 0.95
+            else ""
+        )
         parted = (
             f"before they parted ways on the outcome ({result.divergence_period})"
             if result.divergence_period
@@ -141,11 +149,11 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
         given = (
             f"Given the outcome each group already had in those {unit}s, RV gained "
             + ("differs" if result.verdict == "differs_before" else "does not clearly differ")
-            + f": {_d_words(adjusted)}."
+            + f": {_d_words(adjusted)}{family}."
         )
         when = (
             f" RV differed clearly in each of the last {early} {unit}{'s' if early != 1 else ''} "
-            "before that (simultaneous 95% band over the scanned periods)."
+            f"before that (simultaneous {pct}% band over the scanned periods)."
             if early and result.verdict == "differs_before"
             else ""
         )

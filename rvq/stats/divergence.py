@@ -20,15 +20,26 @@ ahead on the money earlier, and RV, following it, differs too. So the design is:
   merely follows the outcome (or is tied to account size, which the start differences
   remove) gives an adjusted d near 0.
 - **The whole procedure is bootstrapped.** Each replicate resamples accounts and re-chooses
-  the groups (quantiles and all), the divergence period and the window, then recomputes;
-  the 95% percentile interval of the adjusted d decides: ``differs_before`` when it
-  excludes 0, ``no_difference_before`` otherwise.
+  the groups (quantiles and all), the divergence period and the window, then recomputes
+  the adjusted d and its robust (HC1) standard error. The interval is the symmetric
+  bootstrap-t: d ± q·SE, q the quantile of |d* − d| / SE* over replicates, so the choice
+  of groups and window widens it on top of the sampling error, and it is centred on the
+  estimate (a percentile interval of replicates that chose other windows need not be).
+  ``differs_before`` when it excludes 0, ``no_difference_before`` otherwise.
+- **The three questions are one family.** A report asks all of them, and one false "RV
+  differed first" is the costly error, so each interval is at ``1 − 0.05 / k`` for the k
+  questions the data can answer (Bonferroni, `family_level`): under no lead, a report says
+  RV differed first on any question at most 5% of the time. (Measured: given the outcome,
+  the adjusted d is centred on 0 when RV leads nothing and its SE matches its spread; a
+  95% interval per question is a 5% test per question, 14% per report of three.)
 - **How early, corrected for the scan.** Per period t from the end of the start window up
   to divergence, the same regression with RV flow at t (against the start) and the outcome
   up to and including t. The scanned periods form one family: a simultaneous 95% band
   (sup-t: the 95% quantile over replicates of the largest standardized deviation across
-  the scanned periods) replaces per-period intervals. "Periods early" counts the periods
-  just before divergence whose band excludes 0 (with one sign), without a gap.
+  the scanned periods, at the question's level) replaces per-period intervals. "Periods
+  early" counts the periods just before divergence whose band excludes 0 (with one sign),
+  without a gap, and only when the question says ``differs_before`` (the scan is tested
+  after the question, a fixed sequence): otherwise it is 0.
 
 What is compared is RV *gained since each account's start*, not RV per period: account
 size (more RV and more money all along) cancels. These are descriptive comparisons, not
@@ -70,6 +81,22 @@ _OUTCOME = {
     "revenue_growth": ("revenue", "revenue_growing", "revenue_shrinking", "revenue growth"),
     "share_of_wallet": ("share_of_wallet", "share_growing", "share_shrinking", "share of wallet"),
 }
+
+
+def answerable(panel: pd.DataFrame) -> list[str]:
+    """The outcome questions the panel has the outcome for (the family asked together)."""
+    return [q for q in OUTCOME_QUESTIONS if _has_outcome(panel, _OUTCOME[q][0])]
+
+
+def _has_outcome(panel: pd.DataFrame, col: str) -> bool:
+    return col in panel and bool(panel[col].notna().any())
+
+
+def family_level(questions: int, level: float = LEVEL) -> float:
+    """The level of each of `questions` outcome questions asked together (Bonferroni): a
+    report says "RV differed first" falsely on any of them at most 1 − `level` of the time."""
+    return 1 - (1 - level) / max(1, questions)
+
 
 @dataclass
 class DivergenceResult(Result):
@@ -268,10 +295,14 @@ def _procedure(p: _Paths, rows: np.ndarray, question: str, quantile: float, min_
     sd = _group_sd(ys, in_a)
     first = 2 + T + 1  # the outcome columns, then their missing flags
 
+    def columns(through: int) -> list[int]:
+        """[1, group, the outcome in periods 0..through (and their missing flags)]."""
+        cols = [0, 1] + [first + s for s in range(through + 1)]
+        return cols + [first + T + s for s in range(through + 1) if p.flags[s]]
+
     def adjusted(y: int, through: int) -> float:
         """The group coefficient of dependent `y` given the outcome in periods 0..through."""
-        cols = [0, 1] + [first + s for s in range(through + 1)]
-        cols += [first + T + s for s in range(through + 1) if p.flags[s]]
+        cols = columns(through)
         coef = np.linalg.lstsq(M[np.ix_(cols, cols)], M[cols, 2 + y], rcond=None)[0]
         return float(coef[1] / sd[y]) if sd[y] > 0 else float("nan")
 
@@ -282,13 +313,42 @@ def _procedure(p: _Paths, rows: np.ndarray, question: str, quantile: float, min_
     if div > ref:
         out["raw"] = float(_d(window[in_a, None], window[~in_a, None])[0])
         out["adjusted"] = adjusted(T, div - 1)
+        out["adjusted_se"] = _robust_se(Z[:, columns(div - 1)], window) / sd[T]
         out["mean_a"], out["mean_b"] = float(window[in_a].mean()), float(window[~in_a].mean())
     return out
 
 
-def _sup_t_band(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+def _robust_se(X: np.ndarray, y: np.ndarray) -> float:
+    """The heteroskedasticity-robust (HC1) standard error of the coefficient of column 1
+    (the group) in the least squares of y on X; a pseudo-inverse absorbs collinear controls."""
+    inv = np.linalg.pinv(X.T @ X)
+    resid = y - X @ (inv @ (X.T @ y))
+    row = X @ inv[:, 1]  # the group coefficient is sum(row * y)
+    n, k = X.shape
+    k = min(k, int(np.linalg.matrix_rank(X)))
+    return float(np.sqrt(np.sum((row * resid) ** 2) * n / max(n - k, 1)))
+
+
+def _bootstrap_t_interval(
+    point: float, se: float, draws: np.ndarray, ses: np.ndarray, level: float
+) -> tuple[float, float]:
+    """The symmetric bootstrap-t interval: point ± q·se, with q the `level` quantile over
+    replicates of |draw − point| / its own standard error. Each replicate re-chose groups
+    and divergence, so q carries that choice on top of the sampling error."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.abs(draws - point) / ses
+    t = t[np.isfinite(t)]
+    if not (len(t) and np.isfinite(point) and np.isfinite(se)):
+        return float("nan"), float("nan")
+    q = float(np.quantile(t, level))
+    return point - q * se, point + q * se
+
+
+def _sup_t_band(
+    point: np.ndarray, draws: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray, float]:
     """A simultaneous band over the columns of `draws` (replicates x periods): point ±
-    c·SD, with c the `LEVEL` quantile over replicates of the largest |draw − point| / SD."""
+    c·SD, with c the `level` quantile over replicates of the largest |draw − point| / SD."""
     if draws.shape[1] == 0:
         return point, point, float("nan")
     with warnings.catch_warnings():
@@ -296,7 +356,7 @@ def _sup_t_band(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.nd
         sd = np.nanstd(draws, axis=0, ddof=1)
         dev = np.nanmax(np.abs(draws - point) / sd, axis=1)
     dev = dev[np.isfinite(dev)]
-    c = float(np.quantile(dev, LEVEL)) if len(dev) else float("nan")
+    c = float(np.quantile(dev, level)) if len(dev) else float("nan")
     return point - c * sd, point + c * sd, c
 
 
@@ -326,14 +386,17 @@ def compare_before_divergence(
     seed: int = 0,
     quantile: float = 0.2,
     min_group: int = MIN_GROUP,
+    level: float = LEVEL,
 ) -> DivergenceResult:
     """One outcome question (see the module docstring), with its per-period timeline.
+    `level`: of the interval that decides and of the scan's band (`family_level` when
+    the outcome questions are asked together); the timeline's per-period intervals are 95%.
 
     Groups of fewer than `min_group` accounts give `insufficient_data` (with privacy's
     small-cell suppression their sizes are not shown)."""
     text = QUESTIONS[question]
     col, label_a, _, outcome_words = _OUTCOME[question]
-    if col not in panel or panel[col].notna().sum() == 0:
+    if not _has_outcome(panel, col):
         reason = (
             "no wallet or share_of_wallet in the outcomes table"
             if col == "share_of_wallet"
@@ -388,7 +451,7 @@ def compare_before_divergence(
         )
     scanned = index[ref:div]
     scan_draws = np.array([r["scan"] for r in reps]).reshape(-1, T)[:, scanned]
-    low, high, c = _sup_t_band(point["scan"][scanned], scan_draws)
+    low, high, c = _sup_t_band(point["scan"][scanned], scan_draws, level)
     lines.append(
         pd.DataFrame(
             {
@@ -419,6 +482,7 @@ def compare_before_divergence(
             "first_index": ref,
             "last_index": div - 1,
             "band": c,
+            "level": level,
             "periods_clear": [
                 int(t) for t, lo, hi in zip(scanned, low, high, strict=True) if lo > 0 or hi < 0
             ],
@@ -439,7 +503,9 @@ def compare_before_divergence(
     )
     sizes = {"n_a": point["n_a"], "n_b": point["n_b"], "measure": measure}
     raw_low, raw_high = percentile_interval(draws("raw"), LEVEL)
-    adj_low, adj_high = percentile_interval(draws("adjusted"), LEVEL)
+    adj_low, adj_high = _bootstrap_t_interval(
+        point["adjusted"], point["adjusted_se"], draws("adjusted"), draws("adjusted_se"), level
+    )
     result.before_divergence = {
         "rv_flow_mean": {
             **sizes,
@@ -454,9 +520,12 @@ def compare_before_divergence(
             "cohens_d": point["adjusted"],
             "d_ci_low": adj_low,
             "d_ci_high": adj_high,
+            "ci_level": level,
             "controls": controls,
         },
     }
     differs = clear_difference(result.rv_difference)
     result.verdict = "differs_before" if differs else "no_difference_before"
+    if not differs:  # the scan is tested only after the question (a fixed sequence)
+        result.periods_early = {"rv_flow": 0}
     return result

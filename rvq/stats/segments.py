@@ -3,7 +3,8 @@
 Questions 1-3 (outcome-defined groups: highest profit vs money lost, revenue and share of
 wallet growing vs shrinking) are `rvq.stats.divergence`'s: RV gained before the outcomes
 part ways, given the outcome the groups already had, with the whole procedure
-bootstrapped and the scan over periods corrected.
+bootstrapped, the scan over periods corrected, and the questions asked together at a
+family level (`family_level`: a false "RV differed first" in at most 5% of reports).
 
 Question 4 (community role vs none) and 5 (any configured segment's extremes: the
 category with the highest vs the lowest mean profit, or the top vs bottom quintile of a
@@ -28,7 +29,9 @@ from rvq.stats.divergence import (
     MIN_GROUP,
     OUTCOME_QUESTIONS,
     DivergenceResult,
+    answerable,
     compare_before_divergence,
+    family_level,
 )
 from rvq.stats.divergence import QUESTIONS as OUTCOME_QUESTION_TEXT
 from rvq.stats.effectsizes import (
@@ -349,9 +352,10 @@ def segment_results(
     min_group = max(MIN_GROUP, int(min_accounts))
     data = derive_outcomes(panel)
     out, frames = {}, []
+    level = family_level(len(answerable(data)))
     for q in OUTCOME_QUESTIONS:
         out[q] = compare_before_divergence(
-            data, q, n_boot=n_boot, seed=seed, quantile=quantile, min_group=min_group
+            data, q, n_boot=n_boot, seed=seed, quantile=quantile, min_group=min_group, level=level
         )
         if len(out[q].timeline):
             frames.append(out[q].timeline.assign(question=q))
