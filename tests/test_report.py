@@ -377,6 +377,20 @@ def test_leading_sentence_gives_horizon_effect_interval_and_adjusted_p():
     assert "not enough data" in insufficient and "wallet" in insufficient
 
 
+def test_segment_sentence_names_the_family_level_of_the_outcome_questions():
+    """Asked together, the outcome questions' adjusted interval and band are at 98.3%: the
+    sentence says so instead of the 95% of a single comparison."""
+    result = SEGMENTS.questions["profit_extremes"]
+    adjusted = {**result.rv_difference, "ci_level": 1 - 0.05 / 3}
+    family = replace(
+        result,
+        before_divergence={**result.before_divergence, "rv_flow_mean_given_outcome": adjusted},
+    )
+    text = report.segment_sentence(family, "quarter")
+    assert "RV gained differs: d = 0.41 (98.3% interval 0.12 to 0.70, as the outcome " in text
+    assert "(simultaneous 98.3% band over the scanned periods)" in text
+
+
 def test_executive_summary_answers_each_question_in_order_with_its_evidence():
     answers = {a["question"]: a for a in report.executive_summary(valid_summary(), "quarter")}
     assert list(answers) == [1, 3, 4, 5, 6, 7]  # no revenue-growth segment result given

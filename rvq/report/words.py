@@ -136,10 +136,12 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
         early = (result.periods_early or {}).get("rv_flow")
         level = adjusted.get("ci_level") or 0.95
         pct = f"{100 * level:.1f}".removesuffix(".0")
-        family = (
-            f"; {pct}% interval, as the outcome questions are tested together"
+        adjusted_words = (
+            f"d = {_fmt(adjusted.get('cohens_d'))} ({pct}% interval "
+            f"{_fmt(adjusted.get('d_ci_low'))} to {_fmt(adjusted.get('d_ci_high'))}, "
+            "as the outcome questions are tested together)"
             if level > 0.95
-            else ""
+            else _d_words(adjusted)
         )
         parted = (
             f"before they parted ways on the outcome ({result.divergence_period})"
@@ -149,7 +151,7 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
         given = (
             f"Given the outcome each group already had in those {unit}s, RV gained "
             + ("differs" if result.verdict == "differs_before" else "does not clearly differ")
-            + f": {_d_words(adjusted)}{family}."
+            + f": {adjusted_words}."
         )
         when = (
             f" RV differed clearly in each of the last {early} {unit}{'s' if early != 1 else ''} "
