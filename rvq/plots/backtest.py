@@ -55,7 +55,8 @@ def plot_segment_timeline(timeline: pd.DataFrame, question: str, ax=None, diverg
     line labelled for what it is: the outcome against
     each account's start (pointwise 95% band), RV flow per period as it is (size included;
     pointwise band) and RV gained since the start given the outcome so far, over the
-    scanned periods before divergence (simultaneous 95% band: what "periods early" reads).
+    scanned periods before divergence (simultaneous band at the questions' family level:
+    what "periods early" reads).
     `divergence`: the divergence period's index, drawn as a dotted line."""
     ax = _ax(ax)
     data = timeline[timeline["question"] == question]
