@@ -244,13 +244,19 @@ def _groups(
 
 
 def _d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cohen's d per column of a against b (NaN ignored)."""
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        na, nb = np.isfinite(a).sum(axis=0), np.isfinite(b).sum(axis=0)
-        va, vb = np.nanvar(a, axis=0, ddof=1), np.nanvar(b, axis=0, ddof=1)
-        pooled = ((na - 1) * va + (nb - 1) * vb) / (na + nb - 2)
-        return (np.nanmean(a, axis=0) - np.nanmean(b, axis=0)) / np.sqrt(pooled)
+    """Cohen's d per column of a against b (NaN ignored; one pass per group, as the
+    bootstrap calls it twice per replicate)."""
+
+    def moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ok = np.isfinite(x)
+        n = ok.sum(axis=0)
+        mean = np.where(ok, x, 0.0).sum(axis=0) / n
+        ss = (np.where(ok, x - mean, 0.0) ** 2).sum(axis=0)
+        return n, mean, ss
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        (na, ma, sa), (nb, mb, sb) = moments(a), moments(b)
+        return (ma - mb) / np.sqrt((sa + sb) / (na + nb - 2))
 
 
 def _reference(third: int, div: int) -> int:
@@ -321,11 +327,11 @@ def _procedure(p: _Paths, rows: np.ndarray, question: str, quantile: float, min_
 def _robust_se(X: np.ndarray, y: np.ndarray) -> float:
     """The heteroskedasticity-robust (HC1) standard error of the coefficient of column 1
     (the group) in the least squares of y on X; a pseudo-inverse absorbs collinear controls."""
-    inv = np.linalg.pinv(X.T @ X)
+    xtx = X.T @ X
+    inv = np.linalg.pinv(xtx, hermitian=True)
     resid = y - X @ (inv @ (X.T @ y))
     row = X @ inv[:, 1]  # the group coefficient is sum(row * y)
-    n, k = X.shape
-    k = min(k, int(np.linalg.matrix_rank(X)))
+    n, k = len(X), int(np.linalg.matrix_rank(xtx, hermitian=True))
     return float(np.sqrt(np.sum((row * resid) ** 2) * n / max(n - k, 1)))
 
 
