@@ -14,7 +14,7 @@ money together: reported, no target). Per world x question: the share of seeds c
 (the maximum "periods early" could be), and the mean seconds per pilot (all three
 questions); then per world the share of pilots where any question says
 ``differs_before`` (the family the questions' level controls). One BLAS thread; pilots
-run one after the other.
+run one after the other. Measured tables are at the end of this file (``RESULTS``).
 """
 
 from __future__ import annotations
@@ -96,3 +96,73 @@ def main(argv=None) -> pd.DataFrame:
 
 if __name__ == "__main__":
     main()
+
+
+RESULTS = """
+Measured 2026-12-05 on the shared 2-core machine (load ~3-5), `nice .venv/bin/python
+benchmarks/segments_worlds.py` (each question's interval at 98.3%: the three questions are
+one 5% family; symmetric bootstrap-t over the whole procedure):
+
+600 accounts x 12 periods, 20 seeds, 200 replicates
+                         differs_before  median_periods_early  median_scanned  seconds
+world   question
+lagging profit_extremes            0.00                   0.0             4.0     1.10
+        revenue_growth             0.00                   0.0             3.0     1.10
+        share_of_wallet            0.05                   0.0             3.0     1.10
+planted profit_extremes            0.15                   0.0             3.5     2.10
+        revenue_growth             1.00                   3.0             3.0     2.10
+        share_of_wallet            0.95                   2.5             3.0     2.10
+null    profit_extremes            0.00                   0.0             4.0     0.81
+        revenue_growth             0.00                   0.0             3.0     0.81
+        share_of_wallet            0.00                   0.0             3.0     0.81
+size    profit_extremes            0.00                   0.0             4.0     1.00
+        revenue_growth             0.00                   0.0             3.0     1.00
+        share_of_wallet            0.00                   0.0             3.0     1.00
+trend   profit_extremes            0.35                   0.0             3.0     1.22
+        revenue_growth             0.90                   2.0             3.0     1.22
+        share_of_wallet            0.20                   0.0             3.0     1.22
+share of pilots saying RV differed first on any question (the family):
+world
+lagging    0.05
+planted    1.00
+null       0.00
+size       0.00
+trend      0.95
+
+`--accounts 2000 --seeds 10 --worlds planted,lagging,null,size`:
+
+2000 accounts x 12 periods, 10 seeds, 200 replicates
+                         differs_before  median_periods_early  median_scanned  seconds
+world   question
+planted profit_extremes             0.8                   3.0             4.0     4.36
+        revenue_growth              1.0                   3.0             3.0     4.36
+        share_of_wallet             1.0                   3.0             3.0     4.36
+lagging profit_extremes             0.0                   0.0             4.0     3.10
+        revenue_growth              0.1                   0.0             3.0     3.10
+        share_of_wallet             0.0                   0.0             3.0     3.10
+null    profit_extremes             0.0                   0.0             4.0     3.19
+        revenue_growth              0.0                   0.0             3.0     3.19
+        share_of_wallet             0.0                   0.0             3.0     3.19
+size    profit_extremes             0.0                   0.0             4.0     2.76
+        revenue_growth              0.0                   0.0             3.0     2.76
+        share_of_wallet             0.0                   0.0             3.0     2.76
+share of pilots saying RV differed first on any question (the family):
+world
+planted    1.0
+lagging    0.1
+null       0.0
+size       0.0
+
+More seeds (the same code, seeds 20-59, 600 accounts): null world 1 of 40 pilots with any
+question `differs_before` (revenue growth once); lagging world 2 of 40 (revenue growth
+once, share of wallet once; profit extremes never). Lagging world at 2,000 accounts,
+seeds 10-29: 0 of 60 questions. Before the family level and bootstrap-t (95% percentile
+interval per question), revenue growth said `differs_before` in 4 of 20 null and
+size-only seeds: there the adjusted d is exactly centred on 0 given the outcome (RV is
+independent of revenue) and its robust SE matched its spread when RV was redrawn with the
+revenue held fixed (0.115-0.129 against 0.119-0.123), so those were 2.2-2.4 SD draws of a
+calibrated 5% test per question (about 14% per report of three), not a biased estimate.
+Profit extremes have little power at 600 accounts (15% of planted seeds; 80% at 2,000);
+the trend world (account growth drives RV and the money) still says RV "differed first"
+in 95% of pilots: a documented limit, these questions are descriptive.
+"""
