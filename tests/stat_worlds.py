@@ -414,3 +414,19 @@ def _world_truth(kind: str, p: WorldParams) -> dict:
             "verdict": "leading" if leads else "not_leading",
         }
     return truth
+
+
+def simulate_size_only(accounts: int = 600, *, seed: int = 0) -> StatWorld:
+    """The null world where bigger accounts (more RV all along) also have more profit,
+    revenue and share of wallet all along: size alone, nothing moves first (RV leads no
+    outcome; the segment questions must not say RV "differed first")."""
+    w = simulate_world("null", accounts, seed=seed)
+    panel = w.panel.copy()
+    size = panel.groupby("account_id")["rv_flow"].transform("mean")
+    z = ((size - size.mean()) / size.std()).to_numpy()
+    panel["profit"] += 1.5 * z
+    panel["revenue"] *= np.exp(0.3 * z)
+    panel["share_of_wallet"] = (panel["share_of_wallet"] + 0.05 * z).clip(0.01, 0.99)
+    panel["wallet"] = panel["revenue"] / panel["share_of_wallet"]
+    truth = {**w.truth, "world": "size", "params": {**w.truth["params"], "size": 1.0}}
+    return StatWorld(panel=panel, accounts=w.accounts, truth=truth)

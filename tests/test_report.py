@@ -113,8 +113,16 @@ SEGMENTS = SegmentResults(
             groups={"a": "highest_profit", "b": "money_lost", "n_a": 40, "n_b": 28},
             divergence_index=5,
             divergence_period="2024Q3",
-            periods_early={"rv_flow": 3, "rv_cum": 2},
-            before_divergence={"rv_flow_mean": d(0.96, 0.51, 1.36, mean_a=56.7, mean_b=26.0)},
+            periods_early={"rv_flow": 3},
+            scan={"first_index": 4, "last_index": 4, "band": 2.4, "periods_clear": [2, 3, 4]},
+            before_divergence={
+                "rv_flow_mean": d(0.96, 0.51, 1.36, mean_a=5.7, mean_b=-2.0),
+                "rv_flow_mean_given_outcome": {
+                    **d(0.41, 0.12, 0.7),
+                    "controls": "profit in each of periods 0-4",
+                },
+            },
+            n_boot=200,
         ),
         "share_of_wallet": DivergenceResult(
             "share_of_wallet", QUESTIONS["share_of_wallet"], "insufficient_data", "no wallet column"
@@ -380,14 +388,31 @@ def test_leading_sentence_gives_horizon_effect_interval_and_adjusted_p():
     assert "not enough data" in insufficient and "wallet" in insufficient
 
 
+def test_segment_sentence_names_the_family_level_of_the_outcome_questions():
+    """Asked together, the outcome questions' adjusted interval and band are at 98.3%: the
+    sentence says so instead of the 95% of a single comparison."""
+    result = SEGMENTS.questions["profit_extremes"]
+    adjusted = {**result.rv_difference, "ci_level": 1 - 0.05 / 3}
+    family = replace(
+        result,
+        before_divergence={**result.before_divergence, "rv_flow_mean_given_outcome": adjusted},
+    )
+    text = report.segment_sentence(family, "quarter")
+    assert "RV gained differs: d = 0.41 (98.3% interval 0.12 to 0.70, as the outcome " in text
+    assert "(simultaneous 98.3% band over the scanned periods)" in text
+
+
 def test_executive_summary_answers_each_question_in_order_with_its_evidence():
     answers = {a["question"]: a for a in report.executive_summary(valid_summary(), "quarter")}
     assert list(answers) == [1, 3, 4, 5, 6, 7]  # no revenue-growth segment result given
     assert answers[1]["verdict"] == "differs_before"
     assert answers[1]["evidence"] == (
-        "Highest profit (40 accounts) against money lost (28): mean RV per period 56.7 against "
-        "26.0 before they diverged, d = 0.96 (95% interval 0.51 to 1.36). The difference was "
-        "visible 3 quarters before the outcomes parted ways (2024Q3)."
+        "Highest profit (40 accounts) against money lost (28): RV per quarter changed by 5.7 "
+        "against -2.0 from each account's start before they parted ways on the outcome (2024Q3), "
+        "d = 0.96 (95% interval 0.51 to 1.36). Given the outcome each group already had in those "
+        "quarters, RV gained differs: d = 0.41 (95% interval 0.12 to 0.70). RV differed clearly "
+        "in each of the last 3 quarters before that (simultaneous 95% band over the scanned "
+        "periods)."
     )
     assert answers[3]["verdict"] == "insufficient_data" and "no wallet" in answers[3]["evidence"]
     assert answers[4]["verdict"] == "no_clear_difference"  # the doers' interval spans zero

@@ -67,19 +67,40 @@ def plot_horizon_effects(table: pd.DataFrame, axes=None):
     return axes
 
 
-def plot_segment_timeline(timeline: pd.DataFrame, question: str, ax=None):
-    """Per-period gap between a question's two groups: the outcome and RV, in SDs."""
+def plot_segment_timeline(timeline: pd.DataFrame, question: str, ax=None, divergence=None):
+    """Per-period gaps between a question's two groups, in pooled SDs (Cohen's d), each
+    line labelled for what it is: the outcome against
+    each account's start (pointwise 95% band), RV flow per period as it is (size included;
+    pointwise band) and RV gained since the start given the outcome so far, over the
+    scanned periods before divergence (simultaneous band at the questions' family level:
+    what "periods early" reads).
+    `divergence`: the divergence period's index, drawn as a dotted line."""
     ax = _ax(ax)
     data = timeline[timeline["question"] == question]
-    for measure, grp in data.groupby("measure"):
-        ax.plot(grp["period_index"], grp["gap_d"], marker="o", label=measure)
+    labels = {
+        "outcome_change": f"{question.replace('_', ' ')}: the outcome against each account's start",
+        "rv_flow": "RV flow per period, raw (size included)",
+        "rv_gained_given_outcome": "RV gained since the start, given the outcome so far",
+    }
+    for measure, grp in data.groupby("measure", sort=False):
+        line = ax.plot(
+            grp["period_index"], grp["gap_d"], marker="o", label=labels.get(measure, measure)
+        )
         if "ci_low" in grp and grp["ci_low"].notna().any():
-            ax.fill_between(grp["period_index"], grp["ci_low"], grp["ci_high"], alpha=0.2)
+            ax.fill_between(
+                grp["period_index"],
+                grp["ci_low"],
+                grp["ci_high"],
+                alpha=0.2,
+                color=line[0].get_color(),
+            )
+    if divergence is not None:
+        ax.axvline(divergence, color="grey", ls=":", lw=1, label="divergence")
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xlabel("period")
     ax.set_ylabel("group A − group B (Cohen's d)")
     ax.set_title(question.replace("_", " "))
-    ax.legend()
+    ax.legend(fontsize="small")
     return ax
 
 

@@ -209,8 +209,46 @@ class Groups(Part):
     n_b: Count | None = None
 
 
+class RawDifference(EffectSizes):
+    """RV gained before divergence, group A against B, not adjusted (`measure` says what)."""
+
+    measure: str | None = None
+
+
+class AdjustedDifference(Part):
+    """RV gained before divergence given the outcome so far: the group coefficient in pooled
+    SDs (`cohens_d`) with its whole-procedure bootstrap-t interval at `ci_level` (the
+    questions' family level); `controls` says which."""
+
+    n_a: Count
+    n_b: Count
+    measure: str | None = None
+    cohens_d: Number | None = None
+    d_ci_low: Number | None = None
+    d_ci_high: Number | None = None
+    ci_level: Number | None = None
+    controls: str | None = None
+
+
+class BeforeDivergence(Part):
+    """RV gained before the outcomes part ways: raw, and given the outcome (which decides)."""
+
+    rv_flow_mean: RawDifference
+    rv_flow_mean_given_outcome: AdjustedDifference | None = None
+
+
+class Scan(Part):
+    """The periods scanned for "how early" and their simultaneous (sup-t) band at `level`."""
+
+    first_index: int
+    last_index: int
+    band: Number | None = None
+    level: Number | None = None
+    periods_clear: list[int]
+
+
 class DivergenceQuestion(Part):
-    """Questions 1-3 (`rvq.stats.segments.DivergenceResult`)."""
+    """Questions 1-3 (`rvq.stats.divergence.DivergenceResult`)."""
 
     question: str
     verdict: Literal["differs_before", "no_difference_before", "insufficient_data"]
@@ -219,7 +257,9 @@ class DivergenceQuestion(Part):
     divergence_index: int | None = None
     divergence_period: str | None = None
     periods_early: dict[str, int] | None = None
-    before_divergence: dict[str, EffectSizes] | None = None
+    scan: Scan | None = None
+    before_divergence: BeforeDivergence | None = None
+    n_boot: Count | None = None
 
 
 class RoleComparison(Part):

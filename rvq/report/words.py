@@ -118,10 +118,13 @@ def _d_words(stats: Mapping[str, Any]) -> str:
 def segment_sentence(result: SegmentResult, period: str = "") -> str:
     """One or two plain sentences for one segment question of `rvq.stats.segments`.
 
-    Outcome questions (1-3) compare RV of the two groups *before* their outcome diverged;
+    Outcome questions (1-3) compare the change in RV since each account's start *before*
+    the groups' outcome diverged, raw and given the outcome they already had (that one
+    decides), with how many periods early RV differed on the corrected scan;
     the community question (4) each role against non-participants; a configured segment
     (5) its most and least profitable values. Differences are Cohen's d (pooled SDs) with
-    a 95% bootstrap interval; the verdict is the result's own.
+    a bootstrap interval (95%; the outcome questions' adjusted one at their family level,
+    which the sentence names); the verdict is the result's own.
     """
     if result.verdict == "insufficient_data":
         return f"Not enough data to compare: {result.reason or 'groups too small'}."
@@ -140,22 +143,39 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
         return " ".join(parts)
     groups = result.groups or {}
     if isinstance(result, DivergenceResult):
-        stats = result.rv_difference
-        early = (result.periods_early or {}).get("rv_flow")
+        raw, adjusted = result.rv_difference_raw, result.rv_difference
         unit = period or "period"
-        when = (
-            f" The difference was visible {early} {unit}{'s' if early != 1 else ''} before "
-            f"the outcomes parted ways ({result.divergence_period})."
-            if early and result.verdict == "differs_before"
-            else f" The outcomes parted ways in {result.divergence_period}."
+        early = (result.periods_early or {}).get("rv_flow")
+        level = adjusted.get("ci_level") or 0.95
+        pct = f"{100 * level:.1f}".removesuffix(".0")
+        adjusted_words = (
+            f"d = {_fmt(adjusted.get('cohens_d'))} ({pct}% interval "
+            f"{_fmt(adjusted.get('d_ci_low'))} to {_fmt(adjusted.get('d_ci_high'))}, "
+            "as the outcome questions are tested together)"
+            if level > 0.95
+            else _d_words(adjusted)
+        )
+        parted = (
+            f"before they parted ways on the outcome ({result.divergence_period})"
             if result.divergence_period
+            else "over the periods compared (the outcomes never clearly parted ways)"
+        )
+        given = (
+            f"Given the outcome each group already had in those {unit}s, RV gained "
+            + ("differs" if result.verdict == "differs_before" else "does not clearly differ")
+            + f": {adjusted_words}."
+        )
+        when = (
+            f" RV differed clearly in each of the last {early} {unit}{'s' if early != 1 else ''} "
+            f"before that (simultaneous {pct}% band over the scanned periods)."
+            if early and result.verdict == "differs_before"
             else ""
         )
         return (
             f"{_label(groups.get('a', 'group A')).capitalize()} ({groups.get('n_a')} accounts) "
-            f"against {_label(groups.get('b', 'group B'))} ({groups.get('n_b')}): mean RV per "
-            f"period {_fmt(stats.get('mean_a'), 1)} against {_fmt(stats.get('mean_b'), 1)} "
-            f"before they diverged, {_d_words(stats)}.{when}"
+            f"against {_label(groups.get('b', 'group B'))} ({groups.get('n_b')}): RV per {unit} "
+            f"changed by {_fmt(raw.get('mean_a'), 1)} against {_fmt(raw.get('mean_b'), 1)} from "
+            f"each account's start {parted}, {_d_words(raw)}. {given}{when}"
         )
 
     def value(label: Any) -> str:  # question 5: a configured segment
