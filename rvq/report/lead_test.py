@@ -46,8 +46,8 @@ GLOSSARY = {
     "0.5 medium, 0.8 large.",
     "p-value": "how often a pattern at least this strong would appear by chance if there "
     "were none. Small is evidence; it is not the chance that the finding is wrong.",
-    "adjusted p": "the p-value corrected (Holm) for searching many outcomes, horizons and "
-    "specifications at once, so that searching cannot manufacture a finding.",
+    "adjusted p": "the p-value corrected (Holm) for searching many outcomes and horizons "
+    "at once, so that searching cannot manufacture a finding.",
     "95% interval": "the range of values the data are consistent with.",
     "horizon": "how many periods after the RV the outcome is measured.",
     "placebo": "the same test with RV measured after the outcome: a lead must not appear "
@@ -160,8 +160,10 @@ def rule_markdown(alpha: float = 0.05) -> str:
         lines.append(f"- **{CONDITION_LABELS[name]}** ({ROLE_WORDS[role]}): {question}")
     lines += [
         "",
-        f"Significance is judged at {alpha:.0%} after adjusting (Holm) for every outcome, "
-        f"horizon and specification searched. The out-of-time check counts only where at "
+        f"RV's forward effect is judged at {alpha:.0%} after adjusting (Holm) for every "
+        "outcome and horizon searched for the best one; the account-trend check and the "
+        f"placebo are single tests at that horizon (one-sided, at {alpha:.0%}). "
+        "The out-of-time check counts only where at "
         f"least {MIN_HELD_OUT} periods are held out: with fewer, period-to-period swings "
         "dominate and it is shown but cannot veto. The placebo does not apply when the "
         "outcome feeds back into RV with the same sign, because RV that follows the money "
