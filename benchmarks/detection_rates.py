@@ -269,7 +269,7 @@ mechanical share_of_wallet      no lead    0/30   0%-11%      -           -     
 
 curve: planted world, one effect on every outcome at lag 1-3, 10 seeds per point: called leading at the planted lag
 effect              0.050  0.075  0.100  0.150  0.200  0.250  0.350
-outcome         lag                                                
+outcome         lag
 profit          1    4/10   8/10  10/10  10/10  10/10  10/10  10/10
                 2    2/10   7/10   6/10  10/10  10/10  10/10  10/10
                 3    4/10   7/10  10/10  10/10  10/10  10/10  10/10

@@ -4,8 +4,8 @@ The pilot sponsor's first question. `power` simulates WHOLE pilots with `rvq.syn
 planted effect of size `effect` on one outcome at lag `lag`, the other outcomes null),
 scores each with `rvq.scoring.panels.account_period_panel` and decides it exactly as the
 pilot does: `rvq.stats.identification.lead_decisions` over every outcome x horizon, Holm
-over the same family (3 outcomes x 4 horizons x forward and account-trend specifications
-= 24 tests), the pilot's bootstrap sizes (`PILOT_N_BOOT`, `PILOT_GRANGER_BOOT`) and the
+over the same searched family (3 outcomes x 4 horizons = 12 forward tests; the
+account-trend and placebo checks at the best horizon), the pilot's bootstrap sizes (`PILOT_N_BOOT`, `PILOT_GRANGER_BOOT`) and the
 rule `decide_lead`. It counts how often the planted outcome is called `leading` (the
 detection rate, with a Wilson score interval), how often its best horizon is the planted
 lag, and how often the outcomes WITHOUT an effect are called `leading` in the same pilots
@@ -16,19 +16,20 @@ strength `lag` periods earlier and the outcome (`rvq.synth.WorldSpec.effect`; th
 plants 0.3-0.35). The answer is only as good as the simulated world is like the client's:
 read it as an order of magnitude.
 
-Measured (`benchmarks/power_pilot.py`, details in benchmarks/README.md), lag 2, 15 pilots
-per cell (100 null pilots per size): share of pilots calling the planted outcome `leading`
-(profit / revenue growth / share of wallet), and the family-wise false-alarm rate:
+Measured (`benchmarks/power_pilot.py`, details in benchmarks/README.md), with the rule's
+rescue condition and one-sided account-trend check, lag 2, 15 pilots per cell (100 null
+pilots per size): share of pilots calling the planted outcome `leading` (profit / revenue
+growth / share of wallet), and the family-wise false-alarm rate:
 
     effect        2,000 x 12 quarters     600 x 12 quarters
-    0.05          0% / 7% / 47%           0% / 0% / 7%
-    0.10          53% / 67% / 100%        0% / 7% / 53%
-    0.20          100% / 100% / 100%      80% / 87% / 100%
-    0.30          100% / 100% / 100%      100% / 100% / 100%
-    null pilots   0/100 any outcome       1/100 any outcome (profit)
+    0.05          7% / 33% / 80%          7% / 0% / 20%
+    0.10          93% / 100% / 100%       40% / 33% / 73%
+    0.20          100% / 100% / 100%      93% / 100% / 100%
+    0.30          100% / 93% / 100%       100% / 93% / 100%
+    null pilots   2/100 any outcome       2/100 any outcome
 
-Every detection was at the planted lag; the null outcomes of the planted pilots were
-called `leading` in 0 of 720 (pilot, outcome) pairs.
+Detections were at the planted lag in 257 of 265; the null outcomes of the planted
+pilots were called `leading` in 0 of 720 (pilot, outcome) pairs.
 """
 
 from __future__ import annotations
