@@ -4,12 +4,14 @@ and confounder worlds with a known answer (`stat_worlds.simulate_world`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from lead_fixtures import evidence, horizon_tests
 from linearmodels import PanelOLS
-from scipy import stats
 from stat_worlds import simulate_world
 from statsmodels.stats.multitest import multipletests
 
@@ -151,35 +153,13 @@ def test_rv_that_answers_the_outcomes_dips_is_not_a_lead_even_with_a_clean_place
 # ------------------------------------------------------------------- the decision rule
 
 
-def _tests(t_by_horizon: dict[int, float], effect: float = 0.2, n: int = 10_000):
-    """Horizon tests with the given t statistics (p-values from the normal, unadjusted
-    p-values reused as adjusted ones: the rule reads p_adjusted)."""
-    out = []
-    for h, t in t_by_horizon.items():
-        p = float(2 * stats.norm.sf(abs(t)))
-        coef = np.sign(t) * abs(effect) if t else 0.0
-        out.append(
-            HorizonTest(h, coef=coef, se=abs(coef / t) if t else 1.0, t=t, p_value=p,
-                        effect=coef, n_obs=n, p_adjusted=min(1.0, 24 * p))
-        )  # fmt: skip
-    return tuple(out)
-
-
-NO_POWER = Check(False, numbers={"held_out_periods": 3}, note="not enough held-out periods")
+_tests = horizon_tests
+NO_POWER = evidence().out_of_time
 
 
 def _evidence(**changes) -> Evidence:
     """A clean lead at horizon 2, no feedback, placebo clean; `changes` override fields."""
-    base = {
-        "forward": _tests({1: 1.0, 2: 12.0, 3: 6.0}),
-        "trends": _tests({1: 0.5, 2: 8.0, 3: 4.0}),
-        "reverse": _tests({1: 0.5, 2: -0.3, 3: 0.2}, effect=0.01),
-        "reverse_trends": _tests({1: 0.4, 2: -0.2, 3: 0.1}, effect=0.01),
-        "placebo": _tests({2: -1.0})[0],
-        "out_of_time": NO_POWER,
-        "granger": Check(True, True, {"order": 2, "z": 4.0, "p_value": 3e-5}),
-    }
-    return Evidence("profit", **{**base, **changes})
+    return replace(evidence(), **changes)
 
 
 def test_a_clean_lead_is_leading_at_its_horizon_and_every_condition_is_listed():
