@@ -178,6 +178,19 @@ if __name__ == "__main__":
 
 
 RESULTS = """
+Measured 2026-12-05 (issue 11: the lead test of `rvq.stats.identification`, the segment
+questions asked given the outcome with the whole procedure bootstrapped, the fair DO vs
+SAY race), `nice .venv/bin/python benchmarks/bench_backtest.py --accounts N`, load 3-5:
+
+ accounts  interactions  panel rows  generate s  score s  score CPU s  backtest s  backtest CPU s  peak RSS gen+score MB  peak RSS backtest MB
+     2000        272795       24000         0.7      0.1          0.1         5.1             3.0                    323                   380
+   100000      13595964     1200000        20.3      3.4          3.4       123.4           149.6                   5047                  1832
+
+   2000 accounts: lead test 4.1 s, segments 0.5 s, DO vs SAY 0.6 s (load ~8 then)
+ 100000 accounts: lead test 85.9 s, segments 28.6 s, DO vs SAY 8.9 s
+Both: every outcome `leading` at best horizon 2 (the planted lag).
+
+Before issue 11 (2026-11-24):
 Measured 2026-11-24 on the shared 2-core machine (load average 3.4-4.5 from other jobs),
 `nice .venv/bin/python benchmarks/bench_backtest.py`, 12 quarters, seed 7:
 
