@@ -279,10 +279,25 @@ def test_horizon_effect_ticks_are_whole_periods():
         [(o, h, 0.1 * h, 0.0, 0.2 * h) for o in ("profit", "revenue_growth") for h in (1, 2, 3, 4)],
         columns=["outcome", "horizon", "effect", "ci_low", "ci_high"],
     )
-    ax = plots.plot_horizon_effects(table)
+    (ax,) = plots.plot_horizon_effects(table)  # no `spec` column: the forward panel only
     ax.figure.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["1", "2", "3", "4"]
+
+
+def test_horizon_effects_show_forward_beside_account_trends_from_the_evidence_table():
+    rows = [
+        (o, spec, h, 0.1 * h, 0.0, 0.2 * h)
+        for o in ("profit", "revenue_growth")
+        for spec in ("forward", "trends", "reverse")
+        for h in (1, 2, 3)
+    ]
+    table = pd.DataFrame(
+        rows, columns=["outcome", "spec", "horizon", "effect", "ci_low", "ci_high"]
+    )
+    axes = plots.plot_horizon_effects(table)
+    assert [ax.get_title() for ax in axes] == list(plots.backtest.HORIZON_PANELS.values())
+    assert all(len(ax.containers) == 2 for ax in axes)  # one error bar per outcome, no reverse
 
 
 def test_a_subset_column_left_blank_gives_no_norm_rather_than_an_error():
