@@ -28,7 +28,7 @@ from rvq.config import PilotConfig
 from rvq.jsonable import to_jsonable
 from rvq.privacy import privacy_settings
 from rvq.schema import OUTCOME_NAMES
-from rvq.scoring.outcomes import derive_outcomes, with_entity_codes
+from rvq.scoring.outcomes import derive_outcomes, untestable_reason, with_entity_codes
 from rvq.stats.dovssay import DoVsSayResult, do_vs_say
 from rvq.stats.identification import (
     Decision,
@@ -311,6 +311,13 @@ def leading_indicator_results(
     out-of-time table per horizon and the lead-lag profile for the figures."""
     from tqdm import tqdm
 
+    data = with_entity_codes(derive_outcomes(panel))
+    testable = [o for o in outcomes if untestable_reason(data, o, rv) is None]
+    out_of_time = {
+        o: out_of_time_table(data, o, horizons, n_boot=n_boot, seed=seed + i)
+        for i, o in enumerate(outcomes)
+        if o in testable
+    }
     evidence = lead_evidence(
         panel,
         outcomes=outcomes,
@@ -320,18 +327,17 @@ def leading_indicator_results(
         seed=seed,
         granger_boot=granger_boot,
         n_boot=n_boot,
+        out_of_time=out_of_time,
     )
-    data = with_entity_codes(derive_outcomes(panel))
     results, ll_frames = {}, []
     for i, outcome in enumerate(tqdm(outcomes, desc="lead test", disable=not progress)):
         ev = evidence[outcome]
         decision = decide_lead(ev, alpha=alpha)
-        oot = None
-        if decision.conditions:
-            oot = out_of_time_table(data, outcome, horizons, n_boot=n_boot, seed=seed + i)
-            if lead_lag:
-                ll_frames.append(lead_lag_profile(data, outcome, n_boot=n_boot, seed=seed + i))
-        results[outcome] = LeadingIndicatorResult.from_decision(decision, ev, oot)
+        if decision.conditions and lead_lag:
+            ll_frames.append(lead_lag_profile(data, outcome, n_boot=n_boot, seed=seed + i))
+        results[outcome] = LeadingIndicatorResult.from_decision(
+            decision, ev, out_of_time.get(outcome) if decision.conditions else None
+        )
     return LeadingIndicatorResults(
         outcomes=results,
         table=evidence_table(evidence),

@@ -37,7 +37,7 @@ outcome's, given the outcome's own past; it does not say what an intervention wo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -556,10 +556,14 @@ def _granger_check(w: _Wide, h: int, alpha: float, n_boot: int, seed: int) -> Ch
     return Check(True, bool(p < alpha), numbers)
 
 
-def _oot_check(data: pd.DataFrame, outcome: str, h: int, n_boot: int, seed: int) -> Check:
+def _oot_check(
+    data: pd.DataFrame, outcome: str, h: int, n_boot: int, seed: int, res: dict | None = None
+) -> Check:
     """Out of time at horizon h: used where at least MIN_HELD_OUT target periods are held
-    out, reported (with its numbers) where fewer are."""
-    res = out_of_time_gain(data, outcome, h, n_boot=n_boot, seed=seed)
+    out, reported (with its numbers) where fewer are. `res`: the `out_of_time_gain` result
+    already computed with these arguments (the back-test's table has it)."""
+    if res is None:
+        res = out_of_time_gain(data, outcome, h, n_boot=n_boot, seed=seed)
     held_out = int(res["test_periods"])
     numbers = {
         "held_out_periods": held_out,
@@ -590,8 +594,13 @@ def lead_evidence(
     seed: int = 0,
     granger_boot: int = 49,
     n_boot: int = 200,
+    out_of_time: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict[str, Evidence]:
-    """Every outcome's evidence (see the module docstring), Holm-adjusted over the family."""
+    """Every outcome's evidence (see the module docstring), Holm-adjusted over the family.
+
+    `out_of_time`: per outcome, `out_of_time_gain` at every horizon (a `horizon` column),
+    computed with seed ``seed + 31 h + i`` (i: the outcome's position), so the check reuses
+    it instead of fitting again."""
     data = with_entity_codes(derive_outcomes(panel))
     wides, missing = {}, {}
     for outcome in outcomes:
@@ -627,7 +636,10 @@ def lead_evidence(
         if h is not None:
             placebo = horizon_test(_forward_terms(w, h, focal_offset=h + 1), h)
             granger = _granger_check(w, h, alpha, granger_boot, seed + i)
-            oot = _oot_check(data, outcome, h, n_boot, seed + 31 * h + i)
+            table = (out_of_time or {}).get(outcome)
+            rows = table[table["horizon"] == h] if table is not None else ()
+            res = rows.iloc[0].to_dict() if len(rows) else None
+            oot = _oot_check(data, outcome, h, n_boot, seed + 31 * h + i, res)
         evidence[outcome] = Evidence(
             outcome,
             forward=forward,
