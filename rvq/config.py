@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote_plus
 
 import yaml
 from pydantic import (
@@ -238,10 +239,15 @@ def url_password(url: str) -> str | None:
 
 
 def _credential_query(url: str) -> list[str]:
-    """Names of the URL's query parameters that carry a credential (`?password=...`)."""
+    """Names of the URL's query parameters that carry a credential (`?password=...`), as
+    written (judged after percent-decoding: `?p%61ssword=` is a password too)."""
     query = url.partition("#")[0].partition("?")[2]
-    names = [part.partition("=")[0] for part in query.split("&") if part]
-    return [n for n in names if any(word in n.lower() for word in CREDENTIAL_WORDS)]
+    names = dict.fromkeys(part.partition("=")[0] for part in query.split("&") if part)
+    return [name for name in names if _is_credential(unquote_plus(name))]
+
+
+def _is_credential(name: str) -> bool:
+    return any(word in name.lower() for word in CREDENTIAL_WORDS)
 
 
 def inline_credentials(location: str) -> list[str]:
@@ -251,30 +257,26 @@ def inline_credentials(location: str) -> list[str]:
     breaks that parse (a `#` or `/` in it) is found by `_userinfo_span`."""
     from sqlalchemy.engine import make_url
 
-    found = []
     url = location.partition("#")[0]
+    query = list(dict.fromkeys(unquote_plus(name) for name in _credential_query(url)))
     try:
         parsed = make_url(url)
         password = parsed.password
-        query = [name for name in parsed.query if name in _credential_query(url)]
+        query += [n for n in parsed.query if n not in query and _is_credential(n)]
     except Exception:  # noqa: BLE001  unparsable: judged by the lenient reading alone
-        password, query = None, _credential_query(url)
-    if password or url_password(location):
-        found.append("a password")
-    found += [f"the query parameter {name!r}" for name in query]
-    return found
+        password = None
+    found = ["a password"] if password or url_password(location) else []
+    return found + [f"the query parameter {name!r}" for name in query]
 
 
 def mask_url(location: str) -> str:
     """`location` with any inline password and credential query value replaced by `***`."""
     text = str(location)
     span = _userinfo_span(text)
-    if url_password(text):
+    if span and span[1] > span[0]:
         text = text[: span[0]] + MASK + text[span[1] :]
     for name in _credential_query(text):
-        text = re.sub(
-            rf"([?&]{re.escape(name)}=)[^&#]*", lambda m: m.group(1) + MASK, text, count=1
-        )
+        text = re.sub(rf"([?&]{re.escape(name)}=)[^&#]*", lambda m: m.group(1) + MASK, text)
     return text
 
 

@@ -26,6 +26,8 @@ ATTACKS = {
     "raw at sign in password": f"postgresql://rvq:{SECRET}@x@db.example/crm",
     "percent-encoded password": f"postgresql://rvq:{SECRET}%40x@db.example/crm",
     "empty user": f"postgresql://:{SECRET}@db.example/crm",
+    "repeated query parameter": f"postgresql://rvq@db/crm?password=x&password={SECRET}",
+    "percent-encoded parameter name": f"postgresql://rvq@db/crm?p%61ssword={SECRET}",
     "token parameter": f"snowflake://rvq@acct/db?token={SECRET}",
     "duckdb query parameter": f"duckdb:///pilot.duckdb?password={SECRET}",
 }
