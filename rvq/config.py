@@ -10,10 +10,13 @@ what was wrong.
 from __future__ import annotations
 
 import difflib
+import re
+import reprlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote_plus
 
 import yaml
 from pydantic import (
@@ -25,6 +28,7 @@ from pydantic import (
     PositiveInt,
     ValidationError,
     ValidationInfo,
+    field_serializer,
     field_validator,
 )
 
@@ -154,15 +158,23 @@ class PilotConfig(BaseModel):
 
     @field_validator("tables")
     @classmethod
-    def _no_password_in_urls(cls, value: dict[str, Path | str]) -> dict[str, Path | str]:
-        for name, loc in value.items():
-            if isinstance(loc, str) and _url_has_password(loc):
-                raise ValueError(
-                    f"the URL of table {name!r} holds a password: remove it and set the "
-                    "environment variable named by sql.password_env (default RVQ_DB_PASSWORD) "
-                    "or name a secrets file with `secrets:`"
-                )
+    def _no_credentials_in_urls(cls, value: dict[str, Path | str]) -> dict[str, Path | str]:
+        problems = [
+            f"the URL of table {name!r} holds {' and '.join(found)}"
+            for name, loc in value.items()
+            if isinstance(loc, str) and (found := inline_credentials(loc))
+        ]
+        if problems:
+            raise ValueError(
+                "; ".join(problems) + ": remove it and set the environment variable named by "
+                "sql.password_env (default RVQ_DB_PASSWORD) or name a secrets file with `secrets:`"
+            )
         return value
+
+    @field_serializer("tables")
+    def _tables_shown_masked(self, value: dict[str, Path | str]) -> dict[str, Path | str]:
+        """Every dump of the config (run record, summary, cache key) shows URLs masked."""
+        return {name: mask_url(loc) if isinstance(loc, str) else loc for name, loc in value.items()}
 
     @field_validator("data", "output", "secrets")
     @classmethod
@@ -191,10 +203,81 @@ def _as_path(value: Any) -> Any:
     return Path(value) if isinstance(value, str) else value
 
 
-def _url_has_password(url: str) -> bool:
-    netloc = url.partition("#")[0].split("://", 1)[-1].split("/", 1)[0]
-    userinfo, at, _ = netloc.rpartition("@")
-    return bool(at) and ":" in userinfo and bool(userinfo.split(":", 1)[1])
+#: a URL query parameter whose name holds one of these carries a credential (`?password=`)
+CREDENTIAL_WORDS = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "api_key",
+    "private_key",
+)
+MASK = "***"
+_QUERY_TARGET = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+
+
+def _userinfo_span(location: str) -> tuple[int, int] | None:
+    """Where the password of `scheme://user:password@host...` sits in `location` (start,
+    end), None when it has none. Lenient on purpose: a `/`, `#` or raw `@` inside the
+    password still ends at the `@` before the host, so the whole password is found."""
+    head = re.match(r"^[\w+.-]+://[^:/@?#]*:", location)
+    if head is None:
+        return None
+    url, _, target = location.partition("#")
+    end = url.partition("?")[0].rfind("@")  # the last `@` before the query: a `/` may precede it
+    if end < head.end() and not _QUERY_TARGET.match(target):
+        end = location.find("@", head.end())  # a `#` inside the password: its `@` comes after
+    return (head.end(), end) if end >= head.end() else None
+
+
+def url_password(url: str) -> str | None:
+    """The password written into a URL (`scheme://user:password@host/...`), as written, if any."""
+    span = _userinfo_span(str(url))
+    return str(url)[span[0] : span[1]] if span and span[1] > span[0] else None
+
+
+def _credential_query(url: str) -> list[str]:
+    """Names of the URL's query parameters that carry a credential (`?password=...`), as
+    written (judged after percent-decoding: `?p%61ssword=` is a password too)."""
+    query = url.partition("#")[0].partition("?")[2]
+    names = dict.fromkeys(part.partition("=")[0] for part in query.split("&") if part)
+    return [name for name in names if _is_credential(unquote_plus(name))]
+
+
+def _is_credential(name: str) -> bool:
+    return any(word in name.lower() for word in CREDENTIAL_WORDS)
+
+
+def inline_credentials(location: str) -> list[str]:
+    """What credentials a database URL writes inline ("a password", "the query parameter
+    'password'"), never their values; empty when it holds none. The URL part (before the
+    `#target`) is parsed by SQLAlchemy's `make_url`, as the reader will; a password that
+    breaks that parse (a `#` or `/` in it) is found by `_userinfo_span`."""
+    from sqlalchemy.engine import make_url
+
+    url = location.partition("#")[0]
+    query = list(dict.fromkeys(unquote_plus(name) for name in _credential_query(url)))
+    try:
+        parsed = make_url(url)
+        password = parsed.password
+        query += [n for n in parsed.query if n not in query and _is_credential(n)]
+    except Exception:  # noqa: BLE001  unparsable: judged by the lenient reading alone
+        password = None
+    found = ["a password"] if password or url_password(location) else []
+    return found + [f"the query parameter {name!r}" for name in query]
+
+
+def mask_url(location: str) -> str:
+    """`location` with any inline password and credential query value replaced by `***`."""
+    text = str(location)
+    span = _userinfo_span(text)
+    if span and span[1] > span[0]:
+        text = text[: span[0]] + MASK + text[span[1] :]
+    for name in _credential_query(text):
+        text = re.sub(rf"([?&]{re.escape(name)}=)[^&#]*", lambda m: m.group(1) + MASK, text)
+    return text
 
 
 def _relative_to(base: Any, location: Path | str) -> Path | str:
@@ -214,6 +297,15 @@ def _did_you_mean(word: str, choices) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _short_repr(value: Any) -> str:
+    """`repr(value)` cut to a readable length (a value may be a huge expanded list)."""
+    limits = reprlib.Repr()
+    limits.maxlist = limits.maxtuple = limits.maxdict = 5
+    limits.maxstring = limits.maxother = 80
+    limits.maxlevel = 2
+    return limits.repr(value)
+
+
 def _explain(error: ValidationError, where: str) -> str:
     """One line per pydantic error: file, key path, what was wrong."""
     lines = []
@@ -225,8 +317,9 @@ def _explain(error: ValidationError, where: str) -> str:
             lines.append(f"{where}: unknown key {key!r}{hint}")
         else:
             got = err.get("input")
-            shown = "" if isinstance(got, dict) else f" (got {got!r})"
-            lines.append(f"{where}: key {key!r}: {err['msg']}{shown}")
+            shown = "" if isinstance(got, dict) else f" (got {_short_repr(got)})"
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{where}: key {key!r}: {message}{shown}")
     return "\n".join(lines)
 
 
@@ -262,16 +355,66 @@ def load_config(source: str | Path) -> PilotConfig:
     )
 
 
+#: the most values a config file may hold once its YAML aliases are expanded: a real
+#: config holds a few hundred; an alias bomb (each alias repeating the one before) billions
+MAX_YAML_VALUES = 10_000
+#: what PyYAML appends to a message about where it read ("in \"<unicode string>\", line 3")
+_YAML_LOCATION = re.compile(r'\s*in "<[^>]*>", line \d+, column \d+')
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values `node` stands for once every alias is written out (an alias is the
+    same node object again, so each distinct node is counted once, then multiplied)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = MAX_YAML_VALUES + 1  # a node that holds itself never ends
+    if isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = min(size, MAX_YAML_VALUES + 1)
+    return sizes[id(node)]
+
+
+def _yaml_values(path: Path, text: str) -> Any:
+    """The YAML document in `text`, built only after checking that its aliases expand to
+    at most MAX_YAML_VALUES values (safe tags only: no python objects)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{path}: its YAML aliases (*name) expand to more than {MAX_YAML_VALUES:,} "
+                "values; write the values out instead"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
+    """One line for a YAML error: file, line and column, PyYAML's reason without its own
+    location string."""
+    mark = getattr(exc, "problem_mark", None)
+    at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+    reason = getattr(exc, "problem", None) or str(exc)
+    reason = " ".join(_YAML_LOCATION.sub("", reason).split())
+    return f"{path}:{at} not valid YAML: {reason}"
+
+
 def _load_yaml(path: Path) -> PilotConfig:
     try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        values = _yaml_values(path, path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}:{at}: not valid YAML: {reason}") from None
+        raise ConfigError(_yaml_problem(path, exc)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
     if values is None:
         values = {}
     if not isinstance(values, dict):

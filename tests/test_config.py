@@ -138,3 +138,86 @@ def test_the_shipped_example_config_loads():
     config = load_config(example)
     assert config.client == "demo"
     assert config.data == example.parent / ".." / "data" / "demo"
+
+
+#: issue 12 item 6: 510 bytes of YAML whose aliases expand to 9**9 values (a billion laughs)
+ALIAS_BOMB = "\n".join(
+    [
+        "client: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]",
+        *(
+            f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]"
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "segments: [*i, *i, *i, *i, *i, *i, *i, *i, *i]",
+    ]
+)
+
+
+def test_a_yaml_alias_bomb_fails_fast_in_one_line_naming_the_file(tmp_path):
+    import time
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(ALIAS_BOMB)
+    assert len(path.read_bytes()) <= 600
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="aliases") as refused:
+        load_config(path)
+    assert time.perf_counter() - started < 1.0
+    message = str(refused.value)
+    assert message.startswith(f"{path}:") and len(message) < 300 and "\n" not in message
+
+
+def test_a_self_referencing_alias_and_deep_nesting_are_config_errors(tmp_path):
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("segments: &s [industry, *s]\n")
+    with pytest.raises(ConfigError, match="aliases"):
+        load_config(loop)
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("segments: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    with pytest.raises(ConfigError, match=str(deep)):
+        load_config(deep)
+
+
+def test_a_few_aliases_still_work(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text(
+        "horizons: &h [1, 2]\nsegments: [team]\ncolumns: {accounts: &c {Id: account_id}, outcomes: *c}\n"
+    )
+    config = load_config(path)
+    assert config.horizons == [1, 2] and config.columns["outcomes"] == {"Id": "account_id"}
+
+
+def test_python_tags_stay_refused_without_pyyamls_location_string(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text('client: acme\nsegments: !!python/object/apply:os.system ["echo pwned"]\n')
+    with pytest.raises(ConfigError, match="line 2") as refused:
+        load_config(path)
+    message = str(refused.value)
+    assert "could not determine a constructor" in message and str(path) in message
+    assert "<unicode string>" not in message and '", line' not in message
+
+
+@pytest.mark.parametrize(
+    "text", ["a: [1, 2\nb: 3\n", "a: *nowhere\n", "a: b: c\n", "\tx: 1\n", "a: 'x\n"]
+)
+def test_broken_yaml_never_shows_pyyamls_location_string(tmp_path, text):
+    path = tmp_path / "pilot.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}:") and "not valid YAML" in message
+    assert "<unicode string>" not in message and "\n" not in message
+
+
+def test_every_problem_is_listed_at_once_with_file_and_key(tmp_path):
+    path = tmp_path / "pilot.yaml"
+    path.write_text("freq: X\nhorizons: [0, 2]\nbogus: 1\nseed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    lines = str(refused.value).splitlines()
+    assert len(lines) == 4 and all(line.startswith(f"{path}:") for line in lines)
+    joined = "\n".join(lines)
+    for key in ("'freq'", "'horizons.0'", "'bogus'", "'seed'"):
+        assert key in joined
+    assert "10]" not in joined and "..." in joined  # a long value is shown cut, not whole

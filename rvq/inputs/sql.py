@@ -17,7 +17,8 @@ config file), `duckdb:////absolute/file.duckdb`.
 Credentials never sit in the config or in notebook parameters: the password comes from
 the environment variable `sql.password_env` (default `RVQ_DB_PASSWORD`), else from the
 secrets file named by `secrets:` (YAML `{password: ...}`), else from the driver's own
-means (e.g. libpq's ~/.pgpass). A URL with a password in it is refused, and every
+means (e.g. libpq's ~/.pgpass). A URL with a password in it (user part or a query
+parameter such as `?password=`, parsed by SQLAlchemy's `make_url`) is refused, and every
 location this module prints (`str`, `repr`, error messages) has the password masked, so
 it cannot reach a notebook, an HTML page, summary.json or a log.
 
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from rvq.config import MASK, inline_credentials, mask_url, url_password
 from rvq.inputs.readers import RawTable, register_reader
 
 #: the environment variable read for the database password unless the config names another
@@ -68,7 +70,6 @@ SQLALCHEMY_SCHEMES = (
     "sqlite",
 )
 DUCKDB_SCHEME = "duckdb"
-MASK = "***"
 
 _QUERY_START = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 
@@ -85,28 +86,6 @@ def is_url(location: Any) -> bool:
 def _split(location: str) -> tuple[str, str | None]:
     url, _, target = str(location).partition("#")
     return url, (target.strip() or None)
-
-
-def url_password(url: str) -> str | None:
-    """The password written into a URL (`scheme://user:password@host/...`), if any."""
-    netloc = url.split("://", 1)[-1].split("/", 1)[0]
-    userinfo, at, _ = netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return None
-    return userinfo.split(":", 1)[1] or None
-
-
-def mask_url(location: str) -> str:
-    """`location` with any password in its user part replaced by `***`."""
-    text = str(location)
-    password = url_password(_split(text)[0])
-    if password is None:
-        return text
-    scheme, rest = text.split("://", 1)
-    netloc, slash, tail = rest.partition("/")
-    userinfo, _, host = netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:{MASK}@{host}{slash}{tail}"
 
 
 @dataclass(frozen=True)
@@ -181,15 +160,17 @@ def sql_source(
     when the location names none. Refuses (ValueError) a URL holding a password."""
     if isinstance(location, SqlSource):
         return location
-    url, target = _split(location)
-    if url_password(url) is not None:
+    found = inline_credentials(str(location))
+    if found:
         raise ValueError(
-            f"{mask_url(url)}: the URL holds a password; put it in the environment variable "
-            f"{password_env or DEFAULT_PASSWORD_ENV} or in the secrets file named by `secrets:`"
+            f"{mask_url(str(location))}: the URL holds {' and '.join(found)}; put the password "
+            f"in the environment variable {password_env or DEFAULT_PASSWORD_ENV} or in the "
+            "secrets file named by `secrets:`"
         )
+    url, target = _split(location)
     target = target or table
     if not target:
-        raise ValueError(f"{url}: name a table or query after '#' (url#table)")
+        raise ValueError(f"{mask_url(url)}: name a table or query after '#' (url#table)")
     return SqlSource(
         url=url,
         target=target,
