@@ -142,3 +142,49 @@ def test_signoff_sheet_is_written_through_the_safe_writer():
     source = json.loads(Path("notebooks/01_process_model.ipynb").read_text(encoding="utf-8"))
     code = "".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "code")
     assert "to_csv(" not in code and "write_csv_for_people(signoff" in code
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_hostile_segment_values_and_column_name_stay_text_on_the_06_07_pages(tmp_path):
+    """Steps 06 and 07 as `rvq pilot` runs them, on a 200-account demo whose territories
+    are attack strings and whose extra segment column is named like a tag: every page shows
+    them as text, with no script, handler or javascript: link, and keeps its figures."""
+    import yaml
+
+    from rvq import pipeline, synth
+
+    world = synth.generate_world(synth.WorldSpec(accounts=200, periods=8, seed=5))
+    data = synth.write_world(world, tmp_path / "data")
+    accounts = pd.read_csv(data / "accounts.csv")
+    hostile = {
+        "east": "<script>alert(1)</script>",
+        "west": "<img src=x onerror=alert(2)>",
+        "central": "[x](javascript:alert(3))",
+    }
+    accounts["territory"] = accounts["territory"].replace(hostile)
+    column = "<b onmouseover=alert(4)>tier</b>"
+    accounts[column] = accounts["industry"]
+    accounts.to_csv(data / "accounts.csv", index=False)
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump({"client": "hostile", "data": str(data), "segments": ["territory", column]})
+    )
+    run = pipeline.run_pilot(
+        config,
+        tmp_path / "reports",
+        progress=False,
+        cache_dir=tmp_path / "cache",
+        steps=(pipeline.STEPS[5], pipeline.STEPS[6]),
+    )
+    pages = {name: (run / name).read_text(encoding="utf-8") for name in
+             ("06_rv_backtest.html", "07_findings.html", "index.html")}  # fmt: skip
+    for name, page in pages.items():
+        assert not _active_html(page), name
+        assert not report.page_problems(page), name
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, name  # shown, as text
+        assert "&lt;img src=x onerror=alert(2)&gt;" in page, name
+        assert "&lt;b onmouseover=alert(4)&gt;tier&lt;/b&gt;" in page, name
+    assert "[x](javascript:alert(3))" in pages["06_rv_backtest.html"]  # the subset table
+    assert pages["06_rv_backtest.html"].count("data:image/png;base64,") >= 5  # figures kept
+    assert "<style" in pages["06_rv_backtest.html"] and "<table" in pages["06_rv_backtest.html"]
