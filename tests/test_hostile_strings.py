@@ -188,3 +188,29 @@ def test_hostile_segment_values_and_column_name_stay_text_on_the_06_07_pages(tmp
     assert "[x](javascript:alert(3))" in pages["06_rv_backtest.html"]  # the subset table
     assert pages["06_rv_backtest.html"].count("data:image/png;base64,") >= 5  # figures kept
     assert "<style" in pages["06_rv_backtest.html"] and "<table" in pages["06_rv_backtest.html"]
+
+
+def test_rendered_page_is_sanitized_even_when_a_cell_displays_raw_markup(tmp_path):
+    """The second wall: a cell that displays client text unescaped (Markdown or HTML)
+    still gives a page without script, handler or javascript: link, figures kept."""
+    import base64
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    raw = "<script>alert(1)</script><img src=x onerror=alert(2)> [x](javascript:alert(3))"
+    cell = new_code_cell(
+        "display(...)",
+        outputs=[
+            new_output("display_data", data={"text/markdown": raw, "text/plain": "md"}),
+            new_output("display_data", data={"text/html": raw, "text/plain": "html"}),
+            new_output("display_data", data={"image/png": png, "text/plain": "figure"}),
+        ],
+    )
+    notebook = tmp_path / "06_rv_backtest.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), notebook)
+    page = report.render_notebook_html(notebook, tmp_path / "page.html", title="t").read_text()
+    assert not _active_html(page) and "alert(1)" not in page
+    assert f"data:image/png;base64,{png}" in page
+    assert "<style" in page and report.report_css()[:200] in page
