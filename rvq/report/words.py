@@ -195,8 +195,9 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
     def value(label: Any) -> str:  # question 5: a configured segment
         return _label(str(label).removeprefix(f"{result.segment} = "))
 
+    segment = markdown_text(str(result.segment).replace("_", " ").capitalize())
     return (
-        f"{markdown_text(str(result.segment).replace('_', ' ').capitalize())}: {value(groups.get('a', '?'))} against "
+        f"{segment}: {value(groups.get('a', '?'))} against "
         f"{value(groups.get('b', '?'))}, RV per period {_d_words(result.rv_flow or {})}."
     )
 
@@ -310,9 +311,9 @@ def in_short(summary: Mapping[str, Any], period: str = "") -> str:
         h = result.best_horizon
         return f" (by {h} {unit}{'s' if h != 1 else ''})" if h else ""
 
-    led = [f"{_outcome_words(r)}{by(r)}" for r in results if r.verdict == "leading"]
-    not_led = [_outcome_words(r) for r in results if r.verdict == "not_leading"]
-    untested = [_outcome_words(r) for r in results if r.verdict == "insufficient_data"]
+    led = [f"{outcome_words(r.outcome)}{by(r)}" for r in results if r.verdict == "leading"]
+    not_led = [outcome_words(r.outcome) for r in results if r.verdict == "not_leading"]
+    untested = [outcome_words(r.outcome) for r in results if r.verdict == "insufficient_data"]
 
     def words(items: list[str], join: str = "and") -> str:
         return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {join} {items[-1]}"
@@ -335,8 +336,8 @@ def in_short(summary: Mapping[str, Any], period: str = "") -> str:
 def next_steps(summary: Mapping[str, Any]) -> list[str]:
     """Recommended next steps that follow from the verdicts (plain sentences)."""
     results = _leading_results(summary)
-    led = [_outcome_words(r) for r in results if r.verdict == "leading"]
-    lacking = [_outcome_words(r) for r in results if r.verdict == "insufficient_data"]
+    led = [outcome_words(r.outcome) for r in results if r.verdict == "leading"]
+    lacking = [outcome_words(r.outcome) for r in results if r.verdict == "insufficient_data"]
     steps = []
     if led:
         steps.append(
@@ -366,7 +367,3 @@ def _leading_results(summary: Mapping[str, Any]) -> list[LeadingIndicatorResult]
     """The leading-indicator results of a `summary.json` document, in its order."""
     data = summary.get("leading_indicator") or {}
     return list(LeadingIndicatorResults.from_dict(data).outcomes.values())
-
-
-def _outcome_words(result: LeadingIndicatorResult) -> str:
-    return outcome_words(result.outcome)
