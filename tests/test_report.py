@@ -21,6 +21,7 @@ from lead_fixtures import conditions
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from rvq import __version__, report
+from rvq.report.markup import plain_text
 from rvq.report.summary import WRITE_SCHEMA, schema_text
 from rvq.stats.backtest import BacktestResult, LeadingIndicatorResult, LeadingIndicatorResults
 from rvq.stats.dovssay import DoVsSayResult
@@ -418,7 +419,7 @@ def test_executive_summary_answers_each_question_in_order_with_its_evidence():
     assert answers[4]["verdict"] == "no_clear_difference"  # the doers' interval spans zero
     assert answers[4]["evidence"].startswith("Leaders: too few accounts (6). Doers (14 accounts)")
     assert answers[5]["verdict"] == "differs"
-    assert answers[5]["evidence"] == (
+    assert plain_text(answers[5]["evidence"]) == (  # the Markdown, as the index shows it
         "Industry: retail (highest mean profit) against energy (x), RV per period d = 0.83 "
         "(95% interval 0.42 to 1.29). No clear RV difference between the extremes of: team."
     )

@@ -25,8 +25,16 @@ from rvq.report.html import (
     write_error_html,
     write_index_html,
 )
+from rvq.report.markup import markdown_text, plain_text, sanitize_page
 from rvq.report.summary import Summary, build_summary, check_summary, summary_document
-from rvq.report.tables import FIGURE_DPI, FIGURE_SIZE, notebook_setup, table
+from rvq.report.tables import (
+    FIGURE_DPI,
+    FIGURE_SIZE,
+    notebook_setup,
+    spreadsheet_text,
+    table,
+    write_csv_for_people,
+)
 from rvq.report.words import (
     OUTCOME_WORDS,
     PILOT_QUESTIONS,
@@ -56,19 +64,24 @@ __all__ = [
     "findings_dir",
     "in_short",
     "leading_indicator_sentence",
+    "markdown_text",
     "next_steps",
     "notebook_setup",
     "number_text",
     "page_problems",
+    "plain_text",
     "read_findings",
     "record_findings",
     "render_notebook_html",
     "report_css",
+    "sanitize_page",
     "segment_sentence",
+    "spreadsheet_text",
     "strip_ansi",
     "summary_document",
     "table",
     "to_jsonable",
     "write_error_html",
+    "write_csv_for_people",
     "write_index_html",
 ]

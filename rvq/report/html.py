@@ -15,6 +15,7 @@ from typing import Any
 
 from rvq import __version__
 from rvq.jsonable import to_jsonable
+from rvq.report.markup import plain_text, sanitize_page
 from rvq.report.words import executive_summary, in_short, next_steps
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
@@ -31,6 +32,7 @@ def _jinja_env():
         lstrip_blocks=True,
     )
     env.filters["number"] = lambda v: f"{v:,}" if isinstance(v, int) else v
+    env.filters["plain"] = plain_text  # report sentences are Markdown-escaped (`markup`)
     env.globals["css"] = report_css()
     return env
 
@@ -48,7 +50,9 @@ def render_notebook_html(
     nbconvert's HTMLExporter with `exclude_input` (never papermill's report mode, which
     nbconvert ignores); the `rvq_notebook` template drops the CDN scripts (MathJax,
     require.js) the lab template would load, so the page opens offline without console
-    errors, and adds a link back to the run's index. Figures are embedded PNGs.
+    errors, and adds a link back to the run's index. Figures are embedded PNGs. The page's
+    body is sanitized (`markup.sanitize_page`): client text is escaped where it is written,
+    and a script that slipped through anyway still never reaches the reviewer's browser.
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -66,7 +70,7 @@ def render_notebook_html(
         nb, resources={"rvq": {"title": title, "css": report_css()}}
     )
     path = Path(html_path)
-    path.write_text(body, encoding="utf-8")
+    path.write_text(sanitize_page(body), encoding="utf-8")
     return path
 
 
@@ -103,7 +107,7 @@ def write_index_html(
         )
     )
     path = run_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(sanitize_page(page), encoding="utf-8")
     return path
 
 
@@ -144,7 +148,7 @@ def write_error_html(
         )
     )
     path = Path(run_dir) / "error.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(sanitize_page(page), encoding="utf-8")
     return path
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from rvq.report.words import OUTCOME_WORDS
+from rvq.report.words import outcome_words
 from rvq.stats.backtest import LeadingIndicatorResult, LeadingIndicatorResults
 from rvq.stats.identification import FEEDBACK_MIN_EFFECT, MIN_HELD_OUT, RULE
 from rvq.stats.trust import MATERIAL_R2_GAIN, TARGET_POWER, TrustNumbers
@@ -127,7 +127,7 @@ def condition_evidence(condition: Mapping[str, Any], period: str = "period") -> 
 
 def verdict_line(result: LeadingIndicatorResult, period: str = "period") -> str:
     """ "**Outcome**: verdict. reason" in the pilot's period word."""
-    word = OUTCOME_WORDS.get(result.outcome, result.outcome).capitalize()
+    word = outcome_words(result.outcome).capitalize()
     reason = (result.reason or "").replace("period(s)", f"{period}(s)")
     return f"**{word}**: {result.verdict.replace('_', ' ')}. {reason}"
 
@@ -187,7 +187,7 @@ def _per_100_words(t: TrustNumbers, period: str) -> str:
     if t.outcome == "profit":
         amount = f"{t.per_100_rv:,.0f} more profit (in the data's currency)"
     else:
-        word = OUTCOME_WORDS.get(t.outcome, t.outcome)
+        word = outcome_words(t.outcome)
         amount = f"{100 * t.per_100_rv:.2f} percentage points more {word}"
     later = f"{t.horizon} {period}{'s' if t.horizon != 1 else ''} later"
     return f"100 more RV units gained in a {period} go with {amount} {later}."
@@ -200,7 +200,7 @@ def trust_lines(
     lines = []
     for outcome, t in results.trust().items():
         result = results.outcomes[outcome]
-        word = OUTCOME_WORDS.get(outcome, outcome).capitalize()
+        word = outcome_words(outcome).capitalize()
         parts = [f"**{word}** ({result.verdict.replace('_', ' ')}):"]
         if result.verdict == "leading":
             parts.append(_per_100_words(t, period))

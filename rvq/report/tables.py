@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -79,6 +81,10 @@ def _cell_text(value: Any) -> Any:
     return value
 
 
+def _escaped_name(name: Any) -> Any:
+    return None if name is None else html.escape(str(name))
+
+
 def table(
     frame: pd.DataFrame, rows: int | None = 25, *, empty: str = "None found.", min_accounts: int = 0
 ):
@@ -96,6 +102,11 @@ def table(
     shown = frame if rows is None else frame.head(rows)
     shown = suppress_small_cells(shown, min_accounts)
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
+    # the axes' own names (the index's header cell) are not cells: the Styler shows them raw
+    shown = shown.rename_axis(
+        index=[_escaped_name(n) for n in shown.index.names],
+        columns=[_escaped_name(n) for n in shown.columns.names],
+    )
     # every cell through one formatter, HTML-escaped: client text never becomes markup
     styler = shown.style.format(_cell_text, escape="html").format_index(escape="html", axis=0)
     styler = styler.format_index(escape="html", axis=1)
@@ -111,3 +122,34 @@ def table(
     if rows is not None and len(frame) > rows:
         styler = styler.set_caption(f"The first {rows} of {len(frame):,} rows.")
     return styler
+
+
+#: what a spreadsheet reads as a formula (OWASP "CSV injection"): a leading = + - @, tab or CR
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?%?")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """`value` as a spreadsheet cell that cannot run: text starting like a formula gets a
+    leading apostrophe (shown as text by Excel, LibreOffice and Sheets); numbers, and text
+    that is just a number such as `-3.5`, stay as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def write_csv_for_people(frame: pd.DataFrame, path: str | os.PathLike, **to_csv: Any) -> Path:
+    """Write `frame` as a CSV meant to be opened in a spreadsheet (a sign-off sheet): every
+    text cell, column name and index label through `spreadsheet_text`, so a client string
+    such as `=HYPERLINK(...)` or `=cmd|...` stays text. The one writer of such files."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(spreadsheet_text)
+    safe.columns = [spreadsheet_text(c) for c in safe.columns]
+    safe.index = safe.index.map(spreadsheet_text)
+    path = Path(path)
+    safe.to_csv(path, **to_csv)
+    return path

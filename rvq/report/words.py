@@ -1,5 +1,10 @@
 """The report in plain words: one sentence per result, the executive summary, the
-headline and the next steps, all from `summary.json` data."""
+headline and the next steps, all from `summary.json` data.
+
+The sentences are Markdown (the pages display them so): every client string in them
+(segment names and values, group labels) goes through `markup.markdown_text`, so it reads
+as text and never as a link, a tag or a script; the index page shows them with
+`markup.plain_text`."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from rvq.report.markup import markdown_text
 from rvq.stats.backtest import BacktestResult, LeadingIndicatorResult, LeadingIndicatorResults
 from rvq.stats.dovssay import DoVsSayResult
 from rvq.stats.segments import CommunityResult, DivergenceResult, SegmentResult
@@ -71,7 +77,7 @@ def leading_indicator_sentence(result: LeadingIndicatorResult, period: str = "")
     """One plain sentence for a leading-indicator result: the verdict, the horizon, the
     standardized effect with its interval and the adjusted p-value, whether the outcome
     also feeds back into RV, and for `not_leading` the reason."""
-    word = OUTCOME_WORDS.get(result.outcome, result.outcome.replace("_", " "))
+    word = outcome_words(result.outcome)
     if result.verdict == "insufficient_data":
         reason = result.reason or "the data do not allow the test"
         return f"{word.capitalize()}: not enough data to judge ({reason})."
@@ -107,7 +113,14 @@ def _interval(low: Any, high: Any) -> str:
 
 
 def _label(text: Any) -> str:
-    return str(text).replace("_", " ")
+    """A name or value from the data as words in a Markdown sentence: underscores as
+    spaces, markup escaped."""
+    return markdown_text(str(text).replace("_", " "))
+
+
+def outcome_words(outcome: str) -> str:
+    """An outcome's name in words (Markdown-escaped when it is not one rvq knows)."""
+    return OUTCOME_WORDS.get(outcome) or _label(outcome)
 
 
 def _d_words(stats: Mapping[str, Any]) -> str:
@@ -127,7 +140,8 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
     which the sentence names); the verdict is the result's own.
     """
     if result.verdict == "insufficient_data":
-        return f"Not enough data to compare: {result.reason or 'groups too small'}."
+        reason = markdown_text(result.reason) if result.reason else "groups too small"
+        return f"Not enough data to compare: {reason}."
     if isinstance(result, CommunityResult):
         parts = []
         for role, stats in result.roles.items():
@@ -181,8 +195,9 @@ def segment_sentence(result: SegmentResult, period: str = "") -> str:
     def value(label: Any) -> str:  # question 5: a configured segment
         return _label(str(label).removeprefix(f"{result.segment} = "))
 
+    segment = markdown_text(str(result.segment).replace("_", " ").capitalize())
     return (
-        f"{_label(result.segment).capitalize()}: {value(groups.get('a', '?'))} against "
+        f"{segment}: {value(groups.get('a', '?'))} against "
         f"{value(groups.get('b', '?'))}, RV per period {_d_words(result.rv_flow or {})}."
     )
 
@@ -296,9 +311,9 @@ def in_short(summary: Mapping[str, Any], period: str = "") -> str:
         h = result.best_horizon
         return f" (by {h} {unit}{'s' if h != 1 else ''})" if h else ""
 
-    led = [f"{_outcome_words(r)}{by(r)}" for r in results if r.verdict == "leading"]
-    not_led = [_outcome_words(r) for r in results if r.verdict == "not_leading"]
-    untested = [_outcome_words(r) for r in results if r.verdict == "insufficient_data"]
+    led = [f"{outcome_words(r.outcome)}{by(r)}" for r in results if r.verdict == "leading"]
+    not_led = [outcome_words(r.outcome) for r in results if r.verdict == "not_leading"]
+    untested = [outcome_words(r.outcome) for r in results if r.verdict == "insufficient_data"]
 
     def words(items: list[str], join: str = "and") -> str:
         return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {join} {items[-1]}"
@@ -321,8 +336,8 @@ def in_short(summary: Mapping[str, Any], period: str = "") -> str:
 def next_steps(summary: Mapping[str, Any]) -> list[str]:
     """Recommended next steps that follow from the verdicts (plain sentences)."""
     results = _leading_results(summary)
-    led = [_outcome_words(r) for r in results if r.verdict == "leading"]
-    lacking = [_outcome_words(r) for r in results if r.verdict == "insufficient_data"]
+    led = [outcome_words(r.outcome) for r in results if r.verdict == "leading"]
+    lacking = [outcome_words(r.outcome) for r in results if r.verdict == "insufficient_data"]
     steps = []
     if led:
         steps.append(
@@ -352,7 +367,3 @@ def _leading_results(summary: Mapping[str, Any]) -> list[LeadingIndicatorResult]
     """The leading-indicator results of a `summary.json` document, in its order."""
     data = summary.get("leading_indicator") or {}
     return list(LeadingIndicatorResults.from_dict(data).outcomes.values())
-
-
-def _outcome_words(result: LeadingIndicatorResult) -> str:
-    return OUTCOME_WORDS.get(result.outcome, result.outcome)
