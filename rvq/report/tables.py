@@ -25,10 +25,14 @@ def notebook_setup(run_dir: str | os.PathLike | None = None) -> None:
 
     Warnings and log records go to `warnings.log` in the run folder (or stay visible when
     there is none, for interactive work), progress bars are off, every figure gets the
-    report's size and resolution, and tables show a readable number of rows and digits.
+    report's size and resolution and draws text as plain characters (a `$` in a client
+    string is a dollar sign, not math text: `rvq.plots.plain_text_figures`), and tables
+    show a readable number of rows and digits.
     Called once, in each notebook's first code cell after the parameters.
     """
     import matplotlib as mpl
+
+    from rvq.plots import plain_text_figures
 
     os.environ["TQDM_DISABLE"] = "1"  # rvq's progress bars would land on stderr, in the page
     mpl.rcParams.update(
@@ -44,6 +48,7 @@ def notebook_setup(run_dir: str | os.PathLike | None = None) -> None:
             "font.size": 10,
         }
     )
+    plain_text_figures()
     try:  # inside a kernel: embed PNG only (no SVG/PDF duplicates in the page)
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
