@@ -147,7 +147,12 @@ def _validation(source: str):
 @register("validate", _configure_source)
 def validate(args: argparse.Namespace) -> int:
     """Check a dataset against the input contract and report every problem found."""
+    from rvq import config as rvq_config
+    from rvq.inputs.dataset import table_file_notes
+
     validation = _validation(args.source)
+    for note in table_file_notes(rvq_config.load_config(args.source)):
+        print(f"note: {note}")
     print(validation.to_text())
     if validation.fatal:
         raise CommandError("fatal input problems (listed above); nothing was scored")

@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import time
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rvq import __version__, report
+from rvq.inputs.dataset import table_file_notes
 from rvq.pilot import Pilot, PilotInputError, one_line, open_pilot, pilot_info
 
 KERNEL_NAME = "python3"
@@ -183,8 +185,46 @@ def new_run_id(key: str = "") -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(salt).hexdigest()[:6]}"
 
 
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "client"
+#: Latin letters that Unicode does not decompose into a base letter and a mark
+_LATIN_LETTERS = str.maketrans(
+    {"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+     "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D"}
+)  # fmt: skip
+
+
+def client_folder_name(name: str) -> str:
+    """A client's name as a folder name people can still read: accents dropped
+    (`Müller & Söhne` → `Muller-Sohne`), letters of other scripts kept as they are
+    (`Газпром`), every other run of characters one `-`; at most 80 characters, and
+    `client` only when nothing readable is left."""
+    decomposed = unicodedata.normalize("NFKD", str(name).translate(_LATIN_LETTERS))
+    kept = "".join(
+        c if c.isascii() or c.isalnum() else ("" if unicodedata.combining(c) else "-")
+        for c in decomposed
+    )
+    slug = re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", kept)).strip("-.")
+    return slug[:80].rstrip("-.") or "client"
+
+
+def unfinished_runs(client_dir: Path) -> list[Path]:
+    """Run folders in `client_dir` still named `.partial`: a run killed before it could
+    rename its folder (an interrupted or failed run renames it `.failed`), or one running
+    now beside this one."""
+    if not client_dir.is_dir():
+        return []
+    return sorted(p for p in client_dir.glob("*.partial") if p.is_dir())
+
+
+def unfinished_runs_line(client_dir: Path) -> str | None:
+    """One line naming the `.partial` folders of `client_dir`, or None when there are none."""
+    stale = unfinished_runs(client_dir)
+    if not stale:
+        return None
+    names = ", ".join(str(p) for p in stale)
+    return (
+        f"unfinished run folder{'s' if len(stale) > 1 else ''} left by a run that was killed "
+        f"(or is still running): {names}; delete once no run is using it"
+    )
 
 
 def _new_run_folder(client_dir: Path, key: str) -> tuple[str, Path]:
@@ -326,7 +366,12 @@ def run_pilot(
         raise PilotError(str(exc)) from None
 
     out_dir = Path(out or getattr(pilot.config, "output", None) or "reports").expanduser()
-    run_id, run_dir = _new_run_folder(out_dir.resolve() / _safe_name(pilot.client), pilot.key)
+    client_dir = out_dir.resolve() / client_folder_name(pilot.client)
+    notes = [*table_file_notes(pilot.config)]
+    notes += [line] if (line := unfinished_runs_line(client_dir)) else []
+    for note in notes if progress else ():
+        print(f"note: {note}", file=sys.stderr)
+    run_id, run_dir = _new_run_folder(client_dir, pilot.key)
     params = check_parameters(
         {
             "source": str(pilot.source),
@@ -347,6 +392,7 @@ def run_pilot(
         "data": pilot.data_counts(),
         "tables": pilot.table_counts(),
         "timings": timings,
+        "notes": notes,
     }
     report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
     del pilot  # each notebook opens it from the cache: do not hold a second copy meanwhile

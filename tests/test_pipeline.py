@@ -114,7 +114,7 @@ class StandInPilot:
     def __init__(self, root: Path):
         self.source = root / "data"
         self.cache_dir = root / "cache" / self.key
-        self.config = SimpleNamespace(output=None)
+        self.config = SimpleNamespace(output=None, data=None, tables={})
 
     def data_counts(self):
         return dict(DATA)

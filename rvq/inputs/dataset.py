@@ -64,12 +64,34 @@ def locate_tables(config: PilotConfig) -> dict[str, Path | SqlSource]:
             continue
         if config.data is None:
             continue
-        for suffix in TABLE_SUFFIXES:
-            candidate = Path(config.data) / f"{name}{suffix}"
-            if candidate.is_file():
-                found[name] = candidate
-                break
+        candidates = table_files(config.data, name)
+        if candidates:
+            found[name] = candidates[0]
     return found
+
+
+def table_files(data: str | Path, name: str) -> list[Path]:
+    """The files in folder `data` that could hold table `name`, in the order of
+    `schema.TABLE_SUFFIXES`: the first is the one read."""
+    files = (Path(data) / f"{name}{suffix}" for suffix in TABLE_SUFFIXES)
+    return [path for path in files if path.is_file()]
+
+
+def table_file_notes(config: PilotConfig) -> list[str]:
+    """One line per table found in the data folder under two names (`interactions.parquet`
+    beside `interactions.csv`): which file is read and which ignored, and how to choose."""
+    if config.data is None:
+        return []
+    notes = []
+    for name in TABLES:
+        candidates = [] if name in config.tables else table_files(config.data, name)
+        if len(candidates) > 1:
+            ignored = ", ".join(p.name for p in candidates[1:])
+            notes.append(
+                f"{name}: reading {candidates[0]}, not {ignored} beside it "
+                f"(set `tables: {{{name}: <file>}}` in the config to choose)"
+            )
+    return notes
 
 
 @dataclass
