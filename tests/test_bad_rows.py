@@ -104,3 +104,53 @@ def test_a_few_dates_far_from_the_bulk_are_flagged(tmp_path, valid_tables):
 def test_a_table_spread_evenly_has_no_outlying_dates(tmp_path, valid_tables):
     ds = load(tmp_path, valid_tables)
     assert not ds.validation.find("outlying_date")
+
+
+# --- item 10: a required table with no usable row is fatal, with the likely cause ------------
+
+
+def decimal_commas(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: f"{v:.2f}".replace(".", ",")).astype(object)
+
+
+def test_outcomes_all_set_aside_for_decimal_commas_are_fatal_and_say_why(tmp_path, valid_tables):
+    outcomes = valid_tables["outcomes"]
+    for col in ("revenue", "profit"):
+        outcomes[col] = decimal_commas(outcomes[col])
+    ds = load(tmp_path, valid_tables)
+    assert ds.validation.fatal and ds.outcomes is None
+    (problem,) = ds.validation.find("no_usable_rows", "outcomes")
+    assert "outcomes.csv" in problem.file and "decimal commas?" in problem.message
+    assert "non_numeric (20 rows)" in problem.message
+    assert "FATAL" in ds.validation.to_text()
+    assert ds.validation.counts["outcomes"] == {"read": 20, "used": 0, "set_aside": 20}
+
+
+def test_accounts_all_set_aside_are_fatal(tmp_path, valid_tables):
+    valid_tables["accounts"]["account_id"] = " "
+    ds = load(tmp_path, valid_tables)
+    (problem,) = ds.validation.find("no_usable_rows", "accounts")
+    assert problem.severity == "fatal" and "missing_value (5 rows)" in problem.message
+    assert "blank throughout" in problem.message
+
+
+def test_interactions_with_slashed_dates_name_the_date_format(tmp_path, valid_tables):
+    inter = valid_tables["interactions"]
+    inter["timestamp"] = inter["timestamp"].dt.strftime("%d/%m/%Y").astype(object)
+    ds = load(tmp_path, valid_tables)
+    assert ds.validation.fatal and ds.interactions is None
+    (problem,) = ds.validation.find("all_timestamps_unparseable", "interactions")
+    inter.loc[0, "timestamp"] = "2024-01-02"  # one parses: no longer "all unparseable"
+    inter.loc[0, "account_id"] = "nobody"
+    ds = load(tmp_path / "again", valid_tables)
+    (problem,) = ds.validation.find("no_usable_rows", "interactions")
+    assert "unparseable_timestamp (59 rows)" in problem.message
+    assert "day/month or month/day?" in problem.message and "'09/01/2024'" in problem.message
+
+
+def test_a_table_with_some_usable_rows_is_not_fatal(tmp_path, valid_tables):
+    outcomes = valid_tables["outcomes"]
+    outcomes["revenue"] = outcomes["revenue"].astype(object)
+    outcomes.loc[3, "revenue"] = "12,5"
+    ds = load(tmp_path, valid_tables)
+    assert not ds.validation.fatal and not ds.validation.find("no_usable_rows")

@@ -454,7 +454,8 @@ def streamed_validation(
         validation.problems += _coverage_problems(tables, code, config, final, memory_limit)
     unusable = any(p.table == "interactions" and p.severity == "fatal" for p in validation.problems)
     if used == 0 and not unusable:
-        validation.problems.append(no_usable_rows("interactions", str(path), read))
+        found = no_usable_rows("interactions", str(path), read, validation.problems)
+        validation.problems.append(found)
     return StreamedPilot(
         panel=pd.DataFrame(),
         validation=validation,

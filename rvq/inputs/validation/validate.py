@@ -132,11 +132,13 @@ def validate_tables(
         if table == "outcomes":
             frame = combine_periods(check, frame, freq)
         frames[table] = frame
-    check = checks.get("interactions")  # nothing to score: say so, rather than fail later
-    counts = result.counts.get("interactions", {})
-    if check is not None and not check.fatal and counts.get("read") and not counts["used"]:
-        problems.append(no_usable_rows("interactions", check.file, counts["read"]))
-        frames["interactions"] = None
+    for table in TABLE_ORDER:  # a required table with no usable row: say why, not fail later
+        check, counts = checks.get(table), result.counts.get(table, {})
+        if not TABLES[table].must_exist or check is None or check.fatal:
+            continue
+        if counts.get("read") and not counts["used"]:
+            problems.append(no_usable_rows(table, check.file, counts["read"], problems))
+            frames[table] = None
     for table, column in (("interactions", "timestamp"), ("voc", "date")):
         if frames.get(table) is not None:
             _outlying_dates_warning(checks[table], frames[table][column])
