@@ -154,3 +154,29 @@ def test_a_table_with_some_usable_rows_is_not_fatal(tmp_path, valid_tables):
     outcomes.loc[3, "revenue"] = "12,5"
     ds = load(tmp_path, valid_tables)
     assert not ds.validation.fatal and not ds.validation.find("no_usable_rows")
+
+
+# --- item 8: a field longer than pyarrow's block never makes the file unreadable -------------
+
+
+def test_a_multi_megabyte_field_is_read_not_fatal(tmp_path, valid_tables):
+    long_note = "a pasted e-mail thread\n" * 150_000  # 3.3 MB, over several lines
+    valid_tables["accounts"]["name"] = valid_tables["accounts"]["name"].astype(object)
+    valid_tables["accounts"].loc[2, "name"] = long_note
+    valid_tables["accounts"].loc[3, "name"] = long_note[:1_600_000]
+    ds = load(tmp_path, valid_tables)
+    assert not ds.validation.fatal, ds.validation.to_text()[:2000]
+    assert ds.validation.counts["accounts"] == {"read": 5, "used": 5, "set_aside": 0}
+    assert ds.accounts.loc[2, "name"] == long_note.strip()
+    assert ds.validation.counts["interactions"]["used"] == 60
+
+
+def test_records_longer_than_a_block_are_read_with_their_lines(tmp_path):
+    from rvq.inputs.readers import read_csv
+
+    path = tmp_path / "wide.csv"
+    path.write_text("a,b\n" + "".join(f"{i},{'y' * 1_500_000}\n" for i in range(3)) + "9,z,extra\n")
+    raw = read_csv(path)
+    assert raw.frame["a"].tolist() == ["0", "1", "2"]
+    assert raw.malformed["line"].tolist() == [5]
+    assert raw.rows_read == 4
