@@ -31,7 +31,7 @@ import pytest
 #: marked so in its module; `pytest -m "not slow"` leaves them out.
 TEST_KINDS = {
     "unit": (
-        "test_catalog", "test_cells", "test_config", "test_datamap", "test_engines",
+        "test_bad_rows", "test_catalog", "test_cells", "test_config", "test_datamap", "test_engines",
         "test_fuzz", "test_gaps", "test_history", "test_io", "test_io_blocks",
         "test_hostile_strings", "test_layers", "test_lead_words", "test_lifecycle", "test_norms", "test_packaging",
         "test_plots_plain_text", "test_plots_steps", "test_report",

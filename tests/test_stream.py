@@ -385,15 +385,18 @@ def test_a_streamed_pilot_refuses_bad_input_in_the_words_of_a_whole_read(
     assert reasons[0] == reasons[1]
 
 
-def test_outcomes_all_set_aside_leave_the_pilot_running(tmp_path, monkeypatch):
+def test_outcomes_all_set_aside_are_one_clear_fatal_problem(tmp_path, capsys, monkeypatch):
+    """Issue 12 item 10: a required table with no usable row stops the pilot with its likely
+    cause, read whole or streamed, instead of a pilot running on empty outcomes."""
     monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
     data = _variant(tmp_path, "plain")
     outcomes = pd.read_csv(data / "outcomes.csv", dtype=str)
     outcomes.assign(account_id="NOBODY").to_csv(data / "outcomes.csv", index=False)
     for mode in ("never", "always"):
-        pilot = pilot_cache.open_pilot(config_file(tmp_path, data, mode), cache_dir=tmp_path / "c")
-        assert pilot.table_counts()["outcomes"]["used"] == 0
-        assert pilot.panel["revenue"].isna().all()
+        config = config_file(tmp_path, data, mode)
+        assert main(["backtest", str(config)]) == 2
+        error = capsys.readouterr().err
+        assert "none of the" in error and "unknown_account" in error, error
 
 
 def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path):

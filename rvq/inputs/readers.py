@@ -210,6 +210,11 @@ def _frame(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
     return frame
 
 
+#: the largest block a whole read tries: a record (e.g. one huge quoted field) longer than
+#: pyarrow's default block cannot be split, so the read is retried with blocks 16x larger
+MAX_BLOCK_SIZE = (1 << 31) - 1
+
+
 def _read_csv_as(path: Path, encoding: str) -> RawTable:
     malformed: list[tuple[int | None, str]] = []
 
@@ -217,12 +222,21 @@ def _read_csv_as(path: Path, encoding: str) -> RawTable:
         malformed.append((row.number, row.text))
         return "skip"
 
+    block_size = None  # pyarrow's default (1 MiB) until a record is longer than a block
+
     def read(threads: bool) -> pa.Table:
-        malformed.clear()
-        return pacsv.read_csv(path, **options(threads))
+        nonlocal block_size
+        while True:
+            malformed.clear()
+            try:
+                return pacsv.read_csv(path, **options(threads))
+            except pa.ArrowInvalid as exc:
+                if "straddl" not in str(exc) or (block_size or 0) >= MAX_BLOCK_SIZE:
+                    raise
+                block_size = min((block_size or 1 << 20) * 16, MAX_BLOCK_SIZE)
 
     def options(threads: bool) -> dict | None:
-        return _csv_options(path, encoding, keep_aside, use_threads=threads)
+        return _csv_options(path, encoding, keep_aside, use_threads=threads, block_size=block_size)
 
     if options(True) is None:
         return RawTable(pd.DataFrame(), str(path), encoding)

@@ -37,12 +37,15 @@ from rvq.inputs.mappings import table_mapping
 from rvq.inputs.readers import RawTable, csv_blocks, csv_text_size, read_csv, reader_for
 from rvq.inputs.validation import (
     MAX_EXAMPLES,
+    OUTLYING_SHARE,
     TABLE_ORDER,
     Problem,
     ValidationResult,
     duplicate_rows_message,
+    far_from_bulk,
     merge_problems,
     no_usable_rows,
+    outlying_dates_message,
     validate_tables,
 )
 from rvq.scoring.cells import CELL_ATTRIBUTES
@@ -303,6 +306,41 @@ def _coverage_problems(
     return [p for p in result.problems if p.rule in COVERAGE_RULES]
 
 
+def _outlying_dates(parquet: Path, file: str, memory_limit: str) -> list[Problem]:
+    """The warning `outlying_date` a whole read gives, from the usable interactions'
+    timestamps (the blocks' own are dropped: a block's bulk is not the table's)."""
+    con = _duckdb(memory_limit, parquet.parent)
+    source = f"read_parquet({_quoted(parquet)})"
+    try:
+        n, low, high, first, last = con.execute(
+            f"SELECT count(timestamp), quantile_cont(timestamp, {OUTLYING_SHARE}), "
+            f"quantile_cont(timestamp, {1 - OUTLYING_SHARE}), min(timestamp), max(timestamp) "
+            f"FROM {source}"
+        ).fetchone()
+        if n < 2:
+            return []
+        low, high = pd.Timestamp(low), pd.Timestamp(high)
+        start, end = far_from_bulk(low, high)
+        where = f"timestamp < TIMESTAMP '{start}' OR timestamp > TIMESTAMP '{end}'"
+        (far,) = con.execute(f"SELECT count(*) FROM {source} WHERE {where}").fetchone()
+        if not far or far > OUTLYING_SHARE * n:
+            return []
+        examples = con.execute(
+            f"SELECT line, strftime(timestamp, '%Y-%m-%dT%H:%M:%S') AS timestamp, account_id, "
+            f"contact_id, interaction_code FROM {source} WHERE {where} "
+            f"ORDER BY line LIMIT {MAX_EXAMPLES}"
+        ).df()
+    finally:
+        con.close()
+    message = outlying_dates_message(int(far), low, high, pd.Timestamp(first), pd.Timestamp(last))
+    return [
+        Problem(
+            "interactions", file, "timestamp", "outlying_date", "warning", message, int(far),
+            _json_rows(examples),
+        )
+    ]  # fmt: skip
+
+
 def streamed_validation(
     source: str | os.PathLike | PilotConfig,
     *,
@@ -412,10 +450,12 @@ def streamed_validation(
         )
     if used:
         code = str(frames["catalog"]["interaction_code"].iloc[0])
+        validation.problems += _outlying_dates(final, str(path), memory_limit)
         validation.problems += _coverage_problems(tables, code, config, final, memory_limit)
     unusable = any(p.table == "interactions" and p.severity == "fatal" for p in validation.problems)
     if used == 0 and not unusable:
-        validation.problems.append(no_usable_rows("interactions", str(path), read))
+        found = no_usable_rows("interactions", str(path), read, validation.problems)
+        validation.problems.append(found)
     return StreamedPilot(
         panel=pd.DataFrame(),
         validation=validation,

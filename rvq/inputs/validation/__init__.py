@@ -25,17 +25,27 @@ periods), `check` (one table through its rules), `rules` (the rules, table by ta
 from rvq.inputs.validation.parse import as_period, as_timestamp
 from rvq.inputs.validation.result import MAX_EXAMPLES, Problem, ValidationResult, no_usable_rows
 from rvq.inputs.validation.rules import duplicate_rows_message
-from rvq.inputs.validation.validate import TABLE_ORDER, merge_problems, validate_tables
+from rvq.inputs.validation.validate import (
+    OUTLYING_SHARE,
+    TABLE_ORDER,
+    far_from_bulk,
+    merge_problems,
+    outlying_dates_message,
+    validate_tables,
+)
 
 __all__ = [
     "MAX_EXAMPLES",
+    "OUTLYING_SHARE",
     "TABLE_ORDER",
     "Problem",
     "ValidationResult",
     "as_period",
     "as_timestamp",
     "duplicate_rows_message",
+    "far_from_bulk",
     "merge_problems",
     "no_usable_rows",
+    "outlying_dates_message",
     "validate_tables",
 ]

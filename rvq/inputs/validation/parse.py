@@ -53,7 +53,21 @@ def as_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _to_ns(s: pd.Series) -> pd.Series:
+    """Datetimes at nanosecond resolution; values it cannot hold (before 1677 or after
+    2262, e.g. a placeholder 2999-12-31) become missing instead of failing the column:
+    `leading_year` lets the rules say why they are missing."""
+    if s.dtype != "datetime64[ns]":
+        s = s.where((s >= pd.Timestamp.min) & (s <= pd.Timestamp.max))
     return s.astype("datetime64[ns]")
+
+
+def leading_year(s: pd.Series) -> np.ndarray:
+    """The year a text value starts with (``YYYY-``), NaN when it starts with none: the
+    year of a date too far out for a timestamp to hold."""
+    if not _is_textual(s):
+        return np.full(len(s), np.nan)
+    year = as_text(s).str.extract(r"^(\d{4})-", expand=False)
+    return pd.to_numeric(year, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _arrow_cast(text: pd.Series, to: pa.DataType) -> pd.Series | None:

@@ -159,12 +159,54 @@ class ValidationResult:
         }
 
 
-def no_usable_rows(table: str, file: str, read: int) -> Problem:
-    """The fatal problem of an interactions table whose every row was set aside."""
-    return Problem(
-        table, file, None, "no_usable_rows", "fatal",
-        f"none of the {count_rows(read)} read is usable: each was set aside for a reason listed",
-    )  # fmt: skip
+def no_usable_rows(table: str, file: str, read: int, problems: list[Problem] = ()) -> Problem:
+    """The fatal problem of a required table whose every row was set aside, naming the
+    likely cause from the table's set-aside `problems` (the most frequent reason)."""
+    message = (
+        f"none of the {count_rows(read)} read is usable: each was set aside for a reason listed"
+    )
+    aside = [p for p in problems if p.table == table and p.severity == "set_aside"]
+    if aside:
+        top = max(aside, key=lambda p: p.rows)
+        message += f"; most as {top.rule} ({count_rows(top.rows)}): {likely_cause(top)}"
+    return Problem(table, file, None, "no_usable_rows", "fatal", message)
+
+
+#: a number written with a decimal comma: 1234,56 or 1.234,56
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d[\d.\s']*,\d+\s*$")
+#: a date written day/month or month/day: 02/01/2022, 2.1.2022
+SLASHED_DATE = re.compile(r"^\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
+
+#: per set-aside rule, the likely cause when it took every row of a table
+_CAUSES = {
+    "unknown_account": "account ids that match none in accounts (another id system, or "
+    "accounts unusable?)",
+    "unknown_interaction_code": "interaction codes not in the catalog (a mapping missing?)",
+    "future_timestamp": "every date after the as-of date (is as_of right?)",
+    "future_period": "every period after the as-of date (is as_of right?)",
+    "timestamp_out_of_range": "every date more than 30 years before the as-of date (is as_of right?)",
+    "period_out_of_range": "every period more than 30 years before the as-of date (is as_of right?)",
+    "missing_value": "a required column is blank throughout (the wrong column mapped?)",
+    "duplicate_account": "every account_id repeats the first (the wrong column mapped?)",
+}
+
+
+def likely_cause(problem: Problem) -> str:
+    """What probably made `problem` set aside a whole table, judged from its examples."""
+    values = [
+        str(ex.get(problem.column)) for ex in problem.examples if ex.get(problem.column) is not None
+    ]
+    shown = ", ".join(repr(v) for v in values[:3])
+    if problem.rule == "non_numeric" and values and all(DECIMAL_COMMA.match(v) for v in values):
+        return f"decimal commas? the numbers are written like {shown}; write them with a '.'"
+    if problem.rule in ("unparseable_timestamp", "unparseable_period"):
+        if values and all(SLASHED_DATE.match(v) for v in values):
+            return (
+                f"dates written day/month or month/day? they look like {shown}; write them as "
+                "ISO 8601 (YYYY-MM-DD)"
+            )
+        return f"dates in another format? they look like {shown}"
+    return _CAUSES.get(problem.rule, f"see the {problem.rule} problem above")
 
 
 def count_rows(n: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -25,10 +26,15 @@ from rvq.inputs.validation.parse import (
     blank_text,
     given,
     isin,
+    leading_year,
     norm_label,
 )
 from rvq.inputs.validation.result import count_rows
 from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, KINDS, STAGES, TABLES, VALUE_ASPECTS
+
+#: dates more than this many years before the as-of date are out of range (set aside): a
+#: placeholder like 1900-01-01 would otherwise stretch the panel over a century
+YEARS_BEFORE_AS_OF = 30
 
 #: the identifier columns of interactions, compared as stripped text
 ID_COLUMNS = ("account_id", "contact_id", "interaction_code", "event_id", "rep_id", "team")
@@ -49,6 +55,39 @@ def _set_aside_unknown_accounts(check, account_ids, accounts) -> None:
         "unknown_account",
         "whose account_id is not in accounts",
     )
+
+
+def earliest_date(as_of: date) -> pd.Timestamp:
+    """The first day a date may fall on: `YEARS_BEFORE_AS_OF` years before the as-of date."""
+    return pd.Timestamp(as_of) - pd.DateOffset(years=YEARS_BEFORE_AS_OF)
+
+
+def _set_aside_dates(
+    check: TableCheck, column: str, raw: pd.Series, when: pd.Series, as_of: date, what: str
+) -> np.ndarray:
+    """Set aside the dates after `as_of` (`future_timestamp`), before `earliest_date`
+    (`timestamp_out_of_range`), then those that do not parse; returns the unparsed mask.
+
+    A date too far out for a timestamp to hold (2999-12-31) is judged by its year, so it
+    leaves as future or out of range, not as unparseable."""
+    unparsed = when.isna().to_numpy()
+    year = leading_year(raw)
+    earliest = earliest_date(as_of)
+    future = (when >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy() | (
+        unparsed & (year > as_of.year)
+    )
+    check.set_aside(future, column, "future_timestamp", f"dated after the as-of date {as_of}")
+    early = (when < earliest).to_numpy() | (unparsed & (year < earliest.year))
+    check.set_aside(
+        early,
+        column,
+        "timestamp_out_of_range",
+        f"dated before {earliest.date()}, more than {YEARS_BEFORE_AS_OF} years before the "
+        f"as-of date (a placeholder date?)",
+    )
+    unparsed = unparsed & ~future & ~early
+    check.set_aside(unparsed, column, "unparseable_timestamp", what)
+    return unparsed
 
 
 def _dup_values(values: pd.Series, used: np.ndarray) -> np.ndarray:
@@ -214,11 +253,12 @@ def _check_interactions(check: TableCheck, context: Context) -> pd.DataFrame:
     _missing_values(check, {"timestamp": given(f["timestamp"])})
     ts, zones = as_timestamp(f["timestamp"])
     check.zones["timestamp"] = zones or {"naive": int(ts.notna().sum())}
-    unparsed = ts.isna().to_numpy()
-    check.set_aside(
-        unparsed,
+    unparsed = _set_aside_dates(
+        check,
         "timestamp",
-        "unparseable_timestamp",
+        f["timestamp"],
+        ts,
+        as_of,
         "whose timestamp does not parse as an ISO 8601 date or date-time (YYYY-MM-DD[Thh:mm[:ss][±hh:mm]])",
     )
     if unparsed.all():
@@ -230,8 +270,6 @@ def _check_interactions(check: TableCheck, context: Context) -> pd.DataFrame:
             unparsed,
         )
     _report_zones(check, "timestamp", zones)
-    future = (ts >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy()
-    check.set_aside(future, "timestamp", "future_timestamp", f"dated after the as-of date {as_of}")
 
     if codes is not None:
         unknown = ~isin(ids["interaction_code"], codes) & check.used
@@ -310,6 +348,14 @@ def _check_outcomes(check: TableCheck, context: Context) -> pd.DataFrame:
     future = (periods.dt.start_time > pd.Timestamp(as_of)).to_numpy() & periods.notna().to_numpy()
     check.set_aside(
         future, "period", "future_period", f"for a period starting after the as-of date {as_of}"
+    )
+    earliest = earliest_date(as_of)
+    check.set_aside(
+        (periods.dt.end_time < earliest).to_numpy() & periods.notna().to_numpy(),
+        "period",
+        "period_out_of_range",
+        f"for a period ending before {earliest.date()}, more than {YEARS_BEFORE_AS_OF} years "
+        "before the as-of date (a placeholder date?)",
     )
 
     money = {}
@@ -434,19 +480,15 @@ def _check_voc(check: TableCheck, context: Context) -> pd.DataFrame:
     _missing_values(check, {"account_id": ids})
     _missing_values(check, {"date": given(f["date"])})
     when, zones = as_timestamp(f["date"])
-    check.set_aside(
-        when.isna().to_numpy(),
+    _set_aside_dates(
+        check,
         "date",
-        "unparseable_timestamp",
+        f["date"],
+        when,
+        as_of,
         "whose date does not parse as an ISO 8601 date or date-time",
     )
     _report_zones(check, "date", zones)
-    check.set_aside(
-        (when >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy(),
-        "date",
-        "future_timestamp",
-        f"dated after the as-of date {as_of}",
-    )
     scores = {}
     for col, low, high in (("nps", 0, 10), ("csat", 1, 5)):
         if col not in f.columns:

@@ -132,14 +132,57 @@ def validate_tables(
         if table == "outcomes":
             frame = combine_periods(check, frame, freq)
         frames[table] = frame
-    check = checks.get("interactions")  # nothing to score: say so, rather than fail later
-    counts = result.counts.get("interactions", {})
-    if check is not None and not check.fatal and counts.get("read") and not counts["used"]:
-        problems.append(no_usable_rows("interactions", check.file, counts["read"]))
-        frames["interactions"] = None
+    for table in TABLE_ORDER:  # a required table with no usable row: say why, not fail later
+        check, counts = checks.get(table), result.counts.get(table, {})
+        if not TABLES[table].must_exist or check is None or check.fatal:
+            continue
+        if counts.get("read") and not counts["used"]:
+            problems.append(no_usable_rows(table, check.file, counts["read"], problems))
+            frames[table] = None
+    for table, column in (("interactions", "timestamp"), ("voc", "date")):
+        if frames.get(table) is not None:
+            _outlying_dates_warning(checks[table], frames[table][column])
     if "accounts" in checks:
         _coverage_warnings(result, checks["accounts"], frames, freq)
     return frames, result
+
+
+#: a date is far from the bulk when it lies further from the 5th–95th percentile range than
+#: that range is long (at least a year), and such dates are few (at most 5% of the rows)
+OUTLYING_SHARE = 0.05
+
+
+def far_from_bulk(low: pd.Timestamp, high: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The span outside which a date is far from a bulk running from `low` to `high` (the
+    5th and 95th percentiles): as far again as the bulk is long, at least a year."""
+    reach = max(high - low, pd.Timedelta(days=365))
+    return low - reach, high + reach
+
+
+def outlying_dates_message(rows: int, low, high, first, last) -> str:
+    """The warning `outlying_date`: `rows` dates far from the bulk (`low` to `high`) stretch
+    the study from `first` to `last`."""
+    return (
+        f"{count_rows(rows)} dated far from the bulk of the table ({low.date()} to "
+        f"{high.date()} for 90% of rows): check them, they stretch the span of the study "
+        f"({first.date()} to {last.date()})"
+    )
+
+
+def _outlying_dates_warning(check: TableCheck, when: pd.Series) -> None:
+    """Warn when a few used dates sit far from the bulk: they stretch the panel's span."""
+    values = when.dropna()
+    if len(values) < 2:
+        return
+    low, high = values.quantile(OUTLYING_SHARE), values.quantile(1 - OUTLYING_SHARE)
+    start, end = far_from_bulk(low, high)
+    far = ((when < start) | (when > end)).to_numpy()
+    if not far.any() or far.sum() > OUTLYING_SHARE * len(values):
+        return
+    mask = np.zeros(check.n, dtype=bool)
+    mask[np.flatnonzero(check.used)[far]] = True
+    message = outlying_dates_message(int(far.sum()), low, high, values.min(), values.max())
+    check.problem("warning", when.name, "outlying_date", message, mask)
 
 
 def _usable_ids(frame: pd.DataFrame | None, column: str) -> pd.Index | None:
@@ -201,6 +244,8 @@ def _coverage_warnings(
 
 #: rules judged on a whole table, which `merge_problems` re-judges from the blocks' totals
 ZONE_RULES = ("mixed_time_zones", "time_zone_converted")
+#: rules the caller of `merge_problems` judges on the whole table, dropped from the blocks'
+WHOLE_TABLE_RULES = ("no_usable_rows", "outlying_date")
 
 
 def merge_problems(
@@ -222,7 +267,7 @@ def merge_problems(
             files.setdefault(p.table, p.file)
             if p.rule in ZONE_RULES:
                 continue
-            if p.rule == "no_usable_rows":  # judged on the whole file by the caller
+            if p.rule in WHOLE_TABLE_RULES:  # judged on the whole file by the caller
                 continue
             if p.rule == "all_timestamps_unparseable":
                 unparseable.append(p)
