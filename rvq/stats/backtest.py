@@ -39,7 +39,7 @@ from rvq.stats.identification import (
     lead_evidence,
     strongest_reverse,
 )
-from rvq.stats.leadlag import lead_lag_profile
+from rvq.stats.leadlag import LEAD_LAG_COLUMNS, lead_lag_profile
 from rvq.stats.oot import forecast_features, out_of_time_gain
 from rvq.stats.results import Result, number
 from rvq.stats.segments import SegmentResults, segment_results
@@ -224,7 +224,9 @@ class LeadingIndicatorResults(Result):
 
     outcomes: dict[str, LeadingIndicatorResult]
     table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-    lead_lag: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    lead_lag: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(LEAD_LAG_COLUMNS)), repr=False
+    )
 
     @property
     def verdict(self) -> str:
@@ -338,10 +340,12 @@ def leading_indicator_results(
         results[outcome] = LeadingIndicatorResult.from_decision(
             decision, ev, out_of_time.get(outcome) if decision.conditions else None
         )
+    if not ll_frames:
+        return LeadingIndicatorResults(outcomes=results, table=evidence_table(evidence))
     return LeadingIndicatorResults(
         outcomes=results,
         table=evidence_table(evidence),
-        lead_lag=pd.concat(ll_frames, ignore_index=True) if ll_frames else pd.DataFrame(),
+        lead_lag=pd.concat(ll_frames, ignore_index=True),
     )
 
 

@@ -38,7 +38,7 @@ outcome's, given the outcome's own past; it does not say what an intervention wo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -672,4 +672,6 @@ def evidence_table(evidence: dict[str, Evidence]) -> pd.DataFrame:
             rows += [{"outcome": outcome, "spec": spec, **asdict(t)} for t in tests]
         if ev.placebo is not None:
             rows.append({"outcome": outcome, "spec": "placebo", **asdict(ev.placebo)})
+    if not rows:  # no regression could be run: the same columns, for the page's table
+        return pd.DataFrame(columns=["outcome", "spec", *(f.name for f in fields(HorizonTest))])
     return pd.DataFrame(rows)

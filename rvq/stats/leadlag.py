@@ -17,6 +17,9 @@ import pandas as pd
 
 from rvq.stats.resample import bootstrap_sums, pearson_from_sums, pearson_sums, percentile_interval
 
+#: the columns of a lead-lag profile, present even when no pair could be formed
+LEAD_LAG_COLUMNS = ("rv", "outcome", "k", "corr", "ci_low", "ci_high", "n_pairs")
+
 
 def _wide_within(panel: pd.DataFrame, col: str, entity: str, time: str) -> np.ndarray:
     """Accounts x periods of `col`, each row minus its account's mean over observed cells.
@@ -49,7 +52,7 @@ def lead_lag_profile(
     n_acc, T = wide_y.shape
     rows = []
     if n_acc == 0:
-        return pd.DataFrame(columns=["rv", "outcome", "k", "corr", "ci_low", "ci_high", "n_pairs"])
+        return pd.DataFrame(columns=list(LEAD_LAG_COLUMNS))
     groups = np.repeat(np.arange(n_acc), T)
     for r_i, col in enumerate(rv):
         if col not in panel:
@@ -71,6 +74,4 @@ def lead_lag_profile(
             draws = pearson_from_sums(bootstrap_sums(sums, n_boot, (seed, r_i, k + max_lag)))
             lo, hi = percentile_interval(draws)
             rows.append((col, outcome, k, corr, lo, hi, int(sums[:, 0].sum())))
-    return pd.DataFrame(
-        rows, columns=["rv", "outcome", "k", "corr", "ci_low", "ci_high", "n_pairs"]
-    )
+    return pd.DataFrame(rows, columns=list(LEAD_LAG_COLUMNS))

@@ -28,6 +28,7 @@ from rvq.scoring.outcomes import derive_outcomes
 from rvq.stats.divergence import (
     MIN_GROUP,
     OUTCOME_QUESTIONS,
+    TIME,
     DivergenceResult,
     answerable,
     compare_before_divergence,
@@ -170,6 +171,9 @@ class SegmentExtremesResult(Result):
 
 SegmentResult = DivergenceResult | CommunityResult | SegmentExtremesResult
 
+#: the columns of `SegmentResults.timeline`, present even when no question could be asked
+TIMELINE_COLUMNS = ("question", TIME, "measure", "gap_d", "ci_low", "ci_high")
+
 
 def _result_class(name: str) -> type[SegmentResult] | None:
     if name in OUTCOME_QUESTIONS:
@@ -186,7 +190,9 @@ class SegmentResults(Result):
     outcome questions for the figures."""
 
     questions: dict[str, SegmentResult] = field(default_factory=dict)
-    timeline: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    timeline: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(TIMELINE_COLUMNS)), repr=False
+    )
 
     @property
     def extremes(self) -> dict[str, SegmentExtremesResult]:
@@ -373,5 +379,6 @@ def segment_results(
                 quantile=quantile,
                 min_group=min_group,
             )
-    timeline = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return SegmentResults(out, timeline)
+    if not frames:
+        return SegmentResults(out)
+    return SegmentResults(out, pd.concat(frames, ignore_index=True))
