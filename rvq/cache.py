@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 import rvq
-from rvq.errors import PilotInputError, one_line
+from rvq.errors import CacheWriteError, PilotInputError, folder_error_line, one_line
 
 #: bump when the pickled Pilot changes shape, so old cache entries are not read
 CACHE_FORMAT = 4
@@ -176,12 +176,19 @@ def cached(key: str, cache_dir: Path, build: Callable[[], Any], code: str = "") 
     if hit is not None:
         return hit[0], True
     value = build()
-    entry.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=entry, prefix=".pilot-", suffix=".tmp")
+    try:
+        entry.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry, prefix=".pilot-", suffix=".tmp")
+    except OSError as exc:
+        fix = "make it a writable folder, or set RVQ_CACHE_DIR to one"
+        raise CacheWriteError(folder_error_line(exc, "the cache", fix)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. a full disk
+        fix = "free space there, or set RVQ_CACHE_DIR to another folder"
+        raise CacheWriteError(folder_error_line(exc, "the cache", fix)) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

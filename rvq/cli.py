@@ -183,6 +183,7 @@ def backtest(args: argparse.Namespace) -> int:
 
     from rvq import pilot as pilots
     from rvq import report
+    from rvq.errors import CacheWriteError
     from rvq.stats import backtest as bt
 
     source = Path(args.source)
@@ -193,7 +194,7 @@ def backtest(args: argparse.Namespace) -> int:
     except pilots.PilotInputError as exc:
         hint = (
             ""
-            if "rvq validate" in str(exc)
+            if "rvq validate" in str(exc) or isinstance(exc, CacheWriteError)
             else f" (run `rvq validate {source}` for the full report)"
         )
         raise CommandError(f"{exc}{hint}") from exc

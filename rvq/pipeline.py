@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rvq import __version__, report
+from rvq.errors import folder_error_line
 from rvq.inputs.dataset import table_file_notes
 from rvq.pilot import Pilot, PilotInputError, one_line, open_pilot, pilot_info
 
@@ -227,6 +228,28 @@ def unfinished_runs_line(client_dir: Path) -> str | None:
     )
 
 
+#: what to do when the reports folder cannot be written
+_OUT_FIX = "choose another folder with --out (or the config's `output`)"
+
+
+def check_reports_folder(out_dir: Path) -> None:
+    """A `PilotError` when `out_dir` cannot hold run folders: it, or a folder above it,
+    is a file, or a link to nothing (a dangling link, e.g. to an unmounted drive: rvq
+    will not create its target)."""
+    for path in (out_dir, *out_dir.parents):
+        if path.is_symlink() and not path.exists():
+            raise PilotError(
+                f"reports folder {out_dir}: {path} is a link to {os.readlink(path)}, "
+                f"which does not exist; create it or {_OUT_FIX}"
+            )
+        if path.exists():
+            if not path.is_dir():
+                raise PilotError(
+                    f"reports folder {out_dir}: {path} is a file, not a folder; {_OUT_FIX}"
+                )
+            return
+
+
 def _new_run_folder(client_dir: Path, key: str) -> tuple[str, Path]:
     """Create `<client_dir>/<run-id>.partial`, never reusing an earlier run's id."""
     client_dir.mkdir(parents=True, exist_ok=True)
@@ -366,12 +389,16 @@ def run_pilot(
         raise PilotError(str(exc)) from None
 
     out_dir = Path(out or getattr(pilot.config, "output", None) or "reports").expanduser()
+    check_reports_folder(out_dir)
     client_dir = out_dir.resolve() / client_folder_name(pilot.client)
     notes = [*table_file_notes(pilot.config)]
     notes += [line] if (line := unfinished_runs_line(client_dir)) else []
     for note in notes if progress else ():
         print(f"note: {note}", file=sys.stderr)
-    run_id, run_dir = _new_run_folder(client_dir, pilot.key)
+    try:
+        run_id, run_dir = _new_run_folder(client_dir, pilot.key)
+    except OSError as exc:  # read-only, or a file where a folder should be
+        raise PilotError(folder_error_line(exc, "the run folder", _OUT_FIX)) from None
     params = check_parameters(
         {
             "source": str(pilot.source),

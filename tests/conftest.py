@@ -32,7 +32,7 @@ import pytest
 TEST_KINDS = {
     "unit": (
         "test_bad_rows", "test_catalog", "test_cells", "test_config", "test_datamap", "test_engines",
-        "test_fuzz", "test_gaps", "test_history", "test_io", "test_io_blocks",
+        "test_fuzz", "test_gaps", "test_history", "test_io", "test_io_blocks", "test_one_line_errors",
         "test_hostile_strings", "test_layers", "test_lead_words", "test_lifecycle", "test_norms", "test_packaging",
         "test_plots_plain_text", "test_plots_steps", "test_report",
         "test_score", "test_secrets", "test_validate",

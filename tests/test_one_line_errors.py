@@ -1,0 +1,129 @@
+"""Issue 12 item 14: what goes wrong around a run (an output or cache folder that cannot
+be written, ...) ends as one line on stderr naming the path and what to do, exit 2,
+never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rvq.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("oneline") / "demo"
+    assert main(["demo", "--out", str(out), "--accounts", "40", "--periods", "6", "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RVQ_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def one_line_error(capsys, argv: list[str]) -> str:
+    """Run the CLI expecting exit 2 and one line on stderr; return that line."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def unwritable(folder: Path) -> bool:
+    """Make `folder` read-only; False when that does not stop this user (root)."""
+    folder.chmod(0o500)
+    return not os.access(folder, os.W_OK)
+
+
+def test_an_output_folder_that_is_a_file_is_one_line(tiny_demo, tmp_path, capsys):
+    target = tmp_path / "reports"
+    target.write_text("not a folder")
+    line = one_line_error(capsys, ["pilot", str(tiny_demo), "--out", str(target)])
+    assert line.startswith("rvq pilot: ")
+    assert f"{target} is a file, not a folder" in line and "--out" in line
+    below = one_line_error(capsys, ["pilot", str(tiny_demo), "--out", str(target / "a" / "b")])
+    assert f"{target} is a file" in below
+
+
+def test_a_dangling_output_link_is_one_line_and_its_target_is_not_created(
+    tiny_demo, tmp_path, capsys
+):
+    gone = tmp_path / "unmounted" / "drive"
+    link = tmp_path / "reports"
+    link.symlink_to(gone)
+    line = one_line_error(capsys, ["pilot", str(tiny_demo), "--out", str(link)])
+    assert f"{link} is a link to {gone}, which does not exist" in line and "--out" in line
+    assert not gone.exists() and not gone.parent.exists()
+
+
+def test_a_read_only_output_folder_is_one_line(tiny_demo, tmp_path, capsys):
+    out = tmp_path / "reports"
+    out.mkdir()
+    try:
+        if not unwritable(out):
+            pytest.skip("this user can write into a read-only folder (root)")
+        line = one_line_error(capsys, ["pilot", str(tiny_demo), "--out", str(out)])
+    finally:
+        out.chmod(0o700)
+    assert f"cannot write the run folder at {out}" in line
+    assert "permission denied" in line and "--out" in line
+
+
+def test_a_refused_run_folder_is_one_line_even_as_root(tiny_demo, tmp_path, capsys, monkeypatch):
+    """The same path as a read-only folder, for a user chmod cannot stop."""
+    from rvq import pipeline
+
+    def refuse(client_dir, key):
+        raise PermissionError(13, "Permission denied", str(client_dir))
+
+    monkeypatch.setattr(pipeline, "_new_run_folder", refuse)
+    line = one_line_error(capsys, ["pilot", str(tiny_demo), "--out", str(tmp_path / "r")])
+    assert f"cannot write the run folder at {tmp_path / 'r'}" in line
+    assert "permission denied" in line and "--out" in line
+
+
+@pytest.mark.parametrize("command", ["backtest", "pilot"])
+def test_a_cache_folder_that_is_a_file_is_one_line(
+    command, tiny_demo, tmp_path, capsys, monkeypatch
+):
+    cache = tmp_path / "cache-file"
+    cache.write_text("not a folder")
+    monkeypatch.setenv("RVQ_CACHE_DIR", str(cache))
+    argv = [command, str(tiny_demo)] + (
+        ["--out", str(tmp_path / "r")] if command == "pilot" else []
+    )
+    line = one_line_error(capsys, argv)
+    assert f"cannot write the cache at {cache}" in line and "RVQ_CACHE_DIR" in line
+    assert "rvq validate" not in line  # nothing is wrong with the inputs
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_read_only_cache_folder_is_one_line(tiny_demo, tmp_path, capsys, monkeypatch):
+    cache = tmp_path / "ro-cache"
+    cache.mkdir()
+    monkeypatch.setenv("RVQ_CACHE_DIR", str(cache))
+    try:
+        if not unwritable(cache):
+            pytest.skip("this user can write into a read-only folder (root)")
+        line = one_line_error(capsys, ["backtest", str(tiny_demo)])
+    finally:
+        cache.chmod(0o700)
+    assert f"cannot write the cache at {cache}" in line
+    assert "permission denied" in line and "RVQ_CACHE_DIR" in line
+
+
+def test_a_refused_cache_write_is_one_line_even_as_root(tiny_demo, tmp_path, capsys, monkeypatch):
+    """The same path as a read-only cache, for a user chmod cannot stop."""
+    import tempfile
+
+    def refuse(*args, dir=None, **kw):
+        raise PermissionError(13, "Permission denied", str(dir))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    line = one_line_error(capsys, ["backtest", str(tiny_demo)])
+    assert f"cannot write the cache at {tmp_path / 'cache'}" in line
+    assert "permission denied" in line and "RVQ_CACHE_DIR" in line
