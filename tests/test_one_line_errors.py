@@ -127,3 +127,46 @@ def test_a_refused_cache_write_is_one_line_even_as_root(tiny_demo, tmp_path, cap
     line = one_line_error(capsys, ["backtest", str(tiny_demo)])
     assert f"cannot write the cache at {tmp_path / 'cache'}" in line
     assert "permission denied" in line and "RVQ_CACHE_DIR" in line
+
+
+def utf16_copy(folder: Path, to: Path, encoding: str = "utf-16") -> Path:
+    """`folder`'s dataset with accounts and interactions saved as Excel's "Unicode text"
+    (UTF-16 with a byte-order mark, tab-separated, CRLF), an accented name in accounts."""
+    import shutil
+
+    shutil.copytree(folder, to)
+    for name in ("accounts", "interactions"):
+        text = (to / f"{name}.csv").read_text(encoding="utf-8").replace(",", "\t")
+        if name == "accounts":
+            text = text.replace("Customer 00001", "Société Générale Ü")
+        (to / f"{name}.csv").write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    return to
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_utf16_files_with_a_byte_order_mark_are_read(tiny_demo, tmp_path, encoding):
+    import codecs
+
+    from rvq.inputs.readers import csv_blocks, read_csv
+
+    boms = {"utf-16-le": codecs.BOM_UTF16_LE}
+    wide = utf16_copy(tiny_demo, tmp_path / "wide", "utf-16-le" if encoding in boms else encoding)
+    for name in ("accounts", "interactions") if encoding in boms else ():
+        path = wide / f"{name}.csv"  # the mark written by hand, the bytes little-endian
+        path.write_bytes(boms[encoding] + path.read_bytes())
+    for name in ("accounts", "interactions"):
+        expected = read_csv(tiny_demo / f"{name}.csv").frame
+        if name == "accounts":
+            expected = expected.replace("Customer 00001", "Société Générale Ü")
+        raw = read_csv(wide / f"{name}.csv")
+        assert raw.decoded_from in {"utf-16", "utf-32"}
+        assert raw.frame.equals(expected)
+        blocks = list(csv_blocks(wide / f"{name}.csv", block_size=1 << 14))
+        assert sum(len(b.frame) for b in blocks) == len(expected)
+
+
+def test_a_utf16_dataset_validates_and_says_how_it_was_decoded(tiny_demo, tmp_path, capsys):
+    wide = utf16_copy(tiny_demo, tmp_path / "wide")
+    assert main(["validate", str(wide)]) == 0
+    out = capsys.readouterr().out
+    assert "decoded as utf-16" in out and "fatal" not in out.lower()

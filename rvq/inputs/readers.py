@@ -10,6 +10,7 @@ Export mappings are in `rvq.inputs.mappings`; the dataset they make in `rvq.inpu
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 from collections.abc import Callable, Iterator
@@ -100,11 +101,33 @@ def _open_bytes(path: Path):
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
 
 
+#: byte-order marks of the encodings whose lines are not byte lines (UTF-32 first: its
+#: little-endian mark begins with UTF-16's)
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def bom_encoding(path: Path) -> str | None:
+    """`utf-16` or `utf-32` when the file starts with that byte-order mark (Excel's
+    "Unicode text" export is UTF-16 with one), else None. The codec reads the mark and
+    the byte order from it."""
+    with _open_bytes(path) as fh:
+        start = fh.read(4)
+    return next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
+
+
 def _header_fields(path: Path, encoding: str) -> tuple[list[str], str]:
     """The header's fields as written (not stripped) and the delimiter, from the first line."""
     with _open_bytes(path) as fh:
-        first = fh.readline(1 << 20)
-    text = first.decode(encoding).lstrip("\ufeff").rstrip("\r\n")
+        if encoding in ("utf-16", "utf-32"):  # a line end is not one byte: decode first
+            first = codecs.getreader(encoding)(fh).readline(1 << 20)
+        else:
+            first = fh.readline(1 << 20).decode(encoding)
+    text = first.lstrip("\ufeff").rstrip("\r\n")
     delimiter = max(DELIMITERS, key=text.count) if text else ","
     return next(csv.reader([text], delimiter=delimiter), []), delimiter
 
@@ -261,10 +284,14 @@ def _is_decoding_error(exc: Exception) -> bool:
 
 
 def read_csv(path: Path) -> RawTable:
-    """A CSV (optionally gzipped) with every column as text. A non-UTF-8 file is detected
+    """A CSV (optionally gzipped) with every column as text. A file with a UTF-16 (or
+    UTF-32) byte-order mark is decoded as such; another non-UTF-8 file is detected
     and decoded; `RawTable.decoded_from` names the encoding (validation warns about it).
     Delimiter: ',', ';', tab or '|', whichever the header line uses most."""
     path = Path(path)
+    wide = bom_encoding(path)
+    if wide is not None:
+        return _read_csv_as(path, wide)
     try:
         return _read_csv_as(path, "utf-8")
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
@@ -279,7 +306,12 @@ def read_csv(path: Path) -> RawTable:
 def _block_encodings(path: Path) -> Iterator[str]:
     """The encodings `csv_blocks` tries, in `read_csv`'s order, decided up front: UTF-8
     unless the file's non-ASCII lines do not decode as UTF-8, then the detected one; then
-    the next ones of `read_csv`'s order (detected, latin-1) should reading fail at once."""
+    the next ones of `read_csv`'s order (detected, latin-1) should reading fail at once.
+    A file with a UTF-16 or UTF-32 byte-order mark is read in that encoding only."""
+    wide = bom_encoding(path)
+    if wide is not None:
+        yield wide
+        return
     sample = _sample_for_detection(path)
     try:
         sample.decode("utf-8")
