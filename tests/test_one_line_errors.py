@@ -170,3 +170,42 @@ def test_a_utf16_dataset_validates_and_says_how_it_was_decoded(tiny_demo, tmp_pa
     assert main(["validate", str(wide)]) == 0
     out = capsys.readouterr().out
     assert "decoded as utf-16" in out and "fatal" not in out.lower()
+
+
+BINARY_STARTS = {
+    "xlsx": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x1b\x1e\x01\x00\x00,\x00\n",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01,\x00\x00\x00\xc8\x08\x06",
+    "nul": b"account_id,contact_id\x00\x00\x00\x07\x08\x1b[2J\x1b]0;pwned\x07\n",
+    "control": bytes(range(1, 9)) * 40 + b"\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BINARY_STARTS))
+def test_a_binary_file_given_as_a_csv_is_refused_without_echoing_it(
+    kind, tiny_demo, tmp_path, capsys
+):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_demo, data)
+    (data / "interactions.csv").write_bytes(BINARY_STARTS[kind] * 50)
+    assert main(["validate", str(data)]) == 2
+    out, err = capsys.readouterr()
+    line = next(ln for ln in out.splitlines() if "[unreadable_file]" in ln)
+    assert f"{data / 'interactions.csv'}: not a CSV text file, it looks like" in line
+    for text in (out, err):  # no byte of the file reaches the terminal
+        assert not any(c in text for c in "\x00\x07\x1b\x89\x1a") and "IHDR" not in text
+    pilot = one_line_error(capsys, ["pilot", str(data), "--out", str(tmp_path / "r")])
+    assert "not a CSV text file" in pilot and "\x1b" not in pilot
+
+
+def test_a_gzip_file_named_csv_is_told_its_name(tiny_demo, tmp_path):
+    import gzip
+
+    from rvq.inputs.readers import NotTextError, csv_blocks, read_csv
+
+    path = tmp_path / "interactions.csv"
+    path.write_bytes(gzip.compress((tiny_demo / "interactions.csv").read_bytes()))
+    for read in (read_csv, lambda p: list(csv_blocks(p, block_size=1 << 14))):
+        with pytest.raises(NotTextError, match=r"gzip-compressed: name it \.csv\.gz"):
+            read(path)

@@ -18,7 +18,7 @@ from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.inputs import presets as _presets  # noqa: F401  (registers the CRM presets)
 from rvq.inputs import sql as _sql  # noqa: F401  (registers the database readers)
 from rvq.inputs.mappings import TableMapping, table_mapping
-from rvq.inputs.readers import RawTable, reader_for
+from rvq.inputs.readers import NotTextError, RawTable, reader_for
 from rvq.inputs.sql import SqlSource
 from rvq.inputs.validation import ValidationResult, validate_tables
 from rvq.schema import TABLE_SUFFIXES, TABLES
@@ -177,6 +177,8 @@ def read_tables(config: PilotConfig, *, skip: tuple[str, ...] = (), bar=None) ->
                 raw[name] = read_table(path, table_mapping(config, name))
             except ConfigError:
                 raise
+            except NotTextError as exc:  # its own line: never the file's bytes
+                unreadable[name] = str(exc)
             except Exception as exc:  # a file no reader can parse is a data problem
                 unreadable[name] = f"{path}: {type(exc).__name__}: {exc}"
         if bar is not None:

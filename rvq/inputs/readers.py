@@ -120,6 +120,42 @@ def bom_encoding(path: Path) -> str | None:
     return next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
 
 
+class NotTextError(ValueError):
+    """A file read as CSV holds binary data: one line that names the file and what it
+    looks like, and never echoes its bytes (they would garble the terminal)."""
+
+
+#: the first bytes of files people export by mistake instead of a CSV, and what to do
+_MAGIC = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook is one): save it as CSV UTF-8"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook: save it as CSV UTF-8"),
+    (b"PAR1", "a Parquet file: name it .parquet"),
+    (b"\x1f\x8b", "gzip-compressed: name it .csv.gz"),
+    (b"%PDF", "a PDF document: export the table as CSV"),
+    (b"\x89PNG", "a PNG image: export the table as CSV"),
+    (b"SQLite format 3\x00", "an SQLite database: export the table as CSV"),
+)
+#: bytes that never occur in text (all control characters but tab, line ends, form feed)
+_BINARY_BYTES = bytes(set(range(32)) - {9, 10, 12, 13} | {127})
+
+
+def refuse_binary(path: Path, sniff: int = 8192) -> None:
+    """`NotTextError` when the start of `path` (after gunzipping a .gz) is not text: a
+    known binary format, a NUL byte, or more than 10% control characters."""
+    try:
+        with _open_bytes(path) as fh:
+            start = fh.read(sniff)
+    except gzip.BadGzipFile:
+        raise NotTextError(f"{path}: not a gzip file, though named .gz") from None
+    what = next((why for magic, why in _MAGIC if start.startswith(magic)), None)
+    if what is None and start:
+        control = len(start) - len(start.translate(None, _BINARY_BYTES))
+        if b"\0" in start or control > len(start) / 10:
+            what = "binary data: export the table as CSV"
+    if what is not None:
+        raise NotTextError(f"{path}: not a CSV text file, it looks like {what}")
+
+
 def _header_fields(path: Path, encoding: str) -> tuple[list[str], str]:
     """The header's fields as written (not stripped) and the delimiter, from the first line."""
     with _open_bytes(path) as fh:
@@ -292,6 +328,7 @@ def read_csv(path: Path) -> RawTable:
     wide = bom_encoding(path)
     if wide is not None:
         return _read_csv_as(path, wide)
+    refuse_binary(path)
     try:
         return _read_csv_as(path, "utf-8")
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
@@ -312,6 +349,7 @@ def _block_encodings(path: Path) -> Iterator[str]:
     if wide is not None:
         yield wide
         return
+    refuse_binary(path)
     sample = _sample_for_detection(path)
     try:
         sample.decode("utf-8")
