@@ -5,6 +5,7 @@ never a traceback."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,36 @@ def test_a_gzip_file_named_csv_is_told_its_name(tiny_demo, tmp_path):
     for read in (read_csv, lambda p: list(csv_blocks(p, block_size=1 << 14))):
         with pytest.raises(NotTextError, match=r"gzip-compressed: name it \.csv\.gz"):
             read(path)
+
+
+def config_reading(tmp_path: Path, demo: Path, outcomes: str) -> Path:
+    """A config reading the demo folder, its outcomes from `outcomes` (a database URL)."""
+    config = tmp_path / "pilot.yaml"
+    config.write_text(f'data: "{demo}"\ntables:\n  outcomes: "{outcomes}"\n', encoding="utf-8")
+    return config
+
+
+def test_a_missing_postgres_driver_names_the_package(tiny_demo, tmp_path, capsys, monkeypatch):
+    for module in ("psycopg", "psycopg2"):
+        monkeypatch.setitem(sys.modules, module, None)  # import fails: not installed
+    config = config_reading(tmp_path, tiny_demo, "postgresql://rvq@localhost/db#outcomes")
+    assert main(["validate", str(config)]) == 2
+    out = capsys.readouterr().out
+    assert "the database driver psycopg is not installed: pip install 'psycopg[binary]'" in out
+    assert "Traceback" not in out
+    line = one_line_error(capsys, ["backtest", str(config)])
+    assert "pip install 'psycopg[binary]'" in line
+
+
+def test_a_missing_duckdb_names_the_package(tiny_demo, tmp_path, capsys, monkeypatch):
+    (tmp_path / "book.duckdb").write_bytes(b"")  # never opened: duckdb is missing
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    config = config_reading(tmp_path, tiny_demo, f"duckdb:///{tmp_path / 'book.duckdb'}#outcomes")
+    line = one_line_error(capsys, ["backtest", str(config)])
+    assert "the database driver duckdb is not installed: pip install duckdb" in line
+
+
+def test_a_dialect_sqlalchemy_lacks_names_its_package(tiny_demo, tmp_path, capsys):
+    config = config_reading(tmp_path, tiny_demo, "snowflake://rvq@acct/db#outcomes")
+    line = one_line_error(capsys, ["backtest", str(config)])
+    assert "SQLAlchemy has no dialect 'snowflake': pip install snowflake-sqlalchemy" in line

@@ -199,6 +199,47 @@ def _scrub(text: str, password: str | None) -> str:
     return text.replace(password, MASK) if password else text
 
 
+#: the pip package of each database driver module SQLAlchemy's dialects import
+DRIVER_PACKAGES = {
+    "psycopg2": "'psycopg[binary]'",  # rvq's own PostgreSQL driver (psycopg 3)
+    "psycopg": "'psycopg[binary]'",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "pymysql",
+    "pyodbc": "pyodbc",
+    "pymssql": "pymssql",
+    "oracledb": "oracledb",
+    "cx_Oracle": "oracledb",
+    "duckdb": "duckdb",
+}
+
+#: the pip package of each SQLAlchemy dialect that does not come with SQLAlchemy
+DIALECT_PACKAGES = {"snowflake": "snowflake-sqlalchemy", "redshift": "sqlalchemy-redshift"}
+
+
+def _driver_error(source: SqlSource, exc: BaseException, password: str | None) -> SqlSourceError:
+    """A database error as one line, never the password; a driver or dialect that is not
+    installed says which package to install."""
+    from sqlalchemy.exc import NoSuchModuleError
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ModuleNotFoundError) and cause.name:
+            module = cause.name.partition(".")[0]
+            package = DRIVER_PACKAGES.get(module, module)
+            return SqlSourceError(
+                f"{source}: the database driver {module} is not installed: pip install {package}"
+            )
+        if isinstance(cause, NoSuchModuleError):
+            dialect = source.scheme.partition("+")[0]
+            package = DIALECT_PACKAGES.get(dialect, f"the package of the {dialect} dialect")
+            return SqlSourceError(
+                f"{source}: SQLAlchemy has no dialect {dialect!r}: pip install {package}"
+            )
+        cause = cause.__cause__ or cause.__context__
+    message = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else "", password)
+    return SqlSourceError(f"{source}: {type(exc).__name__}: {message}")
+
+
 def _raw_table(frame: pd.DataFrame, source: SqlSource) -> RawTable:
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.reset_index(drop=True)
@@ -246,8 +287,7 @@ def read_sqlalchemy(location: str | SqlSource) -> RawTable:
     except SqlSourceError:
         raise
     except Exception as exc:  # driver errors: keep their words, never the password
-        message = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else "", password)
-        raise SqlSourceError(f"{source}: {type(exc).__name__}: {message}") from None
+        raise _driver_error(source, exc, password) from None
     frames = [c for c in chunks if len(c)] or chunks[:1]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return _raw_table(frame, source)
@@ -263,9 +303,11 @@ def duckdb_path(source: SqlSource) -> Path:
 
 def read_duckdb(location: str | SqlSource) -> RawTable:
     """A table or query of a DuckDB file, opened read-only, in record batches."""
-    import duckdb
-
     source = sql_source(location)
+    try:
+        import duckdb
+    except ModuleNotFoundError as exc:
+        raise _driver_error(source, exc, None) from None
     path = duckdb_path(source)
     if not path.is_file():
         raise FileNotFoundError(f"{source}: no DuckDB file at {path}")
@@ -367,8 +409,7 @@ def fingerprint(location: str | SqlSource) -> str:
         finally:
             engine.dispose()
     except Exception as exc:  # driver errors: keep their words, never the password
-        message = _scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else "", password)
-        raise SqlSourceError(f"{source}: {type(exc).__name__}: {message}") from None
+        raise _driver_error(source, exc, password) from None
     return f"{source}\0rows={rows}"
 
 
