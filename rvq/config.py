@@ -215,7 +215,8 @@ CREDENTIAL_WORDS = (
     "private_key",
 )
 MASK = "***"
-_QUERY_TARGET = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+#: a table "location" that is a query, not a table name (`duckdb:///f.duckdb#SELECT ...`)
+QUERY_TARGET = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 
 
 def _userinfo_span(location: str) -> tuple[int, int] | None:
@@ -227,7 +228,7 @@ def _userinfo_span(location: str) -> tuple[int, int] | None:
         return None
     url, _, target = location.partition("#")
     end = url.partition("?")[0].rfind("@")  # the last `@` before the query: a `/` may precede it
-    if end < head.end() and not _QUERY_TARGET.match(target):
+    if end < head.end() and not QUERY_TARGET.match(target):
         end = location.find("@", head.end())  # a `#` inside the password: its `@` comes after
     return (head.end(), end) if end >= head.end() else None
 

@@ -30,7 +30,6 @@ types; rows are numbered from 1, as for Parquet.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from rvq.config import MASK, inline_credentials, mask_url, url_password
+from rvq.config import MASK, QUERY_TARGET, inline_credentials, mask_url, url_password
 from rvq.inputs.readers import RawTable, register_reader
 
 #: the environment variable read for the database password unless the config names another
@@ -71,7 +70,6 @@ SQLALCHEMY_SCHEMES = (
 )
 DUCKDB_SCHEME = "duckdb"
 
-_QUERY_START = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
 
 
 class SqlSourceError(RuntimeError):
@@ -108,7 +106,7 @@ class SqlSource:
 
     @property
     def is_query(self) -> bool:
-        return bool(_QUERY_START.match(self.target))
+        return bool(QUERY_TARGET.match(self.target))
 
     def exists(self) -> bool:
         """Always True: whether a database answers is known only by reading it."""

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from rvq.stats.results import number
+
 #: smallest out-of-time R² gain called material: one point of explained variance
 MATERIAL_R2_GAIN = 0.01
 #: the power the minimum detectable effect is quoted at
@@ -87,9 +89,9 @@ def trust_numbers(result, n_tests: int, alpha: float = 0.05) -> TrustNumbers:
         horizon=h,
         per_100_rv=100 * result.coef,
         effect=result.effect,
-        oot_gain=_num(row.get("gain")),
-        oot_ci_low=_num(row.get("ci_low")),
-        oot_ci_high=_num(row.get("ci_high")),
+        oot_gain=number(row.get("gain")),
+        oot_ci_low=number(row.get("ci_low")),
+        oot_ci_high=number(row.get("ci_high")),
         oot_held_out=_count(row.get("test_periods")),
         oot_counts=oot["passed"] is not None,
         power=power_for(result.effect, se_effect, n_tests, alpha),
@@ -107,13 +109,5 @@ def _oot_row(result, h) -> dict:
 
 
 def _count(value) -> int:
-    value = _num(value)
+    value = number(value)
     return int(value) if math.isfinite(value) else 0
-
-
-def _num(value) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return value if math.isfinite(value) else math.nan
