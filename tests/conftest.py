@@ -221,3 +221,21 @@ def write_dataset():
 def dataset_dir(tmp_path, valid_tables) -> Path:
     """A folder holding the valid dataset as CSV files (catalog included)."""
     return write_tables(tmp_path / "pilot", valid_tables)
+
+
+def load(tmp_path, tables, fmt="csv", **kw):
+    """The tables written to a pilot folder and loaded; rows read = used + set aside."""
+    from rvq.inputs.dataset import load_dataset
+
+    folder = write_tables(tmp_path / "pilot", tables, fmt)
+    ds = load_dataset(folder, as_of=kw.pop("as_of", AS_OF), progress=False, **kw)
+    assert_counts_balance(ds.validation)
+    return ds
+
+
+def assert_counts_balance(result) -> None:
+    """Per table: rows read = used + set aside, and the set-aside frame holds them all."""
+    for table, c in result.counts.items():
+        assert c["read"] == c["used"] + c["set_aside"], table
+        aside = result.set_aside.get(table)
+        assert c["set_aside"] == (0 if aside is None else len(aside)), table

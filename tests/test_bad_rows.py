@@ -8,24 +8,9 @@ Fixtures are tiny CSVs built here from the valid dataset; every test checks that
 from __future__ import annotations
 
 import pandas as pd
-from conftest import AS_OF, write_tables
+from conftest import load
 
-from rvq.inputs.dataset import load_dataset
 from rvq.inputs.validation import ValidationResult
-
-
-def load(tmp_path, tables):
-    folder = write_tables(tmp_path / "pilot", tables)
-    ds = load_dataset(folder, as_of=AS_OF, progress=False)
-    assert_counts_balance(ds.validation)
-    return ds
-
-
-def assert_counts_balance(result: ValidationResult) -> None:
-    for table, c in result.counts.items():
-        assert c["read"] == c["used"] + c["set_aside"], table
-        aside = result.set_aside.get(table)
-        assert c["set_aside"] == (0 if aside is None else len(aside)), table
 
 
 def reasons(result: ValidationResult, table: str) -> dict[int, str]:

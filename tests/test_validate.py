@@ -13,29 +13,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import AS_OF, make_valid_tables, small_catalog
+from conftest import AS_OF, assert_counts_balance, load, make_valid_tables, small_catalog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rvq.inputs.dataset import load_dataset
 from rvq.inputs.readers import RawTable
 from rvq.inputs.validation import ValidationResult, as_period, as_timestamp, validate_tables
-
-
-def load(tmp_path, tables, fmt="csv", **kw):
-    from conftest import write_tables
-
-    folder = write_tables(tmp_path / "pilot", tables, fmt)
-    ds = load_dataset(folder, as_of=kw.pop("as_of", AS_OF), progress=False, **kw)
-    assert_counts_balance(ds.validation)
-    return ds
-
-
-def assert_counts_balance(result: ValidationResult) -> None:
-    for table, c in result.counts.items():
-        assert c["read"] == c["used"] + c["set_aside"], table
-        aside = result.set_aside.get(table)
-        assert c["set_aside"] == (0 if aside is None else len(aside)), table
 
 
 def only(result: ValidationResult, rule: str, table: str):
