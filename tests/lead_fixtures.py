@@ -16,7 +16,8 @@ from rvq.stats.identification import Check, Evidence, HorizonTest, decide_lead
 
 
 def horizon_tests(t_by_horizon: dict[int, float], effect: float = 0.2, n: int = 10_000):
-    """Horizon tests with the given t statistics (Holm over 24 approximated by 24 x p)."""
+    """Horizon tests with the given t statistics (Holm over the 12 searched forward tests,
+    approximated by 12 x p)."""
     out = []
     for h, t in t_by_horizon.items():
         p = float(2 * stats.norm.sf(abs(t)))
@@ -25,7 +26,7 @@ def horizon_tests(t_by_horizon: dict[int, float], effect: float = 0.2, n: int = 
         out.append(
             HorizonTest(h, coef=coef, se=se, t=t, p_value=p, effect=coef,
                         ci_low=coef - 1.96 * se, ci_high=coef + 1.96 * se, n_obs=n,
-                        n_accounts=n // 10, p_adjusted=min(1.0, 24 * p))
+                        n_accounts=n // 10, p_adjusted=min(1.0, 12 * p))
         )  # fmt: skip
     return tuple(out)
 
