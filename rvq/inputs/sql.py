@@ -71,7 +71,6 @@ SQLALCHEMY_SCHEMES = (
 DUCKDB_SCHEME = "duckdb"
 
 
-
 class SqlSourceError(RuntimeError):
     """A database source that cannot be read; the message names the masked location."""
 
