@@ -170,11 +170,13 @@ def this_interpreter_kernel_manager(log: Path | None = None):
             return self._kernel_spec
 
         async def start_kernel(self, **kw):
-            if log is not None:
-                stream = open(log, "a", encoding="utf-8")  # noqa: SIM115 - the kernel owns it
+            if log is None:
+                return await super().start_kernel(**kw)
+            # the kernel process gets its own copy of the file; ours closes once it started
+            with open(log, "a", encoding="utf-8") as stream:
                 kw.setdefault("stdout", stream)
                 kw.setdefault("stderr", stream)
-            return await super().start_kernel(**kw)
+                return await super().start_kernel(**kw)
 
     return ThisInterpreterKernelManager
 
