@@ -1,12 +1,22 @@
 """Bad input at scale: random corruptions of a valid dataset never crash `load_dataset`.
 
-Hypothesis draws one to three corruptions of the fixture dataset's CSV files (a wrong
-type in a cell, a non-UTF-8 byte, a bad date, duplicated rows, a truncated file, a huge
-value, an empty file, a deleted column) and checks that loading always ends with a
+Hypothesis draws one to three corruptions of the fixture dataset's CSV files and checks that loading always ends with a
 `Dataset` -- usable, or `validation.fatal` with problems naming their file -- or one of
 the documented exceptions (ConfigError, FileNotFoundError), that no rule crashed
 (validation's catch-all `validation_error`), and that rows read = used + set aside in
 every table. `--hypothesis-show-statistics` prints the number of cases run.
+
+The corruptions are the classes of bad input clients have sent (issue 12):
+
+- cells: a wrong type, a huge number, a bad date, a date far out of range (`2999-12-31`,
+  `1900-01-01`, the edges of pandas' nanosecond range), a 2 MB field (larger than the
+  CSV reader's block), TeX-like text (`$\\alert{x}$`, `C$`), markup and formula attacks
+  (`<img onerror>`, `[x](javascript:)`, `=HYPERLINK(...)`), non-ASCII names, control
+  characters;
+- files: a non-UTF-8 byte, duplicated rows, a truncated or empty file, a deleted column,
+  the whole file as UTF-16 (Excel's "Unicode text"), a binary header (a PNG's magic),
+  a European export (`;` separators, decimal commas), day-first dates in a date column,
+  every row of a table unusable.
 """
 
 from __future__ import annotations
@@ -34,10 +44,49 @@ KINDS = (
     "huge_value",
     "empty_file",
     "delete_column",
+    "far_date",
+    "giant_field",
+    "tex_text",
+    "hostile_text",
+    "non_ascii",
+    "utf16_file",
+    "binary_header",
+    "european_export",
+    "day_first_dates",
+    "all_rows_bad",
 )
 HUGE = ("1e308", "-1e309", "9" * 400, "nan", "inf", "1" * 40 + ".5")
 BAD_DATES = ("2024-13-45", "31/02/2024", "yesterday", "0000-00-00", "2024-02-30T25:61", "")
 WRONG = ("abc", "TRUE", "[1, 2]", "None", "12,5", "\"'", "<script>x</script>")
+FAR_DATES = (
+    "2999-12-31",
+    "1900-01-01",
+    "1677-09-21",
+    "2262-04-12",
+    "9999-12-31T23:59:59",
+    "0001-01-01",
+)
+TEX = ("$\\alert{x}$", "C$", "$$", "\\frac{1}{0}", "$x^_$", "100$ & 5%")
+HOSTILE = (
+    "<img src=x onerror=alert(1)>",
+    "[x](javascript:alert(1))",
+    '=HYPERLINK("http://evil.example","click")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "+1+1",
+    "</script><script>alert(1)</script>",
+    "**bold** _x_ `code` | a | b |",
+)
+NON_ASCII = ("Zoë Ünïcødé", "株式会社テスト", "🙂 smile", "\u202eevil", "tab\there", "Ω≈ç√")
+GIANT = "x" * (2 << 20)
+DATE_COLUMNS = ("timestamp", "date", "period")
+
+#: corruptions confined to cells or lines: the file must stay readable (the bad rows are
+#: set aside), never become an `unreadable_file`
+CELL_KINDS = frozenset(
+    {"wrong_type", "bad_encoding", "bad_date", "duplicate_rows", "huge_value", "far_date"}
+    | {"giant_field", "tex_text", "hostile_text", "non_ascii", "day_first_dates"}
+)
 
 corruption = st.tuples(
     st.sampled_from(TABLE_NAMES),
@@ -57,10 +106,31 @@ def _split(text: str) -> tuple[list[str], list[list[str]]]:
     return lines, [line.split(",") for line in lines]
 
 
+def _quoted(value: str) -> str:
+    """A CSV field holding `value` as written (quoted when it holds a comma or a quote)."""
+    if any(c in value for c in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return "." in value
+
+
 def corrupt(path: Path, kind: str, where: int, which: int) -> None:
     """Apply one corruption to a CSV file in place (a crude comma split is enough: the
     fixture's values hold no commas)."""
     data = path.read_bytes()
+    if kind == "utf16_file":
+        path.write_bytes(data.decode("utf-8", errors="replace").encode("utf-16"))
+        return
+    if kind == "binary_header":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + data)
+        return
     if kind == "empty_file":
         path.write_bytes(b"")
         return
@@ -76,7 +146,21 @@ def corrupt(path: Path, kind: str, where: int, which: int) -> None:
     if len(rows) < 2:
         return
     header = rows[0]
-    if kind == "duplicate_rows":
+    dates = [j for j, c in enumerate(header) if c in DATE_COLUMNS]
+    if kind == "european_export":  # `;` between fields, decimal commas in numbers
+        lines = [";".join(v.replace(".", ",") if _is_number(v) else v for v in r) for r in rows]
+    elif kind == "day_first_dates" and dates:
+        j = dates[which % len(dates)]
+        for r in rows[1:]:
+            if j < len(r) and len(r[j]) >= 10 and r[j][4] == "-":
+                r[j] = f"{r[j][8:10]}/{r[j][5:7]}/{r[j][:4]}{r[j][10:].replace('T', ' ')}"
+        lines = [",".join(r) for r in rows]
+    elif kind == "all_rows_bad":
+        j = dates[which % len(dates)] if dates else which % len(header)
+        lines = [lines[0]] + [
+            ",".join(r[:j] + ["not a value"] + r[j + 1 :]) for r in rows[1:] if len(r) > j
+        ]
+    elif kind == "duplicate_rows":
         i = 1 + where % (len(rows) - 1)
         lines[i:i] = [lines[i]] * (1 + which % 3)
     elif kind == "delete_column":
@@ -85,10 +169,14 @@ def corrupt(path: Path, kind: str, where: int, which: int) -> None:
     else:
         i = 1 + where % (len(rows) - 1)
         row = rows[i]
-        if kind == "bad_date":
-            dates = [j for j, c in enumerate(header) if c in ("timestamp", "date", "period")]
+        if kind in ("bad_date", "far_date"):
             j = dates[which % len(dates)] if dates else which % len(header)
-            value = BAD_DATES[which % len(BAD_DATES)]
+            value = (BAD_DATES if kind == "bad_date" else FAR_DATES)[where % 6]
+        elif kind == "giant_field":
+            j, value = which % len(header), GIANT
+        elif kind in ("tex_text", "hostile_text", "non_ascii"):
+            pool = {"tex_text": TEX, "hostile_text": HOSTILE, "non_ascii": NON_ASCII}[kind]
+            j, value = which % len(header), _quoted(pool[where % len(pool)])
         elif kind == "huge_value":
             j, value = which % len(header), HUGE[where % len(HUGE)]
         else:  # wrong_type
@@ -100,7 +188,7 @@ def corrupt(path: Path, kind: str, where: int, which: int) -> None:
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
@@ -120,6 +208,9 @@ def test_any_corruption_ends_in_a_result_or_a_clear_error(valid_folder, corrupti
     result = ds.validation
     crashed = [p.message for p in result.problems if p.rule == "validation_error"]
     assert not crashed, f"a rule crashed on {corruptions}: {crashed}"
+    if all(kind in CELL_KINDS for _, kind, _, _ in corruptions):
+        unreadable = [p.message for p in result.problems if p.rule == "unreadable_file"]
+        assert not unreadable, f"{corruptions} made a whole file unreadable: {unreadable}"
     for p in result.problems:
         assert p.file and p.message, p
         if p.rule in ("missing_column", "duplicate_column", "unparseable_timestamp"):

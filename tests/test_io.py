@@ -85,6 +85,19 @@ def test_rows_with_the_wrong_number_of_fields_are_kept_aside_with_their_line(tmp
     assert raw.rows_read == 3
 
 
+def test_a_malformed_line_holding_a_non_utf8_byte_is_kept_aside_not_fatal(tmp_path):
+    """pyarrow cannot hand such a line to the set-aside handler (decoding it fails first)
+    and reports a parse error: the file is read in its detected encoding instead, and only
+    that line is set aside."""
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(b"account_id,name\nA1,Acme\nA2,M\xfcller,extra\nA3,Cobalt\n")
+    raw = read_table(path)
+    assert raw.frame["account_id"].tolist() == ["A1", "A3"]
+    assert raw.malformed["line"].tolist() == [3]
+    assert raw.malformed["text"].iloc[0] == "A2,Müller,extra"
+    assert raw.decoded_from is not None
+
+
 def test_reader_registry_picks_longest_suffix_and_accepts_new_entries(tmp_path):
     assert reader_for("x/interactions.csv.gz") is inputs.read_csv
     assert reader_for("x/interactions.PARQUET") is inputs.read_parquet

@@ -11,8 +11,10 @@ Export mappings are in `rvq.inputs.mappings`; the dataset they make in `rvq.inpu
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -319,6 +321,41 @@ def _is_decoding_error(exc: Exception) -> bool:
     return isinstance(exc, pa.ArrowInvalid) and "UTF8" in str(exc).upper().replace("-", "")
 
 
+def _is_utf8(path: Path, chunk: int = 1 << 20) -> bool:
+    """Whether the whole file decodes as UTF-8. Asked only when a UTF-8 read failed with a
+    parse error: pyarrow cannot hand a malformed line holding a non-UTF-8 byte to the
+    set-aside handler (its decoding fails first), so the error names the line, not the
+    encoding."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with _open_bytes(path) as fh:
+        try:
+            while block := fh.read(chunk):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def _quiet_undecodable_lines() -> Iterator[None]:
+    """While reading as UTF-8: pyarrow reports a malformed line it cannot decode through
+    `sys.unraisablehook` (a traceback on the user's terminal) and then fails the read,
+    which `read_csv` answers by trying another encoding. Those reports are dropped; any
+    other goes to the usual hook."""
+    usual = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            usual(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = usual
+
+
 def read_csv(path: Path) -> RawTable:
     """A CSV (optionally gzipped) with every column as text. A file with a UTF-16 (or
     UTF-32) byte-order mark is decoded as such; another non-UTF-8 file is detected
@@ -330,9 +367,10 @@ def read_csv(path: Path) -> RawTable:
         return _read_csv_as(path, wide)
     refuse_binary(path)
     try:
-        return _read_csv_as(path, "utf-8")
+        with _quiet_undecodable_lines():
+            return _read_csv_as(path, "utf-8")
     except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
-        if not _is_decoding_error(exc):
+        if not (_is_decoding_error(exc) or not _is_utf8(path)):
             raise
     try:
         return _read_csv_as(path, detect_encoding(path))
