@@ -163,8 +163,10 @@ def kept_columns(table: str, segments: Iterable[str] = ()) -> frozenset[str]:
     """The columns of input table `table` that survive pseudonymization: its canonical
     columns (`rvq.schema.TABLES`), the configured `segments`, and what validation adds to
     set-aside rows (`ROW_INFO_COLUMNS`, `RAW_TEXT_COLUMNS`). Any other column is the
-    client's own (an email, a phone number) and is dropped."""
-    return frozenset((*TABLES[table].columns, *segments, *ROW_INFO_COLUMNS, *RAW_TEXT_COLUMNS))
+    client's own (an email, a phone number) and is dropped; a table the schema does not
+    know keeps only what validation added."""
+    canonical = TABLES[table].columns if table in TABLES else ()
+    return frozenset((*canonical, *segments, *ROW_INFO_COLUMNS, *RAW_TEXT_COLUMNS))
 
 
 def pseudonymize_frame(
@@ -228,7 +230,7 @@ def protect_validation(validation: Any, config: Any, key: bytes | None = None) -
     segments = _segments(config)
 
     def protect(problem: Any) -> Any:
-        if problem.table in MODEL_TABLES or problem.table not in TABLES:
+        if problem.table in MODEL_TABLES:
             return problem
         keep = kept_columns(problem.table, segments)
         return replace(
@@ -240,7 +242,7 @@ def protect_validation(validation: Any, config: Any, key: bytes | None = None) -
         problems=[protect(p) for p in validation.problems],
         set_aside={
             t: f
-            if t in MODEL_TABLES or t not in TABLES
+            if t in MODEL_TABLES
             else pseudonymize_frame(f, key, keep=kept_columns(t, segments))
             for t, f in validation.set_aside.items()
         },

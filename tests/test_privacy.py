@@ -93,6 +93,13 @@ def test_kept_columns_are_the_canonical_ones_the_segments_and_what_validation_ad
     assert "email" not in kept and "region" not in privacy.kept_columns("accounts")
     assert {"rep_id", "event_id", "team"} <= privacy.kept_columns("interactions")
     assert "account_name" not in privacy.kept_columns("interactions")
+    assert privacy.kept_columns("not_a_table") == {
+        "line",
+        "reason",
+        "n_events",
+        "last_timestamp",
+        "text",
+    }
 
 
 def test_client_columns_are_dropped_and_every_identifier_hashed(
