@@ -121,27 +121,37 @@ def _load(source: str, *, progress: bool = True):
 
 
 def _validation(source: str):
-    """The validation of a source: an interactions CSV too large to read whole is checked
-    block by block (`rvq.scoring.stream`), anything else read whole (`rvq.inputs.dataset.load_dataset`)."""
+    """The validation of a source, as `rvq validate` may print it: an interactions CSV too
+    large to read whole is checked block by block (`rvq.scoring.stream`), anything else
+    read whole (`rvq.inputs.dataset.load_dataset`); with pseudonyms on, its rows show
+    pseudonyms only (`rvq.privacy.protect_validation`), and a missing key stops it first."""
     import shutil
     import tempfile
 
     from rvq import config as rvq_config
+    from rvq import privacy
     from rvq.scoring import stream
 
     try:
         config = rvq_config.load_config(source)
+        key = (
+            privacy.pseudonym_key(config) if privacy.privacy_settings(config).pseudonymize else None
+        )
         if stream.streamed_interactions(config) is None:
-            return _load(source).validation
-        work = tempfile.mkdtemp(prefix="rvq-validate-")
-        try:
-            return stream.streamed_validation(config, work_dir=work).validation
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+            validation = _load(source).validation
+        else:
+            work = tempfile.mkdtemp(prefix="rvq-validate-")
+            try:
+                validation = stream.streamed_validation(config, work_dir=work).validation
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    except privacy.PrivacyKeyError as exc:
+        raise CommandError(str(exc)) from None
     except FileNotFoundError as exc:
         raise CommandError(f"no such dataset or config: {exc}") from exc
     except ValueError as exc:  # ConfigError is a ValueError
         raise CommandError(str(exc).splitlines()[0]) from exc
+    return privacy.protect_validation(validation, config, key)
 
 
 @register("validate", _configure_source)

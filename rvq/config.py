@@ -58,7 +58,9 @@ class PrivacyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     pseudonymize: bool = Field(
-        False, description="replace account and contact ids (and account names) by keyed hashes"
+        False,
+        description="replace account, contact, rep and event ids (and account names) by keyed "
+        "hashes and drop the client's own columns (rvq.privacy)",
     )
     min_cell_accounts: NonNegativeInt = Field(
         0, description="suppress table cells and segment figures from fewer accounts (0: off)"

@@ -3,16 +3,27 @@
 Business units and partners compare RV without revealing contacts or interactions. Two
 switches in the config's `privacy:` block (`rvq.config.PrivacyConfig`) do it:
 
-- `pseudonymize`: every account and contact identifier (and every account name) is
-  replaced by a keyed hash -- HMAC-SHA256 under a secret key, truncated to 16 hex digits,
-  with a readable prefix (`acct_3f9a...`, `ct_81c0...`). The same key gives the same
-  pseudonym in every run, so runs stay comparable; without the key nobody can go back to
-  the identifier or test a guess (a plain hash could be reversed by hashing a customer
-  list). It is applied once, where the pilot is opened (`rvq.pilot.score_pilot`, via
-  `protect_dataset`), before anything is scored: the panel, the notebooks, their HTML,
-  the findings, `summary.json`, the logs and every CSV only ever see pseudonyms. The
-  validation report's example rows and set-aside rows are pseudonymized too, and the raw
-  text of malformed lines is withheld.
+- `pseudonymize`: the inputs are reduced to what the pilot needs and every identifier in
+  them is replaced, before anything is scored, cached or shown. The rule, per input table
+  (all but the catalog, which describes interaction types, not accounts or people):
+  1. identifier columns become keyed hashes -- HMAC-SHA256 under a secret key, truncated
+     to 16 hex digits, with a readable prefix: `account_id` -> `acct_3f9a...`,
+     `contact_id` -> `ct_...`, `rep_id` -> `rep_...`, `event_id` -> `ev_...` (`PREFIXES`);
+  2. name columns (the accounts' `name`) become the account's pseudonym;
+  3. every other column the client's file carries beyond the canonical schema
+     (`rvq.schema.TABLES`) and the config's `segments` -- an `email`, an `account_name`,
+     a phone number -- is dropped. Segment values (team, territory, industry, ...) are
+     group labels, not identifiers, and stay as they are;
+  4. the raw text of malformed lines is withheld.
+  The same key gives the same pseudonym in every run, so runs stay comparable; without
+  the key nobody can go back to the identifier or test a guess (a plain hash could be
+  reversed by hashing a customer list). `protect_dataset` applies the rule once, where
+  the pilot is opened (`rvq.pilot.score_pilot`), to the frames, the rows validation set
+  aside and the example rows of its problems; `protect_validation` applies it to a
+  validation result alone (`rvq validate` prints only that). The panel, the notebooks,
+  their HTML, the findings, `summary.json`, the logs, the cache and every CSV only ever
+  see pseudonyms. A streamed pilot's panel, event cells and row digest are pseudonymized
+  with `pseudonymize_frame` and `protect_digest`.
 - `min_cell_accounts` (k): a table cell or segment figure built from fewer than k
   accounts is shown as "suppressed (< k accounts)" (`suppress_small_cells`, used by
   `rvq.report.table`; `suppress_small_cells_by_cell` for wide tables whose cells each
@@ -39,9 +50,15 @@ import numpy as np
 import pandas as pd
 
 from rvq.config import PrivacyConfig
+from rvq.schema import TABLES
 
 #: identifier column -> pseudonym prefix
-PREFIXES: dict[str, str] = {"account_id": "acct_", "contact_id": "ct_"}
+PREFIXES: dict[str, str] = {
+    "account_id": "acct_",
+    "contact_id": "ct_",
+    "rep_id": "rep_",
+    "event_id": "ev_",
+}
 #: hex digits kept of each HMAC (64 bits: collisions negligible below billions of ids)
 DIGITS = 16
 #: columns that name an account in words; replaced by the account's pseudonym
@@ -49,6 +66,10 @@ NAME_COLUMNS = ("name",)
 #: columns holding a raw input line (malformed rows); withheld when pseudonymizing
 RAW_TEXT_COLUMNS = ("text",)
 WITHHELD = "(withheld: pseudonymization is on)"
+#: what validation adds to the rows it sets aside (where, why, how many): kept
+ROW_INFO_COLUMNS = ("line", "reason", "n_events", "last_timestamp")
+#: input tables about interaction types, not accounts or people: left as they are
+MODEL_TABLES = ("catalog",)
 #: columns that count the accounts a table row is built from
 ACCOUNT_COUNT_COLUMNS = ("n_accounts", "accounts", "accounts_affected")
 
@@ -138,11 +159,27 @@ def pseudonyms(values: Iterable[Any], key: bytes, prefix: str) -> pd.Series:
     return result.astype(series.dtype) if pd.api.types.is_string_dtype(series.dtype) else result
 
 
-def pseudonymize_frame(frame: pd.DataFrame | None, key: bytes) -> pd.DataFrame | None:
-    """A copy of `frame` with account and contact ids pseudonymized, account names replaced
-    by the account's pseudonym, and raw input lines withheld."""
+def kept_columns(table: str, segments: Iterable[str] = ()) -> frozenset[str]:
+    """The columns of input table `table` that survive pseudonymization: its canonical
+    columns (`rvq.schema.TABLES`), the configured `segments`, and what validation adds to
+    set-aside rows (`ROW_INFO_COLUMNS`, `RAW_TEXT_COLUMNS`). Any other column is the
+    client's own (an email, a phone number) and is dropped; a table the schema does not
+    know keeps only what validation added."""
+    canonical = TABLES[table].columns if table in TABLES else ()
+    return frozenset((*canonical, *segments, *ROW_INFO_COLUMNS, *RAW_TEXT_COLUMNS))
+
+
+def pseudonymize_frame(
+    frame: pd.DataFrame | None, key: bytes, *, keep: Iterable[str] | None = None
+) -> pd.DataFrame | None:
+    """A copy of `frame` with its identifiers pseudonymized (`PREFIXES`), account names
+    replaced by the account's pseudonym, and raw input lines withheld. With `keep` (an
+    input table's `kept_columns`), every other column is dropped first."""
     if frame is None:
         return None
+    if keep is not None:
+        keep = set(keep)
+        frame = frame[[c for c in frame.columns if c in keep]]
     out = frame.copy()
     for column, prefix in PREFIXES.items():
         if column in out.columns:
@@ -157,8 +194,10 @@ def pseudonymize_frame(frame: pd.DataFrame | None, key: bytes) -> pd.DataFrame |
     return out
 
 
-def _pseudonymize_example(example: Mapping[str, Any], key: bytes) -> dict[str, Any]:
-    out = dict(example)
+def _pseudonymize_example(
+    example: Mapping[str, Any], key: bytes, keep: Iterable[str]
+) -> dict[str, Any]:
+    out = {k: v for k, v in example.items() if k in keep}
     for column, prefix in PREFIXES.items():
         if out.get(column) is not None:
             out[column] = str(pseudonyms([out[column]], key, prefix).iloc[0])
@@ -171,34 +210,85 @@ def _pseudonymize_example(example: Mapping[str, Any], key: bytes) -> dict[str, A
     return out
 
 
+def _segments(config: Any) -> tuple[str, ...]:
+    return tuple(getattr(config, "segments", None) or ())
+
+
+def protect_validation(validation: Any, config: Any, key: bytes | None = None) -> Any:
+    """A `rvq.inputs.validation.ValidationResult` with the rule of the module doc applied
+    to the rows it set aside and to its problems' example rows (what `rvq validate`
+    prints and step b shows).
+
+    Returns `validation` unchanged when `config` does not ask for pseudonyms. `key`
+    overrides `pseudonym_key(config)` (PrivacyKeyError when there is none).
+    """
+    from dataclasses import replace
+
+    if not privacy_settings(config).pseudonymize:
+        return validation
+    key = key if key is not None else pseudonym_key(config)
+    segments = _segments(config)
+
+    def protect(problem: Any) -> Any:
+        if problem.table in MODEL_TABLES:
+            return problem
+        keep = kept_columns(problem.table, segments)
+        return replace(
+            problem, examples=[_pseudonymize_example(e, key, keep) for e in problem.examples]
+        )
+
+    return replace(
+        validation,
+        problems=[protect(p) for p in validation.problems],
+        set_aside={
+            t: f
+            if t in MODEL_TABLES
+            else pseudonymize_frame(f, key, keep=kept_columns(t, segments))
+            for t, f in validation.set_aside.items()
+        },
+    )
+
+
 def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
-    """The validated `rvq.inputs.dataset.Dataset` with every identifier pseudonymized (see the module
-    doc): its frames, the validation's set-aside rows and its problems' example rows.
+    """The validated `rvq.inputs.dataset.Dataset` with the rule of the module doc applied:
+    its frames reduced to the canonical columns and the configured segments, with every
+    identifier pseudonymized, and its validation protected (`protect_validation`).
 
     Returns `dataset` unchanged when the config does not ask for pseudonyms. `key`
     overrides `pseudonym_key(dataset.config)`.
     """
     from dataclasses import replace
 
-    if not privacy_settings(dataset.config).pseudonymize:
+    config = dataset.config
+    if not privacy_settings(config).pseudonymize:
         return dataset
-    key = key if key is not None else pseudonym_key(dataset.config)
-    validation = dataset.validation
-    validation = replace(
-        validation,
-        problems=[
-            replace(p, examples=[_pseudonymize_example(e, key) for e in p.examples])
-            for p in validation.problems
-        ],
-        set_aside={t: pseudonymize_frame(f, key) for t, f in validation.set_aside.items()},
-    )
+    key = key if key is not None else pseudonym_key(config)
+    segments = _segments(config)
+
+    def protect(table: str) -> pd.DataFrame | None:
+        frame = getattr(dataset, table)
+        return pseudonymize_frame(frame, key, keep=kept_columns(table, segments))
+
     return replace(
         dataset,
-        interactions=pseudonymize_frame(dataset.interactions, key),
-        accounts=pseudonymize_frame(dataset.accounts, key),
-        outcomes=pseudonymize_frame(dataset.outcomes, key),
-        voc=pseudonymize_frame(dataset.voc, key),
-        validation=validation,
+        interactions=protect("interactions"),
+        accounts=protect("accounts"),
+        outcomes=protect("outcomes"),
+        voc=protect("voc"),
+        validation=protect_validation(dataset.validation, config, key),
+    )
+
+
+def protect_digest(digest: Any, key: bytes) -> Any:
+    """A streamed pilot's row digest (`rvq.inputs.digest.RowDigest`) with the identifiers
+    of its repeated rows and of its (key, attribute) pairs pseudonymized: step e names
+    the rep or account whose team conflicts."""
+    from dataclasses import replace
+
+    return replace(
+        digest,
+        repeats=pseudonymize_frame(digest.repeats, key),
+        pairs={k: pseudonymize_frame(v, key) for k, v in digest.pairs.items()},
     )
 
 
@@ -299,7 +389,10 @@ __all__ = [
     "PREFIXES",
     "PrivacyKeyError",
     "key_fingerprint",
+    "kept_columns",
     "protect_dataset",
+    "protect_digest",
+    "protect_validation",
     "pseudonym_key",
     "pseudonyms",
     "pseudonymize_frame",

@@ -53,7 +53,9 @@ def test_protect_dataset_reaches_frames_examples_and_set_aside_rows(
     ds.config = ds.config.model_copy(update={"privacy": PrivacyConfig(pseudonymize=True)})
     safe = privacy.protect_dataset(ds, key=KEY.encode())
 
-    raw_ids = set(tables["accounts"]["account_id"]) | set(tables["interactions"]["contact_id"])
+    ix = tables["interactions"]
+    raw_ids = set(tables["accounts"]["account_id"]) | set(ix["contact_id"])
+    raw_ids |= set(ix["rep_id"]) | set(ix["event_id"]) | set(tables["voc"]["contact_id"])
     names = set(tables["accounts"]["name"])
     text = repr(safe.validation.to_dict()) + "".join(
         f.to_csv() for f in (safe.interactions, safe.accounts, safe.outcomes, safe.voc)
@@ -67,6 +69,133 @@ def test_protect_dataset_reaches_frames_examples_and_set_aside_rows(
     assert set(safe.outcomes["account_id"]) <= set(safe.accounts["account_id"])
     # and the raw dataset was not changed in place
     assert ds.accounts["account_id"].iloc[0] == "A1"
+
+
+def _client_export(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The fixture's tables as a client exports them: an `email` and a `region` column in
+    accounts, an `account_name` in interactions, and a row of each set aside."""
+    accounts, interactions = tables["accounts"], tables["interactions"]
+    accounts["email"] = accounts["account_id"].str.lower() + "@client.example"
+    accounts["region"] = ["EMEA", "EMEA", "APAC", "APAC", "AMER"]
+    interactions["account_name"] = interactions["account_id"].map(
+        dict(zip(accounts["account_id"], accounts["name"], strict=True))
+    )
+    bad = interactions.iloc[[3]].assign(timestamp="not a date")
+    tables["interactions"] = pd.concat([interactions, bad], ignore_index=True)
+    tables["accounts"] = pd.concat([accounts, accounts.iloc[[0]]], ignore_index=True)
+    return tables
+
+
+def test_kept_columns_are_the_canonical_ones_the_segments_and_what_validation_adds():
+    kept = privacy.kept_columns("accounts", ["region"])
+    assert {"account_id", "name", "team", "territory", "industry", "region"} <= kept
+    assert {"line", "reason", "text"} <= kept
+    assert "email" not in kept and "region" not in privacy.kept_columns("accounts")
+    assert {"rep_id", "event_id", "team"} <= privacy.kept_columns("interactions")
+    assert "account_name" not in privacy.kept_columns("interactions")
+    assert privacy.kept_columns("not_a_table") == {
+        "line",
+        "reason",
+        "n_events",
+        "last_timestamp",
+        "text",
+    }
+
+
+def test_client_columns_are_dropped_and_every_identifier_hashed(
+    valid_tables, write_dataset, tmp_path
+):
+    """The rule: ids hashed (account, contact, rep, event), names replaced, columns
+    beyond the schema dropped unless a configured segment; segment values kept as they
+    are; in the frames, the set-aside rows and the problems' examples alike."""
+    tables = _client_export(valid_tables)
+    ds = load_dataset(write_dataset(tmp_path / "d", tables), as_of=AS_OF, progress=False)
+    assert "email" in ds.accounts and "account_name" in ds.validation.set_aside["interactions"]
+    segments_ = [*ds.config.segments, "region"]
+    ds.config = ds.config.model_copy(
+        update={"privacy": PrivacyConfig(pseudonymize=True), "segments": segments_}
+    )
+    safe = privacy.protect_dataset(ds, key=KEY.encode())
+
+    frames = {
+        "accounts": safe.accounts,
+        "interactions": safe.interactions,
+        "voc": safe.voc,
+        "accounts set aside": safe.validation.set_aside["accounts"],
+        "interactions set aside": safe.validation.set_aside["interactions"],
+    }
+    for where, frame in frames.items():
+        assert not {"email", "account_name"} & set(frame.columns), where
+        for column, prefix in privacy.PREFIXES.items():
+            if column in frame:
+                assert frame[column].dropna().str.fullmatch(rf"{prefix}[0-9a-f]{{16}}").all()
+    for where in ("accounts", "accounts set aside"):
+        assert (frames[where]["name"] == frames[where]["account_id"]).all()
+    # segments are group labels, not identifiers: kept as they are
+    assert safe.accounts["region"].tolist() == ds.accounts["region"].tolist()
+    for column in ("team", "territory", "industry"):
+        assert safe.accounts[column].tolist() == ds.accounts[column].tolist()
+    assert safe.interactions["team"].tolist() == ds.interactions["team"].tolist()
+    examples = [e for p in safe.validation.problems for e in p.examples]
+    assert examples and all("email" not in e and "account_name" not in e for e in examples)
+    assert any(str(e.get("rep_id", "")).startswith("rep_") for e in examples)
+    # without pseudonyms, nothing changes
+    assert privacy.protect_validation(ds.validation, PilotConfig(data=".")) is ds.validation
+
+
+def test_a_streamed_pilots_row_digest_is_pseudonymized():
+    from rvq.inputs.digest import RowDigest
+
+    digest = RowDigest(
+        repeats=pd.DataFrame({"account_id": ["A1"], "n_rows": [2]}),
+        pairs={
+            ("rep_id", "team"): pd.DataFrame(
+                {"rep_id": ["R1", "R1"], "team": ["T1", "T2"], "n_rows": [3, 1]}
+            )
+        },
+    )
+    safe = privacy.protect_digest(digest, KEY.encode())
+    pairs = safe.pairs[("rep_id", "team")]
+    assert pairs["rep_id"].str.startswith("rep_").all() and pairs["team"].tolist() == ["T1", "T2"]
+    assert safe.repeats["account_id"].iloc[0].startswith("acct_")
+    assert digest.pairs[("rep_id", "team")]["rep_id"].iloc[0] == "R1"  # not changed in place
+
+
+def _pseudonymized_config(folder: Path) -> Path:
+    config = folder.parent / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"data": str(folder), "as_of": str(AS_OF), "privacy": {"pseudonymize": True}}
+        )
+    )
+    return config
+
+
+def test_validate_prints_pseudonyms_only(
+    valid_tables, write_dataset, tmp_path, monkeypatch, capsys
+):
+    from rvq.cli import main
+
+    tables = _client_export(valid_tables)
+    config = _pseudonymized_config(write_dataset(tmp_path / "d", tables))
+    monkeypatch.setenv("RVQ_PSEUDONYM_KEY", KEY)
+    assert main(["validate", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "set aside" in out.lower() and re.search(r"account_id='acct_[0-9a-f]{16}'", out)
+    raw = set(tables["accounts"]["account_id"]) | set(tables["accounts"]["name"])
+    raw |= set(tables["interactions"]["contact_id"]) | set(tables["interactions"]["rep_id"])
+    raw |= set(tables["interactions"]["event_id"]) | set(tables["accounts"]["email"])
+    assert not [v for v in raw if re.search(rf"'{re.escape(v)}'", out)]
+
+
+def test_validate_without_the_key_says_so_in_one_line(dataset_dir, tmp_path, monkeypatch, capsys):
+    from rvq.cli import main
+
+    monkeypatch.delenv("RVQ_PSEUDONYM_KEY", raising=False)
+    assert main(["validate", str(_pseudonymized_config(dataset_dir))]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "RVQ_PSEUDONYM_KEY" in captured.err and captured.err.count("\n") == 1
 
 
 def test_pseudonymizing_without_a_key_stops_with_one_line(tmp_path, monkeypatch):
