@@ -4,7 +4,9 @@ Each preset is one entry in rvq.inputs.mappings's registry (`register_mapping`),
 the config with `preset: salesforce` (or `hubspot`, `dynamics365`). It turns the export's
 columns into the canonical `interactions` (and `accounts`, `outcomes` ids) and its
 activity types into catalog interaction codes through a **mapping table the client
-edits**: `rvq/data/presets/<preset>.csv`, one rule per line, the first matching line wins:
+edits**: `rvq/data/presets/<preset>.csv`, or the client's own copy that the config's
+`mapping:` names (`rvq mapping init --preset <preset>` writes it; docs/contracts.md, the
+mapping file), one rule per line, the first matching line wins (`#` lines are comments):
 
     activity_type, field, match, pattern, interaction_code, note
 
@@ -207,12 +209,12 @@ def activity_type_rules(
             raise ConfigError(f"{where}: no interaction_code (write a catalog code there)")
         if code == CATALOG_PLACEHOLDER:
             raise ConfigError(f"{where}: replace {CATALOG_PLACEHOLDER} with a code of {catalog}")
-        if (rule["field"] and rule["match"] not in MATCHES) or (
-            not rule["field"] and rule["match"]
+        if (rule["field"] or rule["match"] or rule["pattern"]) and not (
+            rule["field"] and rule["match"] in MATCHES
         ):
             raise ConfigError(
-                f"{where}: a rule needs an interaction_code, and a field with match "
-                f"{' or '.join(MATCHES)} (or neither)"
+                f"{where}: a rule that reads a column needs its name in field, match "
+                f"{' or '.join(MATCHES)}, and the pattern (or none of the three)"
             )
         if codes is not None and code not in codes:
             close = difflib.get_close_matches(code, list(codes), n=1, cutoff=0.7)
@@ -677,7 +679,8 @@ PRESETS: dict[str, CrmPreset] = {
 
 def register_crm_preset(name: str, base: str, rules_path: str | Path) -> dict[str, TableMapping]:
     """Register `name` as the CRM preset `base` with the client's own mapping table
-    `rules_path` (a copy of `rvq/data/presets/<base>.csv`, edited), for `preset: name`."""
+    `rules_path` (a copy of `rvq/data/presets/<base>.csv`, edited), for `preset: name`.
+    A config does the same without code: `preset: <base>` and `mapping: <rules_path>`."""
     activity_type_rules(base, rules_path)  # a malformed table fails here, not mid-load
     return register_mapping(name, PRESETS[base].tables(rules_path))
 
