@@ -17,6 +17,7 @@ from rvq.config import ConfigError, load_config
 from rvq.inputs.dataset import load_dataset
 from rvq.inputs.presets import PRESETS_DIR, activity_type_rules
 from rvq.scoring.stream import streamed_validation
+from rvq.steps.datamap import unmapped_codes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fixtures" / "crm"
 HEADER = "activity_type,field,match,pattern,interaction_code,note\n"
@@ -93,6 +94,11 @@ def test_the_advice_without_a_mapping_file_says_how_to_start_one(tmp_path):
     (problem,) = preset.validation.find("unknown_interaction_code")
     assert "rvq mapping init --preset salesforce" in problem.fix[0]
     assert problem.fix[1].split(None, 2)[2] == "Email,,,,<CATALOG_CODE>,"
+    listed = unmapped_codes(preset.validation)  # step b's table shows the same lines
+    assert listed.loc[0, ["interaction_code", "line_to_add"]].tolist() == [
+        "UNMAPPED:Email",
+        "Email,,,,<CATALOG_CODE>,",
+    ]
 
 
 def test_a_streamed_file_lists_the_same_lines(tmp_path):
