@@ -237,12 +237,17 @@ def test_a_mapping_file_that_is_not_there_is_a_config_error(tmp_path):
         load_config(config)
 
 
-def test_a_semicolon_mapping_file_with_a_byte_order_mark_is_read(tmp_path):
+@pytest.mark.parametrize(
+    "encoding, delimiter", [("utf-8-sig", ";"), ("utf-16", "\t"), ("cp1252", ",")]
+)
+def test_a_mapping_file_saved_by_excel_is_read(tmp_path, encoding, delimiter):
     path = tmp_path / "excel.csv"
-    path.write_bytes(("\ufeff" + HEADER.replace(",", ";") + "Demo Mtg;;;;DEMO;\n").encode())
+    row = ["Réunion démo", "", "", "", "DEMO", "réunion générale"]
+    text = HEADER.replace(",", delimiter) + delimiter.join(row)
+    path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
     rules = activity_type_rules("client", path, codes={"DEMO"})
     assert rules[["activity_type", "interaction_code", "line"]].values.tolist() == [
-        ["Demo Mtg", "DEMO", 2]
+        ["Réunion démo", "DEMO", 2]
     ]
 
 

@@ -92,7 +92,7 @@ import pandas as pd
 
 from rvq.config import ConfigError
 from rvq.inputs.mappings import MAPPINGS, TableMapping, register_mapping
-from rvq.inputs.readers import detect_encoding
+from rvq.inputs.readers import bom_encoding, detect_encoding
 
 #: where the shipped, client-editable mapping tables live
 PRESETS_DIR = Path(__file__).parents[1] / "data" / "presets"
@@ -130,16 +130,18 @@ MAX_LINES_SHOWN = 20
 
 
 def _mapping_text(path: Path) -> str:
-    """The text of a mapping file: UTF-8 (with or without a byte-order mark), else the
-    encoding detected (Excel saves CSV in the system's code page)."""
+    """The text of a mapping file: UTF-8 (with or without a byte-order mark), UTF-16 with
+    one (Excel's "Unicode text"), else the encoding detected (Excel saves CSV in the
+    system's code page)."""
     try:
         data = path.read_bytes()
+        wide = bom_encoding(path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such mapping file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the mapping file ({exc.strerror})") from None
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(wide or "utf-8-sig")
     except UnicodeDecodeError:
         return data.decode(detect_encoding(path), errors="replace")
 
