@@ -58,6 +58,19 @@ def test_a_plain_dataset_maps_its_own_codes_through_the_mapping_file(tmp_path):
     assert got == original.sort_values("event_id")["interaction_code"].tolist()
 
 
+def test_the_codes_of_a_renamed_column_are_mapped_after_the_rename(tmp_path):
+    config, original = _plain_pilot(tmp_path, PLAIN_RULES + "Referral (won),,,,REFERRAL,\n")
+    path = tmp_path / "data" / "interactions.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.rename(columns={"interaction_code": "Activity"}).to_csv(path, index=False)
+    config.write_text(
+        config.read_text() + "columns: {interactions: {Activity: interaction_code}}\n"
+    )
+    ds = load_dataset(config, progress=False)
+    assert ds.ok and ds.validation.counts["interactions"]["set_aside"] == 0
+    assert set(ds.interactions["interaction_code"].astype(str)) == set(original["interaction_code"])
+
+
 def test_unmapped_codes_are_listed_most_frequent_first_with_the_line_to_add(tmp_path, capsys):
     unknown = {0: "CALL-IN", 1: "CALL-IN", 2: "CALL-IN", 3: "Site, Visit"}
     config, _ = _plain_pilot(tmp_path, PLAIN_RULES, unknown)
