@@ -296,7 +296,7 @@ def mapping(args: argparse.Namespace) -> int:
         for problem in _validation(args.source).find("unknown_interaction_code"):
             unmapped.update(problem.tally)
     text = presets.starting_mapping(
-        rules_from.read_text(encoding="utf-8-sig") if rules_from else None,
+        presets.mapping_text(Path(rules_from)) if rules_from else None,
         unmapped,
         source=args.source or "",
         catalog=catalog_codes(config)[1] if config is not None else "the catalog",

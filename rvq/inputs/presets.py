@@ -129,7 +129,7 @@ COMMENT = "#"
 MAX_LINES_SHOWN = 20
 
 
-def _mapping_text(path: Path) -> str:
+def mapping_text(path: Path) -> str:
     """The text of a mapping file: UTF-8 (with or without a byte-order mark), UTF-16 with
     one (Excel's "Unicode text"), else the encoding detected (Excel saves CSV in the
     system's code page)."""
@@ -149,7 +149,7 @@ def _mapping_text(path: Path) -> str:
 def _mapping_rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
     """(header line, header fields, [(line, fields)]) of a mapping file; comment lines
     (`#`) and blank lines are skipped, and each line keeps its number in the file."""
-    text = _mapping_text(path)
+    text = mapping_text(path)
     lines = ["" if line.lstrip().startswith(COMMENT) else line for line in text.splitlines()]
     first = next((line for line in lines if line.strip()), None)
     if first is None:
@@ -704,6 +704,7 @@ __all__ = [
     "export_timestamps",
     "hubspot_interactions",
     "interaction_codes",
+    "mapping_text",
     "matched_codes",
     "register_crm_preset",
     "rule_line",

@@ -167,13 +167,13 @@ def _mapping_fix(
     for problem in result.find("unknown_interaction_code", "interactions"):
         if not problem.tally:
             continue
-        path = catalog.path if catalog is not None else "<>"
-        name = (
-            "the catalog (the dataset's catalog table if it has one, else the shipped "
-            "rvq/data/catalog.csv)"
-            if path.startswith("<")
-            else f"the catalog {path}"
-        )
+        if catalog is None or catalog.path.startswith("<"):  # shipped, or given as a frame
+            name = (
+                "the catalog (the dataset's catalog table if it has one, else the shipped "
+                "rvq/data/catalog.csv)"
+            )
+        else:
+            name = f"the catalog {catalog.path}"
         advice = unmapped_advice(interactions.mapping_file, name)
         problem.fix = [advice, *unmapped_lines(Counter(problem.tally))]
 
