@@ -254,6 +254,97 @@ def pilot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_mapping(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="mapping_action", metavar="ACTION", required=True)
+    init = actions.add_parser(
+        "init",
+        help="write a client's activity mapping file to edit",
+        description="Write a client's activity mapping file (docs/contracts.md, the mapping "
+        "file): the preset's rules, or the header alone, then one commented line per code "
+        "of SOURCE's interactions that no rule maps, most frequent first.",
+    )
+    init.add_argument(
+        "source", nargs="?", help="dataset folder or YAML config whose unmapped codes to list"
+    )
+    init.add_argument("--preset", help="start from this CRM preset's rules (salesforce, ...)")
+    init.add_argument("--out", default="mapping.csv", help="file to write (default mapping.csv)")
+    init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+
+
+@register("mapping", _configure_mapping)
+def mapping(args: argparse.Namespace) -> int:
+    """Start the client's own activity mapping file (`mapping init`)."""
+    from collections import Counter
+    from pathlib import Path
+
+    from rvq import config as rvq_config
+    from rvq.inputs import presets
+    from rvq.inputs.mappings import catalog_codes
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CommandError(f"{out} exists: pass --force to overwrite it, or name another --out")
+    config, preset = None, args.preset
+    if args.source is not None:
+        try:
+            config = rvq_config.load_config(args.source)
+        except FileNotFoundError as exc:
+            raise CommandError(f"no such dataset or config: {exc}") from exc
+        except ValueError as exc:  # ConfigError is a ValueError
+            raise CommandError(str(exc).splitlines()[0]) from exc
+        if preset is not None and config.preset not in (None, preset):
+            raise CommandError(f"{args.source} uses the preset {config.preset!r}, not {preset!r}")
+        preset = preset or config.preset
+    if preset is not None and preset not in presets.PRESETS:
+        known = ", ".join(sorted(presets.PRESETS))
+        raise CommandError(f"no CRM preset {preset!r}: one of {known}")
+    rules_from = config.mapping if config is not None and config.mapping else None
+    if rules_from is None and preset is not None:
+        rules_from = presets.PRESETS_DIR / f"{preset}.csv"
+    unmapped: Counter = Counter()
+    if args.source is not None:
+        for problem in _validation(args.source).find("unknown_interaction_code"):
+            unmapped.update(problem.tally)
+    text = presets.starting_mapping(
+        presets.mapping_text(Path(rules_from)) if rules_from else None,
+        unmapped,
+        source=args.source or "",
+        catalog=catalog_codes(config)[1] if config is not None else "the catalog",
+    )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror}") from None
+    rules = len(presets.activity_type_rules("client", out))  # what the loader will read
+    if config is not None and config.mapping:
+        origin = f"the rules of {config.mapping}"
+    else:
+        origin = f"the {preset} preset's rules" if preset else "the header"
+    found = f", {len(unmapped):,} unmapped codes as commented lines" if args.source else ""
+    print(f"wrote {out}: {origin} ({rules:,} rules){found}")
+    print(f"next: {_mapping_next_step(out, args.source, config, bool(unmapped))}")
+    return 0
+
+
+def _mapping_next_step(out, source: str | None, config, unmapped: bool) -> str:
+    """What to do with a mapping file just written: edit it and name it in the config."""
+    import os
+    from pathlib import Path
+
+    from rvq.config import YAML_SUFFIXES
+
+    fill = (
+        "fill in its commented <CATALOG_CODE> lines and uncomment them" if unmapped else "edit it"
+    )
+    if config is not None and config.mapping and Path(config.mapping).resolve() == out.resolve():
+        return f"{fill}; {source} already names it as its `mapping:`"
+    if source and source.lower().endswith(YAML_SUFFIXES):
+        relative = os.path.relpath(out.resolve(), Path(source).resolve().parent)
+        return f"{fill}, then add `mapping: {relative}` to {source}"
+    return f"{fill}, then add `mapping: {out}` to the pilot's YAML config (relative to its folder)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rvq",

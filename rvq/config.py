@@ -109,6 +109,11 @@ class PilotConfig(BaseModel):
         default_factory=dict,
         description="per table: client column -> canonical column (applied after the preset)",
     )
+    mapping: Path | None = Field(
+        None,
+        description="the client's activity mapping CSV (`rvq mapping init` starts one): with a "
+        "CRM preset it replaces the preset's rules, else it maps the client's own interaction codes",
+    )
     freq: Literal["M", "Q"] = "Q"
     horizons: list[PositiveInt] = Field(default_factory=lambda: [1, 2, 3, 4], min_length=1)
     outcomes: list[Outcome] = Field(default_factory=lambda: list(OUTCOME_NAMES), min_length=1)
@@ -178,13 +183,21 @@ class PilotConfig(BaseModel):
         """Every dump of the config (run record, summary, cache key) shows URLs masked."""
         return {name: mask_url(loc) if isinstance(loc, str) else loc for name, loc in value.items()}
 
-    @field_validator("data", "output", "secrets")
+    @field_validator("data", "output", "secrets", "mapping")
     @classmethod
     def _relative_to_config_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         base = (info.context or {}).get("base")
         if value is None or base is None or value.is_absolute():
             return value
         return Path(base) / value
+
+    @field_validator("mapping")
+    @classmethod
+    def _mapping_is_a_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            what = f"{value} is a folder" if value.is_dir() else f"no such file {value}"
+            raise ValueError(f"{what}; `rvq mapping init --out {value.name}` starts a mapping file")
+        return value
 
     @field_validator("tables")
     @classmethod

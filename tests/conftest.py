@@ -43,7 +43,8 @@ TEST_KINDS = {
         "test_segments", "test_synth", "test_synth_worlds",
     ),
     "e2e": (
-        "test_cli", "test_notebooks", "test_pipeline", "test_presets", "test_privacy", "test_privacy_leaks", "test_run_folder",
+        "test_cli", "test_client_mapping", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
+        "test_privacy_leaks", "test_run_folder",
         "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books",
     ),
 }  # fmt: skip

@@ -1,6 +1,9 @@
 """Export mappings: how a client's table (a CRM export, renamed columns) becomes a
 canonical one. `MAPPINGS` is the registry of named presets; `register_mapping` adds one and
-the config selects it with `preset:`."""
+the config selects it with `preset:`. The config's `mapping:` names the client's own
+activity mapping file (the rules of `rvq.inputs.presets.activity_type_rules`): with a CRM
+preset it replaces the preset's shipped rules; otherwise it maps the client's own codes
+in `interaction_code` onto the catalog's (`client_mapping`)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ class TableMapping:
 
     columns: Mapping[str, str] = field(default_factory=dict)
     transform: Transform | None = None
+    #: the activity mapping file the transform's codes come from (validation names it)
+    rules_file: str | None = None
 
     def apply(self, raw: RawTable) -> RawTable:
         missing = [c for c in self.columns if c not in raw.frame.columns]
@@ -48,6 +53,8 @@ class TableMapping:
             if len(frame) != n:
                 raise ValueError(f"{raw.path}: mapping transform changed the row count")
         raw.frame = frame
+        if self.rules_file is not None:
+            raw.mapping_file = self.rules_file
         return raw
 
 
@@ -65,7 +72,8 @@ def register_mapping(name: str, tables: dict[str, TableMapping]) -> dict[str, Ta
 
 
 def table_mapping(config: PilotConfig, table: str) -> TableMapping | None:
-    """The mapping for `table`: the config's preset, then its own `columns` on top."""
+    """The mapping for `table`: the config's preset (with the client's `mapping:` file),
+    then its own `columns` on top. Raises ConfigError when the mapping file is malformed."""
     base = None
     if config.preset is not None:
         if config.preset not in MAPPINGS:
@@ -74,6 +82,8 @@ def table_mapping(config: PilotConfig, table: str) -> TableMapping | None:
             known = ", ".join(sorted(MAPPINGS)) or "none registered"
             raise ConfigError(f"preset {config.preset!r} is not a known mapping ({known})")
         base = MAPPINGS[config.preset].get(table)
+    if config.mapping is not None and table == "interactions":
+        base = client_mapping(config, base)
     extra = config.columns.get(table)
     if base is None and not extra:
         return None
@@ -85,9 +95,52 @@ def table_mapping(config: PilotConfig, table: str) -> TableMapping | None:
     return TableMapping(
         columns=base.columns,
         transform=lambda f: _rename_then(user, base.transform, f),
+        rules_file=base.rules_file,
     )
 
 
 def _rename_then(user: TableMapping, then: Transform | None, frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.rename(columns=dict(user.columns))
     return then(frame) if then is not None else frame
+
+
+def client_mapping(config: PilotConfig, base: TableMapping | None) -> TableMapping:
+    """The interactions mapping with the client's mapping file (`config.mapping`), read
+    now and checked against the catalog in use: for a shipped CRM preset, the preset with
+    these rules instead of its own; otherwise `base` (a registered mapping, or none)
+    followed by mapping the client's codes (`rvq.inputs.presets.client_codes`)."""
+    from rvq.inputs import presets
+
+    path = Path(config.mapping)
+    codes, catalog = catalog_codes(config)
+    rules = presets.activity_type_rules("client", path, codes=codes, catalog=catalog)
+    if config.preset in presets.PRESETS:
+        return presets.PRESETS[config.preset].tables(path, rules)["interactions"]
+    then = base.transform if base is not None else None
+
+    def codes_mapped(frame: pd.DataFrame) -> pd.DataFrame:
+        return presets.client_codes(then(frame) if then is not None else frame, rules)
+
+    columns = base.columns if base is not None else {}
+    return TableMapping(columns=columns, transform=codes_mapped, rules_file=str(path))
+
+
+def catalog_codes(config: PilotConfig) -> tuple[set[str] | None, str]:
+    """(codes, name) of the catalog a dataset is scored with: its own catalog table when it
+    has one, else the shipped one. Codes are None when that table cannot be read
+    (validation reports why)."""
+    from rvq.inputs.catalog import shipped_catalog, shipped_catalog_resource
+    from rvq.inputs.dataset import locate_tables, read_table
+
+    location = locate_tables(config).get("catalog")
+    if location is None:
+        name = f"the shipped catalog ({shipped_catalog_resource()})"
+        return set(shipped_catalog()["interaction_code"].astype(str)), name
+    name = f"the catalog {location}"
+    try:
+        if not location.exists():
+            return None, name
+        frame = read_table(location, table_mapping(config, "catalog")).frame
+        return set(frame["interaction_code"].dropna().astype(str).str.strip()), name
+    except Exception:  # noqa: BLE001  an unreadable catalog is validation's to report
+        return None, name

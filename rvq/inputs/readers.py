@@ -47,6 +47,8 @@ class RawTable:
     lines: np.ndarray | None = None
     malformed: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    #: the activity mapping file the table's interaction codes went through, if any
+    mapping_file: str | None = None
 
     def line_numbers(self) -> np.ndarray:
         """Line (or row) number in the file of every row of `frame`."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from rvq.inputs.presets import rule_line
 from rvq.schema import FUNCTIONS, STAGES
 from rvq.scoring.cells import event_counts
 
@@ -144,7 +145,8 @@ def unmapped_codes(
 
     A set-aside interaction row counts when its reason matches `reason_pattern`, or (given
     a catalog) its code is not in the catalog. One row per code: rows, accounts, first and
-    last seen, and the source systems it came from; most frequent first.
+    last seen, the source systems it came from, and the line mapping it in the client's
+    mapping file (`rvq.inputs.presets.rule_line`); most frequent first.
     """
     columns = [
         "interaction_code",
@@ -153,6 +155,7 @@ def unmapped_codes(
         "first_seen",
         "last_seen",
         "source_systems",
+        "line_to_add",
     ]
     rows = set_aside_rows(validation, "interactions")
     if rows.empty or "interaction_code" not in rows:
@@ -194,6 +197,7 @@ def unmapped_codes(
         .rename("source_systems")
     )
     out = counts.join(sources).reset_index()
+    out["line_to_add"] = out["interaction_code"].map(rule_line)
     return out.sort_values(
         ["n_events", "interaction_code"], ascending=[False, True], ignore_index=True
     )[columns]

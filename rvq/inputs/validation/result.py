@@ -33,6 +33,9 @@ class Problem:
     #: the value counts a message lists (unknown codes), so the problems of blocks of
     #: one table can be merged into the whole table's (`merge_problems`); not reported
     tally: dict[str, int] = field(default_factory=dict, repr=False)
+    #: how to fix it, shown below the message: what to do, then lines to write (for unknown
+    #: codes: the lines to add to the mapping file, `rvq.inputs.presets.unmapped_lines`)
+    fix: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         """One line: file, column, rule, message (what a CLI prints for a fatal problem)."""
@@ -47,6 +50,9 @@ class Problem:
             values = ", ".join(f"{k}={v!r}" for k, v in ex.items() if k != "line" and v is not None)
             at = f"line {line}" if line is not None else "line ?"
             lines.append(f"      {at}: {values}")
+        if self.fix:
+            lines.append(f"      {self.fix[0]}:")
+            lines += [f"      {line}" for line in self.fix[1:]]
         return "\n".join(lines)
 
 
@@ -142,6 +148,10 @@ class ValidationResult:
                 )
                 if p.examples:
                     parts.append(pd.DataFrame(p.examples).to_html(index=False, na_rep=""))
+                if p.fix:
+                    parts.append(
+                        f"<p>{esc(p.fix[0])}:</p><pre>{esc(chr(10).join(p.fix[1:]))}</pre>"
+                    )
                 parts.append("</li>")
             parts.append("</ul>")
         parts.append("</div>")

@@ -10,8 +10,9 @@ both are known, else averaged (reported as ``repaired``). Quarterly outcomes wit
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 
 import numpy as np
@@ -29,7 +30,7 @@ from rvq.inputs.validation.parse import (
     leading_year,
     norm_label,
 )
-from rvq.inputs.validation.result import count_rows
+from rvq.inputs.validation.result import Problem, count_rows
 from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, KINDS, STAGES, TABLES, VALUE_ASPECTS
 
 #: dates more than this many years before the as-of date are out of range (set aside): a
@@ -146,6 +147,36 @@ def unknown_codes_message(seen: Counter) -> str:
         "whose interaction_code is not in the catalog "
         f"(most frequent: {_listing(seen.most_common(5))})"
     )
+
+
+def unknown_segments(
+    segments: Sequence[str], check: TableCheck, interactions: Collection[str] = ()
+) -> list[Problem]:
+    """A fatal problem per configured segment that is neither a column of the accounts
+    file (as mapped) nor a canonical accounts column (those the file lacks are blank, so
+    their question is `insufficient_data`): a mistyped segment would silently vanish."""
+    columns = [str(c) for c in check.frame.columns]
+    allowed = set(columns) | set(TABLES["accounts"].columns)
+    found = []
+    for name in dict.fromkeys(segments):
+        if name in allowed:
+            continue
+        close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        if name in interactions:
+            hint += " (it is a column of interactions: segments are account attributes)"
+        found.append(
+            Problem(
+                "accounts",
+                check.file,
+                None,
+                "unknown_segment",
+                "fatal",
+                f"the config's segment {name!r} is not a column of accounts{hint}; its "
+                f"columns are {', '.join(columns)}",
+            )
+        )
+    return found
 
 
 def _check_accounts(check: TableCheck, context: Context) -> pd.DataFrame:

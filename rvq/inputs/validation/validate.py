@@ -5,6 +5,7 @@ validated in blocks (a streamed file) into what validating it whole reports."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from rvq.inputs.validation.rules import (
     TABLE_RULES,
     combine_periods,
     unknown_codes_message,
+    unknown_segments,
     zones_message,
     zones_rule,
 )
@@ -48,13 +50,16 @@ def validate_tables(
     where: str = "the dataset",
     unreadable: dict[str, str] | None = None,
     missing: dict[str, str] | None = None,
+    segments: Sequence[str] = (),
 ) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
     """Validate raw tables into canonical frames of usable rows, and say what was found.
 
     `catalog` is used when `raw` has no "catalog" table (the shipped pro forma model);
     `as_of` (default today) separates past from future; `where` names the dataset in
     messages about missing tables; `unreadable` maps a table to why its file could not be
-    read; `missing` maps a table to the configured file that does not exist. Returns
+    read; `missing` maps a table to the configured file that does not exist; `segments`
+    are the config's, each of which must be a column of accounts (`unknown_segments`).
+    Unknown interaction codes come with the lines to add to the mapping file. Returns
     (frames, result): frames has every table, None when absent or unusable.
     """
     from rvq.inputs.readers import RawTable
@@ -139,12 +144,38 @@ def validate_tables(
         if counts.get("read") and not counts["used"]:
             problems.append(no_usable_rows(table, check.file, counts["read"], problems))
             frames[table] = None
+    if "accounts" in checks and not checks["accounts"].fatal:
+        seen = raw["interactions"].frame.columns if "interactions" in raw else ()
+        problems += unknown_segments(segments, checks["accounts"], seen)
+    if "interactions" in raw:
+        _mapping_fix(result, raw["interactions"], raw.get("catalog"))
     for table, column in (("interactions", "timestamp"), ("voc", "date")):
         if frames.get(table) is not None:
             _outlying_dates_warning(checks[table], frames[table][column])
     if "accounts" in checks:
         _coverage_warnings(result, checks["accounts"], frames, freq)
     return frames, result
+
+
+def _mapping_fix(
+    result: ValidationResult, interactions: RawTable, catalog: RawTable | None
+) -> None:
+    """Give the unknown codes' problem its fix: what to do, and per code (most frequent
+    first) its rows and the line to add to the mapping file (`rvq.inputs.presets`)."""
+    from rvq.inputs.presets import unmapped_advice, unmapped_lines
+
+    for problem in result.find("unknown_interaction_code", "interactions"):
+        if not problem.tally:
+            continue
+        if catalog is None or catalog.path.startswith("<"):  # shipped, or given as a frame
+            name = (
+                "the catalog (the dataset's catalog table if it has one, else the shipped "
+                "rvq/data/catalog.csv)"
+            )
+        else:
+            name = f"the catalog {catalog.path}"
+        advice = unmapped_advice(interactions.mapping_file, name)
+        problem.fix = [advice, *unmapped_lines(Counter(problem.tally))]
 
 
 #: a date is far from the bulk when it lies further from the 5th–95th percentile range than
@@ -287,6 +318,10 @@ def merge_problems(
         m.examples = sorted(m.examples, key=lambda e: e.get("line") or 0)[:MAX_EXAMPLES]
         if m.rule == "unknown_interaction_code" and m.tally:
             m.message = f"{count_rows(m.rows)} {unknown_codes_message(Counter(m.tally))}: set aside"
+            if m.fix:
+                from rvq.inputs.presets import unmapped_lines
+
+                m.fix = [m.fix[0], *unmapped_lines(Counter(m.tally))]
         elif m.rows and COUNT_PREFIX.match(m.message):
             m.message = COUNT_PREFIX.sub(count_rows(m.rows), m.message, count=1)
         out.append(m)
