@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
-import io
 import json
 import os
 import re
@@ -231,11 +230,12 @@ def write_entry(folder: Path, parts: Mapping[str, Any], about: Mapping[str, Any]
             if not _PART_NAME.fullmatch(name):
                 raise ValueError(f"a cache part cannot be called {name!r}")
             if isinstance(value, pd.DataFrame):
-                filename, data = f"{name}.parquet", parquet_bytes(value)
+                filename = f"{name}.parquet"
+                write_parquet(value, tmp / filename)
             else:
-                filename, data = f"{name}.json", json_bytes(value)
-            (tmp / filename).write_bytes(data)
-            files[filename] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+                filename = f"{name}.json"
+                (tmp / filename).write_bytes(json_bytes(value))
+            files[filename] = _file_record(tmp / filename)
         created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         manifest = {"format": CACHE_FORMAT, **about, "created": created, "files": files}
         (tmp / MANIFEST).write_bytes(json_bytes(manifest))
@@ -273,31 +273,36 @@ def read_entry(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         name, _, suffix = str(filename).rpartition(".")
         if not _PART_NAME.fullmatch(name) or suffix not in ("parquet", "json"):
             raise CacheEntryError(f"{MANIFEST} lists a file no entry holds: {filename!r}")
-        try:
-            data = (folder / filename).read_bytes()
+        path, expected = folder / filename, record if isinstance(record, dict) else {}
+        try:  # hashed as a stream: a large table is not held twice while it is checked
+            found = _file_record(path)
         except OSError as exc:
             raise CacheEntryError(f"{filename}: {(exc.strerror or str(exc)).lower()}") from None
-        expected = record if isinstance(record, dict) else {}
-        if len(data) != expected.get("bytes") or (
-            hashlib.sha256(data).hexdigest() != expected.get("sha256")
-        ):
+        if found != {k: expected.get(k) for k in ("sha256", "bytes")}:
             raise CacheEntryError(f"{filename} is not the file that was written (checksum)")
         try:
             parts[name] = (
-                pd.read_parquet(io.BytesIO(data)) if suffix == "parquet" else json.loads(data)
+                pd.read_parquet(path) if suffix == "parquet" else json.loads(path.read_bytes())
             )
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise CacheEntryError(f"{filename}: {type(exc).__name__}: {one_line(exc)}") from None
     return parts, manifest
 
 
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """`frame` as Parquet, its dtypes, categories and index kept. A frame pyarrow
+def _file_record(path: Path) -> dict[str, Any]:
+    """A file's sha256 and size, as the manifest lists them (hashed as a stream)."""
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        return {"sha256": hashlib.file_digest(fh, "sha256").hexdigest(), "bytes": size}
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` as a Parquet file, its dtypes, categories and index kept. A frame pyarrow
     cannot store as it is -- rows as read from a client's file may hold a column of mixed
     types, or names that are not unique text -- is stored with its names made unique text
     and such columns as text: what a reader sees of those rows does not change."""
     try:
-        return _to_parquet(frame)
+        _to_parquet(frame, path)
     except (ValueError, TypeError, pa.ArrowException):
         names = pd.Series([str(c) for c in frame.columns])
         repeat = names.groupby(names).cumcount()
@@ -306,16 +311,14 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
         for column in plain.columns:
             if pd.api.types.is_object_dtype(plain[column]):
                 plain[column] = plain[column].map(str).where(plain[column].notna(), None)
-        return _to_parquet(plain)
+        _to_parquet(plain, path)
 
 
-def _to_parquet(frame: pd.DataFrame) -> bytes:
+def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Uncompressed, so that text in an entry is there as written: a search of the cache
     for a client's names or raw ids (with pseudonyms on: an audit) finds what is there.
     zstd would halve the demo's entry (10 MB instead of 20) and hide it."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, engine="pyarrow", compression="none")
-    return buffer.getvalue()
+    frame.to_parquet(path, engine="pyarrow", compression="none")
 
 
 def json_bytes(value: Any) -> bytes:
