@@ -262,10 +262,11 @@ def run_pilot(out: Path, data: Path, stream: str, max_rss_gb: float, every: floa
     }
     if rusage.exists():
         result.update(json.loads(rusage.read_text()))
-    pickles = sorted(cache.glob("*/pilot*.pkl"), key=lambda p: p.stat().st_mtime_ns)
-    if pickles:
-        result["cached_pilot_mb"] = round(pickles[-1].stat().st_size / 1e6)
-        result["scored_now"] = pickles[-1].stat().st_mtime_ns > start_ns  # else a cache hit
+    entries = sorted(cache.glob("*/pilot-*/manifest.json"), key=lambda p: p.stat().st_mtime_ns)
+    if entries:
+        files = [p for p in entries[-1].parent.iterdir() if p.is_file()]
+        result["cached_pilot_mb"] = round(sum(p.stat().st_size for p in files) / 1e6)
+        result["scored_now"] = entries[-1].stat().st_mtime_ns > start_ns  # else a cache hit
     runs = sorted(set((reports / "large").glob("*")) - earlier_runs)
     if runs:
         run = runs[-1]

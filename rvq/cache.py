@@ -6,26 +6,39 @@ times; a database table's row count), the config and the pseudonym key's fingerp
 separately per version of rvq's own code, so a changed input or a changed scoring function
 never reads a stale entry. `default_cache_dir()` is `$RVQ_CACHE_DIR`, else the user's cache
 folder; every entry holds client data (pseudonymized when the config asks for it).
+
+An entry is a folder of Parquet files (every table) and JSON files (everything else),
+with a `manifest.json` listing each file's sha256 and size: nothing in it can run code
+when read, and a file changed or cut short is found before it is parsed (the entry is
+then removed and built again). docs/cache.md says where the cache lives, how big it
+gets and how to clear it (`rvq cache list|clear`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import hashlib
+import json
 import os
-import pickle
+import re
+import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 import rvq
 from rvq.errors import CacheWriteError, PilotInputError, folder_error_line, one_line
 
-#: bump when the pickled Pilot changes shape, so old cache entries are not read
-CACHE_FORMAT = 4
+#: bump when an entry's files change shape, so old cache entries are not read
+CACHE_FORMAT = 5
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -104,15 +117,29 @@ def _database_versions(config: Any) -> Iterator[str]:
                 raise PilotInputError(one_line(exc)) from None
 
 
-def input_version(source: str | os.PathLike, config: Any = None) -> str:
+def input_stats(source: str | os.PathLike) -> list[tuple[str, int, int]]:
+    """(path, size, modification time in ns) of every file a source reads (`input_files`):
+    what a version of the inputs is made of, cheap to take (no file is read)."""
+    stats = []
+    for path in input_files(source):
+        st = path.stat()
+        stats.append((str(path), st.st_size, st.st_mtime_ns))
+    return stats
+
+
+def input_version(
+    source: str | os.PathLike,
+    config: Any = None,
+    *,
+    stats: list[tuple[str, int, int]] | None = None,
+) -> str:
     """A key that changes when any input file (path, size, mtime), database table (a
     DuckDB file's and its log's size and mtime, a server table's row count) or the config changes: one
     version of a pilot's inputs. A pilot's cache folder and, in interactive work, its
-    findings records live under this key."""
+    findings records live under this key. `stats`: the files' `input_stats`, when taken."""
     h = hashlib.sha256()
-    for path in input_files(source):
-        st = path.stat()
-        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for path, size, mtime_ns in input_stats(source) if stats is None else stats:
+        h.update(f"{path}\0{size}\0{mtime_ns}\n".encode())
     if config is not None:
         dumped = (
             config.model_dump_json() if hasattr(config, "model_dump_json") else repr(config)
@@ -139,7 +166,7 @@ def _pseudonym_key_version(config: Any) -> str:
 
 def code_version() -> str:
     """A key that changes with rvq's code (its modules' sizes and mtimes, its version) and
-    the pandas and Python versions: a scored pilot pickled by other code is not reused."""
+    the pandas and Python versions: a pilot scored by other code is not reused."""
     h = hashlib.sha256()
     h.update(f"format={CACHE_FORMAT};rvq={rvq.__version__};pandas={pd.__version__};".encode())
     h.update(f"python={sys.version_info[:2]}".encode())
@@ -159,53 +186,308 @@ def default_cache_dir() -> Path:
     return Path(base).expanduser() / "rvq"
 
 
+# --------------------------------------------------------------------------- entries
+
+#: the file of an entry that lists its other files with their sha256 and size
+MANIFEST = "manifest.json"
+#: what a part of an entry may be called (its file is `<name>.parquet` or `<name>.json`)
+_PART_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,120}")
+#: a key folder: `input_version`'s digest (nothing else in the cache folder is touched)
+_KEY_NAME = re.compile(r"[0-9a-f]{8,64}")
+#: an entry of a key folder: `pilot-<code version>`, or a pickle of an older rvq
+_ENTRY_NAME = re.compile(r"pilot(-[0-9a-f]{1,64})?(\.pkl)?")
+_FULL_FIX = "free space there, or set RVQ_CACHE_DIR to another folder"
+_WRITE_FIX = "make it a writable folder, or set RVQ_CACHE_DIR to one"
+
+
+class CacheEntryError(Exception):
+    """An entry that cannot be read whole: a file missing, changed since it was written
+    (checksum), or not parsable. One line naming the file."""
+
+
+def entry_folder(cache_dir: Path, key: str, code: str = "") -> Path:
+    """The folder of the entry stored under `key` by code version `code`."""
+    return Path(cache_dir) / key / (f"pilot-{code}" if code else "pilot")
+
+
+def write_entry(folder: Path, parts: Mapping[str, Any], about: Mapping[str, Any]) -> bool:
+    """Store `parts` as the entry `folder`: each DataFrame as `<name>.parquet`, any other
+    value as `<name>.json`, and `manifest.json` listing every file's sha256 and size beside
+    `about` (key, source, client, input files) and the time it was written.
+
+    Atomic: written into a temporary folder beside it, then renamed into place. When a
+    whole entry is already there (another process built the same one meanwhile), that one
+    is kept and False returned. A folder that cannot be written raises `CacheWriteError`.
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-", suffix=".tmp"))
+    except OSError as exc:
+        raise CacheWriteError(folder_error_line(exc, "the cache", _WRITE_FIX)) from None
+    try:
+        files = {}
+        for name, value in parts.items():
+            if not _PART_NAME.fullmatch(name):
+                raise ValueError(f"a cache part cannot be called {name!r}")
+            if isinstance(value, pd.DataFrame):
+                filename = f"{name}.parquet"
+                write_parquet(value, tmp / filename)
+            else:
+                filename = f"{name}.json"
+                (tmp / filename).write_bytes(json_bytes(value))
+            files[filename] = _file_record(tmp / filename)
+        created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        manifest = {"format": CACHE_FORMAT, **about, "created": created, "files": files}
+        (tmp / MANIFEST).write_bytes(json_bytes(manifest))
+        try:
+            os.rename(tmp, folder)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY) and folder.is_dir():
+                return False  # another process put a whole entry there first
+            raise
+        return True
+    except OSError as exc:  # e.g. a full disk
+        raise CacheWriteError(folder_error_line(exc, "the cache", _FULL_FIX)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_entry(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parts of the entry `folder` and its manifest. Every file is checked against the
+    manifest's size and sha256 before it is parsed (Parquet as a DataFrame, JSON as data:
+    nothing read can run code). Raises FileNotFoundError when there is no entry,
+    `CacheEntryError` naming the file when the entry cannot be read whole."""
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no cache entry", str(folder))
+    try:
+        manifest = json.loads((folder / MANIFEST).read_bytes())
+    except OSError as exc:
+        raise CacheEntryError(f"{MANIFEST}: {(exc.strerror or str(exc)).lower()}") from None
+    except ValueError as exc:
+        raise CacheEntryError(f"{MANIFEST} is not JSON ({one_line(exc)})") from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or manifest.get("format") != CACHE_FORMAT:
+        raise CacheEntryError(f"{MANIFEST} is not one of this rvq's cache format")
+    parts: dict[str, Any] = {}
+    for filename, record in files.items():
+        name, _, suffix = str(filename).rpartition(".")
+        if not _PART_NAME.fullmatch(name) or suffix not in ("parquet", "json"):
+            raise CacheEntryError(f"{MANIFEST} lists a file no entry holds: {filename!r}")
+        path, expected = folder / filename, record if isinstance(record, dict) else {}
+        try:  # hashed as a stream: a large table is not held twice while it is checked
+            found = _file_record(path)
+        except OSError as exc:
+            raise CacheEntryError(f"{filename}: {(exc.strerror or str(exc)).lower()}") from None
+        if found != {k: expected.get(k) for k in ("sha256", "bytes")}:
+            raise CacheEntryError(f"{filename} is not the file that was written (checksum)")
+        try:
+            parts[name] = (
+                pd.read_parquet(path) if suffix == "parquet" else json.loads(path.read_bytes())
+            )
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise CacheEntryError(f"{filename}: {type(exc).__name__}: {one_line(exc)}") from None
+    return parts, manifest
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    """A file's sha256 and size, as the manifest lists them (hashed as a stream)."""
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        return {"sha256": hashlib.file_digest(fh, "sha256").hexdigest(), "bytes": size}
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` as a Parquet file, its dtypes, categories and index kept. A frame pyarrow
+    cannot store as it is -- rows as read from a client's file may hold a column of mixed
+    types, or names that are not unique text -- is stored with its names made unique text
+    and such columns as text: what a reader sees of those rows does not change."""
+    try:
+        _to_parquet(frame, path)
+    except (ValueError, TypeError, pa.ArrowException):
+        names = pd.Series([str(c) for c in frame.columns])
+        repeat = names.groupby(names).cumcount()
+        names = names.where(repeat == 0, names + "." + repeat.astype(str))
+        plain = frame.set_axis(list(names), axis=1)
+        for column in plain.columns:
+            if pd.api.types.is_object_dtype(plain[column]):
+                plain[column] = plain[column].map(str).where(plain[column].notna(), None)
+        _to_parquet(plain, path)
+
+
+def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Uncompressed, so that text in an entry is there as written: a search of the cache
+    for a client's names or raw ids (with pseudonyms on: an audit) finds what is there.
+    zstd would halve the demo's entry (10 MB instead of 20) and hide it."""
+    frame.to_parquet(path, engine="pyarrow", compression="none")
+
+
+def json_bytes(value: Any) -> bytes:
+    """`value` as JSON text; numpy scalars as numbers, anything else JSON cannot hold (a
+    timestamp in an example row) as its text."""
+    return json.dumps(value, ensure_ascii=False, indent=1, default=_json_default).encode()
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+def remove_entry(folder: Path) -> int:
+    """Remove an entry (or a key folder) from the cache; the bytes freed. It is renamed
+    first, so no reader ever sees it half removed."""
+    if not folder.exists():
+        return 0
+    size = folder_size(folder)
+    if folder.is_dir():
+        doomed = folder.with_name(f".{folder.name}-{uuid.uuid4().hex[:8]}.removed")
+        try:
+            os.rename(folder, doomed)
+        except FileNotFoundError:  # another process removed it first
+            return 0
+        shutil.rmtree(doomed, ignore_errors=True)
+    else:
+        folder.unlink(missing_ok=True)
+    return size
+
+
+def folder_size(path: Path) -> int:
+    """The bytes of a file, or of every file under a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def discard_damaged(folder: Path, problem: CacheEntryError, then: str) -> None:
+    """Remove a damaged entry, with a one-line warning that names it and says what follows."""
+    remove_entry(folder)
+    print(
+        f"warning: cache entry {folder} was damaged ({problem}): removed; {then}", file=sys.stderr
+    )
+
+
 # --------------------------------------------------------------------------- the cache
 
 
-def cached(key: str, cache_dir: Path, build: Callable[[], Any], code: str = "") -> tuple[Any, bool]:
-    """The object stored under `key` (and `code`, the code version) in `cache_dir`, built
+def cached(
+    key: str,
+    cache_dir: Path,
+    build: Callable[[], Any],
+    code: str = "",
+    *,
+    to_entry: Callable[[Any], Mapping[str, Any]] | None = None,
+    from_entry: Callable[[dict[str, Any]], Any] | None = None,
+    about: Mapping[str, Any] | None = None,
+) -> tuple[Any, bool]:
+    """The value stored under `key` (and `code`, the code version) in `cache_dir`, built
     and stored on a miss.
 
-    Returns `(object, hit)`. Writes are atomic (a temporary file renamed into place), so
-    two processes building the same entry at once both end with a whole file; entries of
-    other code versions under the same key are removed when a new one is written.
+    `to_entry` turns a value into its parts (name -> DataFrame or JSON data: `write_entry`),
+    `from_entry` turns the parts read back into the value (both default to the parts
+    themselves); `about` goes into the manifest. Returns `(value, hit)`. A damaged entry
+    is removed with a warning and built again; entries of other code versions under the
+    same key are removed when a new one is written.
     """
-    entry = cache_dir / key
-    path = entry / f"pilot-{code}.pkl" if code else entry / "pilot.pkl"
-    hit = load_entry(path)
+    folder = entry_folder(cache_dir, key, code)
+    hit = load_entry(folder, from_entry)
     if hit is not None:
         return hit[0], True
     value = build()
-    try:
-        entry.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=entry, prefix=".pilot-", suffix=".tmp")
-    except OSError as exc:
-        fix = "make it a writable folder, or set RVQ_CACHE_DIR to one"
-        raise CacheWriteError(folder_error_line(exc, "the cache", fix)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError as exc:  # e.g. a full disk
-        fix = "free space there, or set RVQ_CACHE_DIR to another folder"
-        raise CacheWriteError(folder_error_line(exc, "the cache", fix)) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    for stale in entry.glob("pilot*.pkl"):
-        if stale != path:
-            stale.unlink(missing_ok=True)
+    parts = to_entry(value) if to_entry else value
+    write_entry(folder, parts, {"key": key, "code": code, **(about or {})})
+    for stale in folder.parent.iterdir():
+        if stale != folder and _ENTRY_NAME.fullmatch(stale.name):
+            remove_entry(stale)  # another code version's, or a pickle of an older rvq
     return value, False
 
 
-def load_entry(path: Path) -> tuple[Any] | None:
-    """`(object,)` pickled at `path`; None when there is none (an unreadable entry, or
-    one pickled by other code, is removed)."""
-    if not path.is_file():
-        return None
+def load_entry(
+    folder: Path, from_entry: Callable[[dict[str, Any]], Any] | None = None
+) -> tuple[Any] | None:
+    """`(value,)` read from the entry `folder`; None when there is none. A damaged entry
+    (see `read_entry`; or parts `from_entry` cannot use) is removed, with a warning."""
     try:
-        with path.open("rb") as fh:
-            return (pickle.load(fh),)
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        path.unlink(missing_ok=True)
+        parts, _ = read_entry(folder)
+        return (from_entry(parts) if from_entry else parts,)
+    except FileNotFoundError:
         return None
+    except CacheEntryError as exc:
+        discard_damaged(folder, exc, "building it again from the inputs")
+    except (KeyError, TypeError, ValueError) as exc:  # parts that do not make a value
+        problem = CacheEntryError(f"its parts do not make a pilot: {one_line(exc)}")
+        discard_damaged(folder, problem, "building it again from the inputs")
+    return None
+
+
+# --------------------------------------------------------------------------- list and clear
+
+
+@dataclass
+class KeyFolder:
+    """One input version in the cache (`rvq cache list`): its folder (the scored pilot of
+    each code version, and the findings of interactive work), from its newest manifest."""
+
+    key: str
+    folder: Path
+    size: int
+    created: dt.datetime
+    source: str = "?"
+    client: str = "?"
+    code: str = "?"
+
+
+def key_folders(cache_dir: Path) -> list[KeyFolder]:
+    """The input versions in `cache_dir`, oldest first (folders not named like a key are
+    no part of the cache and are left out)."""
+    if not cache_dir.is_dir():
+        return []
+    found = []
+    for folder in cache_dir.iterdir():
+        if not (_KEY_NAME.fullmatch(folder.name) and folder.is_dir()):
+            continue
+        modified = dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC)
+        entry = KeyFolder(folder.name, folder, folder_size(folder), modified)
+        for item in sorted(folder.iterdir()):
+            if not _ENTRY_NAME.fullmatch(item.name):
+                continue
+            if item.suffix == ".pkl":
+                entry.code = "older rvq (pickle)"
+                continue
+            try:
+                manifest = json.loads((item / MANIFEST).read_bytes())
+                created = dt.datetime.strptime(manifest["created"], "%Y-%m-%dT%H:%M:%SZ")
+            except (OSError, ValueError, KeyError, TypeError):
+                entry.code = "damaged"
+                continue
+            entry.created = created.replace(tzinfo=dt.UTC)
+            entry.source = str(manifest.get("source", "?"))
+            entry.client = str(manifest.get("client", "?"))
+            entry.code = str(manifest.get("code", "?"))
+        found.append(entry)
+    return sorted(found, key=lambda e: e.created)
+
+
+def clear_cache(
+    cache_dir: Path, keys: list[str] | tuple[str, ...] = (), older_than_days: float | None = None
+) -> list[tuple[KeyFolder, int]]:
+    """Remove input versions from `cache_dir`: those of `keys` (all when none is given)
+    not written in the last `older_than_days` days; each removed with the bytes freed.
+    Raises KeyError naming a key that is not in the cache."""
+    folders = key_folders(cache_dir)
+    known = {f.key for f in folders}
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise KeyError(unknown[0])
+    if older_than_days is not None:
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)
+        folders = [f for f in folders if f.created < cutoff]
+    chosen = [f for f in folders if not keys or f.key in keys]
+    return [(f, remove_entry(f.folder)) for f in chosen]
+
+
+def size_text(n: int) -> str:
+    """Bytes for people: `812 B`, `10.3 MB`."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} B"

@@ -245,11 +245,15 @@ def _configure_pilot(p: argparse.ArgumentParser) -> None:
 def pilot(args: argparse.Namespace) -> int:
     """Run the seven pilot notebooks and write the report folder."""
     from rvq import pipeline
+    from rvq.cache import default_cache_dir
 
     try:
         run_dir = pipeline.run_pilot(args.source, out=args.out, refresh=args.refresh)
     except pipeline.PilotError as exc:
         raise CommandError(str(exc)) from exc
+    print(
+        f"cache: {default_cache_dir()} (holds the client's data: `rvq cache list`, `rvq cache clear`)"
+    )
     print(f"report: {run_dir / 'index.html'}")
     return 0
 
@@ -343,6 +347,72 @@ def _mapping_next_step(out, source: str | None, config, unmapped: bool) -> str:
         relative = os.path.relpath(out.resolve(), Path(source).resolve().parent)
         return f"{fill}, then add `mapping: {relative}` to {source}"
     return f"{fill}, then add `mapping: {out}` to the pilot's YAML config (relative to its folder)"
+
+
+def _configure_cache(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser(
+        "list",
+        help="each scored pilot: key, created, size, code version, client, source",
+        description="List the scored pilots in the cache, their total size and where it is.",
+    )
+    clear = actions.add_parser(
+        "clear",
+        help="remove scored pilots (all, or those named, or older than DAYS)",
+        description="Remove scored pilots from the cache (the next run scores its inputs again).",
+    )
+    clear.add_argument("keys", nargs="*", metavar="KEY", help="keys to remove (default: all)")
+    clear.add_argument(
+        "--older-than",
+        dest="older_than",
+        type=float,
+        metavar="DAYS",
+        help="only those written more than DAYS days ago",
+    )
+
+
+@register("cache", _configure_cache)
+def cache(args: argparse.Namespace) -> int:
+    """List or clear the cache of scored pilots (it holds client data; docs/cache.md)."""
+    from rvq import cache as store
+    from rvq.errors import folder_error_line
+
+    where = store.default_cache_dir()
+    if args.action == "list":
+        folders = store.key_folders(where)
+        print(f"cache: {where}")
+        if not folders:
+            print("no scored pilots")
+            return 0
+        print(f"{'key':<20}  {'created (UTC)':<16}  {'size':>9}  {'code':<12}  client  source")
+        for f in folders:
+            print(
+                f"{f.key:<20}  {f.created:%Y-%m-%d %H:%M}  {store.size_text(f.size):>9}  "
+                f"{f.code:<12}  {f.client}  {f.source}"
+            )
+        total = store.size_text(sum(f.size for f in folders))
+        print(f"{len(folders)} scored pilot{'s' if len(folders) > 1 else ''}, {total}")
+        return 0
+    if args.older_than is not None and args.older_than < 0:
+        raise CommandError(f"--older-than must be 0 or more days (got {args.older_than:g})")
+    try:
+        removed = store.clear_cache(where, args.keys, args.older_than)
+    except KeyError as exc:
+        raise CommandError(
+            f"no scored pilot {exc.args[0]!r} in the cache at {where}; `rvq cache list` shows them"
+        ) from None
+    except OSError as exc:
+        fix = "check its permissions, or set RVQ_CACHE_DIR to the cache meant"
+        raise CommandError(folder_error_line(exc, "the cache", fix)) from None
+    if not removed:
+        print(f"nothing to remove from {where}")
+        return 0
+    for f, freed in removed:
+        print(f"removed {f.key} ({f.client}, {f.source}): {store.size_text(freed)}")
+    freed = store.size_text(sum(n for _, n in removed))
+    count = f"{len(removed)} scored pilot{'' if len(removed) == 1 else 's'}"
+    print(f"removed {count}, {freed}, from {where}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,8 +5,10 @@ inputs, validates them, scores the interactions and builds the account x period 
 it stores the result under a key made of the input files (paths, sizes, modification
 times), the config and the rvq code, so the six later notebooks of a run -- and any
 re-run on unchanged inputs -- open the same pilot in a second instead of re-scoring.
+The pilot is stored as Parquet and JSON files (`to_entry`, `from_entry`; `rvq.cache`).
 Inside a run, the notebooks open the version the run opened (named in its run record),
-so they all describe the same data however the inputs change meanwhile.
+and the run stops when it is gone or the input files changed: a run never mixes two
+versions of the data.
 A fatal validation problem raises `PilotInputError` with a one-line reason. With the
 config's `privacy.pseudonymize` on, the dataset is pseudonymized here, before scoring
 (`rvq.privacy.protect_dataset`), so nothing downstream sees a raw identifier.
@@ -18,14 +20,24 @@ import json
 import os
 import re
 import tempfile
-import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from rvq.cache import cached, code_version, default_cache_dir, input_version, load_entry
+from rvq.cache import (
+    CacheEntryError,
+    cached,
+    code_version,
+    default_cache_dir,
+    discard_damaged,
+    entry_folder,
+    input_stats,
+    input_version,
+    read_entry,
+    remove_entry,
+)
 from rvq.config import PrivacyConfig
 from rvq.errors import PilotInputError, one_line
 from rvq.privacy import privacy_settings
@@ -67,8 +79,7 @@ class Pilot:
     @property
     def client(self) -> str:
         """The client's name from the config, else the dataset folder's name."""
-        name = getattr(self.config, "client", None)
-        return str(name) if name else self.source.stem
+        return client_name(self.config, self.source)
 
     @property
     def synthetic(self) -> bool:
@@ -135,6 +146,12 @@ class Pilot:
             "first_period": str(periods.min()),
             "last_period": str(periods.max()),
         }
+
+
+def client_name(config: Any, source: Path) -> str:
+    """The client's name from a config, else the dataset folder's name."""
+    name = getattr(config, "client", None)
+    return str(name) if name else source.stem
 
 
 def table_counts(validation: Any) -> dict[str, dict[str, int]]:
@@ -235,7 +252,7 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
             cells["account_id"] = cells["account_id"].astype("category")  # as streamed
             keys = [k for k in cell_table.CELL_KEYS if k in cells]
             cells = cells.sort_values(keys, ignore_index=True)
-            digest.repeats = privacy.pseudonymize_frame(digest.repeats, secret)
+            digest = privacy.protect_digest(digest, secret)
     except privacy.PrivacyKeyError as exc:
         raise PilotInputError(str(exc)) from None
     return Pilot(
@@ -276,37 +293,162 @@ def open_pilot(
 
     `run_dir` is where the calling notebook records its findings (empty: this pilot's
     cache folder); `cache_dir` where scored pilots are kept (empty: `default_cache_dir()`);
-    `refresh` re-reads and re-scores even on a hit.
+    `refresh` re-reads and re-scores even on a hit. A damaged cache entry is removed, with
+    a warning, and built again.
 
     Inside a run (`run_dir` holds the run record `run_pilot` wrote, for this `source`),
     the pilot is the one the run opened: its input version is read from the record, not
-    recomputed, so every notebook of a run describes the same data even when the inputs
-    change during the run, and no database is asked again. Only when that version is no
-    longer cached are the inputs read again (with a warning if they have changed).
+    recomputed, so no database is asked again. When that version is no longer cached (or
+    is damaged), or an input file is no longer the one it was built from, this raises
+    `PilotInputError`: the run stops rather than mix two versions of the data. Only the
+    input files are compared (their size and modification time, as the key takes them):
+    a database table that changes during a run is not noticed.
     """
     src = Path(source).expanduser().resolve()
     folder = Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
     code = code_version()
-    pilot = None
     run_key = run_input_version(run_dir, src) if run_dir and not refresh else None
     if run_key is not None:
-        hit = load_entry(folder / run_key / f"pilot-{code}.pkl")
-        key, pilot = run_key, (hit[0] if hit is not None else None)
-    if pilot is None:
+        key, pilot = run_key, run_entry(entry_folder(folder, run_key, code), src)
+    else:
         config = load_config(src)
-        key = input_version(src, config)
-        if run_key is not None and key != run_key:
-            warnings.warn(
-                f"the pilot this run opened ({run_key}) is no longer cached and the inputs "
-                f"have changed since: this step reads them again ({key})",
-                stacklevel=2,
-            )
+        stats = input_stats(src)
+        key = input_version(src, config, stats=stats)
         if refresh:
-            (folder / key / f"pilot-{code}.pkl").unlink(missing_ok=True)
-        pilot, _ = cached(key, folder, lambda: score_pilot(src, key), code=code)
+            remove_entry(entry_folder(folder, key, code))
+        pilot, _ = cached(
+            key,
+            folder,
+            lambda: score_pilot(src, key),
+            code,
+            to_entry=to_entry,
+            from_entry=from_entry,
+            about={"source": str(src), "client": client_name(config, src), "inputs": stats},
+        )
     pilot.cache_dir = folder / key
     pilot.run_dir = Path(run_dir).resolve() if run_dir else pilot.cache_dir
     return pilot
+
+
+#: what a run that cannot go on with the data it opened says after the reason
+RUN_STOPS = "the run stops so that it never mixes two versions of the data; rerun `rvq pilot`"
+
+
+def run_entry(entry: Path, source: Path) -> Pilot:
+    """The pilot a run opened, from its cache entry; `PilotInputError` (one line) when the
+    entry is gone or damaged, or an input file has changed since it was built."""
+    try:
+        parts, manifest = read_entry(entry)
+        pilot = from_entry(parts)
+        recorded = [tuple(s) for s in manifest["inputs"]]
+    except FileNotFoundError:
+        raise PilotInputError(
+            f"the scored pilot this run opened is no longer in the cache ({entry}): {RUN_STOPS}"
+        ) from None
+    except (CacheEntryError, KeyError, TypeError, ValueError) as exc:
+        problem = exc if isinstance(exc, CacheEntryError) else CacheEntryError(one_line(exc))
+        discard_damaged(entry, problem, "this run stops")
+        raise PilotInputError(
+            f"the scored pilot this run opened is damaged in the cache ({entry}: {problem}): "
+            f"{RUN_STOPS}"
+        ) from None
+    changed = changed_input(recorded, input_stats(source))
+    if changed:
+        raise PilotInputError(f"{changed} since this run started: {RUN_STOPS}")
+    return pilot
+
+
+def changed_input(before: list[tuple], after: list[tuple]) -> str | None:
+    """What differs between two `input_stats` of a source, as the start of a sentence
+    naming the first file changed, added or removed; None when nothing did."""
+    old = {str(p): (size, mtime) for p, size, mtime in before}
+    new = {str(p): (size, mtime) for p, size, mtime in after}
+    for path in sorted(old.keys() | new.keys()):
+        if path not in new:
+            return f"the input file {path} was removed"
+        if path not in old:
+            return f"the input file {path} was added"
+        if old[path] != new[path]:
+            return f"the input file {path} changed"
+    return None
+
+
+# --------------------------------------------------------------------------- the entry
+
+#: a Dataset's frames, each stored as a Parquet file of its own
+DATASET_FRAMES = ("interactions", "catalog", "accounts", "outcomes", "voc")
+
+
+def to_entry(pilot: Pilot) -> dict[str, Any]:
+    """A pilot as the parts of a cache entry (`rvq.cache.write_entry`): each frame on its
+    own (the dataset's tables, the rows validation set aside, events, panel, a streamed
+    pilot's row digest), the rest as JSON data (the config as pydantic dumps it,
+    validation's problems, counts, files and zones, the flags). `from_entry` reverses it."""
+    dataset, validation, digest = pilot.dataset, pilot.validation, pilot.digest
+    parts: dict[str, Any] = {
+        "pilot": {
+            "source": str(pilot.source),
+            "key": pilot.key,
+            "streamed": pilot.streamed,
+            "config": dataset.config.model_dump(mode="json"),
+            "problems": [asdict(p) for p in validation.problems],
+            "counts": validation.counts,
+            "files": validation.files,
+            "zones": validation.zones,
+            "digest_pairs": None if digest is None else [list(k) for k in digest.pairs],
+        },
+        "events": pilot.events,
+        "panel": pilot.panel,
+    }
+    for name in DATASET_FRAMES:
+        if getattr(dataset, name) is not None:
+            parts[f"dataset.{name}"] = getattr(dataset, name)
+    for table, frame in validation.set_aside.items():
+        parts[f"set_aside.{table}"] = frame
+    if digest is not None:
+        parts["digest.repeats"] = digest.repeats
+        for i, frame in enumerate(digest.pairs.values()):
+            parts[f"digest.pairs.{i}"] = frame
+    return parts
+
+
+def from_entry(parts: dict[str, Any]) -> Pilot:
+    """The pilot `to_entry` stored, from the parts read back (`rvq.cache.read_entry`)."""
+    from rvq.config import PilotConfig
+    from rvq.inputs.dataset import Dataset
+    from rvq.inputs.digest import RowDigest
+    from rvq.inputs.validation import Problem, ValidationResult
+
+    info = parts["pilot"]
+    validation = ValidationResult(
+        problems=[Problem(**p) for p in info["problems"]],
+        counts=info["counts"],
+        set_aside={
+            name.removeprefix("set_aside."): frame
+            for name, frame in parts.items()
+            if name.startswith("set_aside.")
+        },
+        files=info["files"],
+        zones=info["zones"],
+    )
+    dataset = Dataset(
+        **{name: parts.get(f"dataset.{name}") for name in DATASET_FRAMES},
+        validation=validation,
+        config=PilotConfig.model_validate(info["config"]),
+    )
+    digest = None
+    if info["digest_pairs"] is not None:
+        pairs = {tuple(k): parts[f"digest.pairs.{i}"] for i, k in enumerate(info["digest_pairs"])}
+        digest = RowDigest(repeats=parts["digest.repeats"], pairs=pairs)
+    return Pilot(
+        source=Path(info["source"]),
+        key=str(info["key"]),
+        dataset=dataset,
+        events=parts["events"],
+        panel=parts["panel"],
+        streamed=bool(info["streamed"]),
+        digest=digest,
+    )
 
 
 def run_input_version(run_dir: str | os.PathLike, source: Path) -> str | None:

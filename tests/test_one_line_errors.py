@@ -124,7 +124,7 @@ def test_a_refused_cache_write_is_one_line_even_as_root(tiny_demo, tmp_path, cap
     def refuse(*args, dir=None, **kw):
         raise PermissionError(13, "Permission denied", str(dir))
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
     line = one_line_error(capsys, ["backtest", str(tiny_demo)])
     assert f"cannot write the cache at {tmp_path / 'cache'}" in line
     assert "permission denied" in line and "RVQ_CACHE_DIR" in line

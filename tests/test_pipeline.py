@@ -285,9 +285,10 @@ def test_cached_builds_once_per_key(tmp_path):
 
     assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
     assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, True)
-    assert len(built) == 1 and not list(tmp_path.glob("k1/.pilot-*"))  # no temp file left
-    (tmp_path / "k1" / "pilot.pkl").write_bytes(b"truncated")  # a damaged entry is rebuilt
+    assert len(built) == 1 and not list(tmp_path.glob("k1/.pilot-*"))  # no temp folder left
+    (tmp_path / "k1" / "pilot" / "panel.json").write_bytes(b"[1, 2")  # a damaged entry is rebuilt
     assert cache.cached("k1", tmp_path, build) == ({"panel": [1, 2, 3]}, False)
+    assert len(built) == 2
 
 
 def test_changed_code_rescores_but_keeps_the_findings_of_the_input_version(tmp_path, monkeypatch):
@@ -302,15 +303,14 @@ def test_changed_code_rescores_but_keeps_the_findings_of_the_input_version(tmp_p
     key, code = cache.input_version(data), cache.code_version()
     findings = tmp_path / "cache" / key / "findings"
     findings.mkdir(parents=True)
-    assert cache.cached(key, tmp_path / "cache", lambda: "old", code=code) == ("old", False)
+    old, new = {"v": "old"}, {"v": "new"}
+    assert cache.cached(key, tmp_path / "cache", lambda: old, code=code) == (old, False)
     module.write_text("v2, longer")  # a developer edits the scoring code
     assert cache.input_version(data) == key  # same inputs: same folder, same findings
     new_code = cache.code_version()
     assert new_code != code
-    assert cache.cached(key, tmp_path / "cache", lambda: "new", code=new_code) == ("new", False)
-    assert [p.name for p in (tmp_path / "cache" / key).glob("pilot*.pkl")] == [
-        f"pilot-{new_code}.pkl"
-    ]
+    assert cache.cached(key, tmp_path / "cache", lambda: new, code=new_code) == (new, False)
+    assert [p.name for p in (tmp_path / "cache" / key).glob("pilot*")] == [f"pilot-{new_code}"]
     assert findings.is_dir()
 
 
@@ -335,10 +335,10 @@ def test_open_pilot_scores_once_and_refuses_fatal_inputs(tmp_path, valid_tables,
 def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
     tmp_path, valid_tables, write_dataset
 ):
-    """A run's notebooks open the input version the run opened, even after the files
-    changed; when that version is no longer cached, the inputs are read again under their
-    own key (never stored under the run's), with a warning; a record of another source
-    is not used."""
+    """A run's notebooks open the input version the run opened; when an input file has
+    changed since, or that version is no longer cached, the step stops with one line
+    (issue 12 item 15: a run never mixes two versions of the data); a record of another
+    source is not used."""
     from rvq import cache
     from rvq import pilot as pilots
 
@@ -347,26 +347,29 @@ def test_inside_a_run_the_pilot_is_the_one_the_run_record_names(
     pilot = pilots.open_pilot(folder, cache_dir=store)
     run = tmp_path / "run"
     report.record_findings(report.RUN_RECORD, {"pilot": pilots.pilot_info(pilot)}, run_dir=run)
-    events = folder / "interactions.csv"
-    rows = events.read_text().splitlines()
-    events.write_text("\n".join(rows[:-1]) + "\n")  # the export changes mid-run
-    assert cache.input_version(folder, pilots.load_config(folder)) != pilot.key
-
     step = pilots.open_pilot(folder, run_dir=run, cache_dir=store)
     assert step.key == pilot.key and step.data_counts() == pilot.data_counts()
 
     other = tmp_path / "other-run"
     info = {**pilots.pilot_info(pilot), "source": str(tmp_path / "elsewhere")}
     report.record_findings(report.RUN_RECORD, {"pilot": info}, run_dir=other)
+
+    events = folder / "interactions.csv"
+    rows = events.read_text().splitlines()
+    events.write_text("\n".join(rows[:-1]) + "\n")  # the export changes mid-run
+    assert cache.input_version(folder, pilots.load_config(folder)) != pilot.key
+    with pytest.raises(PilotInputError, match="never mixes two versions") as caught:
+        pilots.open_pilot(folder, run_dir=run, cache_dir=store)
+    assert f"the input file {events} changed since this run started" in str(caught.value)
+    assert "\n" not in str(caught.value)
     assert pilots.open_pilot(folder, run_dir=other, cache_dir=store).key != pilot.key
 
-    for entry in (store / pilot.key).glob("pilot*.pkl"):
-        entry.unlink()  # the run's version is gone from the cache
-    with pytest.warns(UserWarning, match="no longer cached"):
-        again = pilots.open_pilot(folder, run_dir=run, cache_dir=store)
-    assert again.key != pilot.key
-    assert again.data_counts()["events_read"] == pilot.data_counts()["events_read"] - 1
-    assert not list((store / pilot.key).glob("pilot*.pkl"))
+    events.write_text("\n".join(rows) + "\n")
+    for entry in (store / pilot.key).glob("pilot*"):
+        cache.remove_entry(entry)  # the run's version is gone from the cache
+    with pytest.raises(PilotInputError, match="no longer in the cache.*rerun `rvq pilot`"):
+        pilots.open_pilot(folder, run_dir=run, cache_dir=store)
+    assert not list((store / pilot.key).glob("pilot*"))  # nothing was scored under its key
 
 
 def test_pseudonymized_streamed_cells_stay_sorted_by_their_keys(tmp_path, monkeypatch):
