@@ -21,6 +21,7 @@ The corruptions are the classes of bad input clients have sent (issue 12):
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -227,7 +228,7 @@ def test_any_corruption_ends_in_a_result_or_a_clear_error(valid_folder, corrupti
 
 def test_a_streamed_csv_gives_the_in_memory_panel_and_counts(tmp_path):
     """`rvq.scoring.stream` in blocks of 16 kB (many blocks): a duplicate across blocks, a
-    malformed line and a bad date are set aside as when the file is read whole, and the
+    malformed line, a bad date and a date beyond pandas' range are set aside as when the file is read whole, and the
     DuckDB-scored panel equals the in-memory one."""
     from rvq import scoring, synth
     from rvq.scoring import stream
@@ -240,12 +241,18 @@ def test_a_streamed_csv_gives_the_in_memory_panel_and_counts(tmp_path):
         fh.write(lines[5] + "\n")  # repeats a row of the first block
         fh.write("x,y\n")  # too few fields
         fh.write(lines[7].replace("20", "xx", 1) + "\n")  # unparseable timestamp
+        fh.write(re.sub(r"\d{4}-\d\d-\d\d", "2999-12-31", lines[9], count=1) + "\n")  # far
     whole = load_dataset(data, progress=False)
     streamed = stream.streamed_panel(data, block_size=1 << 14, work_dir=tmp_path / "w")
     assert streamed.validation.counts["interactions"] == whole.validation.counts["interactions"]
-    assert streamed.validation.counts["interactions"]["set_aside"] == 3
+    assert streamed.validation.counts["interactions"]["set_aside"] == 4
     rules = {p.rule: p.rows for p in streamed.validation.problems if p.table == "interactions"}
-    assert rules == {"duplicate_event": 1, "malformed_row": 1, "unparseable_timestamp": 1}
+    assert rules == {
+        "duplicate_event": 1,
+        "malformed_row": 1,
+        "unparseable_timestamp": 1,
+        "future_timestamp": 1,
+    }
     keys = ["account_id", "period"]
     expected = scoring.panel_from_dataset(whole).sort_values(keys, ignore_index=True)
     got = streamed.panel.sort_values(keys, ignore_index=True)[expected.columns]

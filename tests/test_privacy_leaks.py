@@ -115,10 +115,11 @@ def _scanned_text(path: Path) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
-@pytest.fixture(scope="module")
-def leak_run(tmp_path_factory):
+@pytest.fixture(scope="module", params=["never", "always"])
+def leak_run(tmp_path_factory, request):
     """The dataset, the run folder, the cache, what `rvq pilot` and `rvq validate`
-    printed (stdout and stderr of each) and the pilot's seconds."""
+    printed (stdout and stderr of each) and the pilot's seconds: the interactions read
+    whole, then streamed (validated in blocks, scored on DuckDB: other code paths)."""
     root = tmp_path_factory.mktemp("leaks")
     tables = _raw_dataset(root / "data")
     secrets = root / "secrets.yaml"
@@ -131,7 +132,7 @@ def leak_run(tmp_path_factory):
                 "data": "data",
                 "secrets": "secrets.yaml",
                 "as_of": "2026-01-01",
-                "stream": "never",
+                "stream": request.param,
                 "privacy": {"pseudonymize": True},
             }
         )

@@ -133,7 +133,9 @@ def _aside_cells(rows: pd.DataFrame) -> pd.DataFrame:
         time = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
         if "timestamp" in rows:  # raw text: zoned and naive may mix, so all as UTC, then naive
             time = pd.to_datetime(rows["timestamp"], errors="coerce", format="mixed", utc=True)
-            time = time.dt.tz_localize(None).astype("datetime64[ns]")
+            time = time.dt.tz_localize(None)  # a far date (2999-12-31) is set aside and shown
+            time = time.where(time.between(pd.Timestamp.min, pd.Timestamp.max))  # as NaT
+            time = time.astype("datetime64[ns]")
         rows = rows.assign(n_events=1, timestamp=time, last_timestamp=time)
     for column in ("timestamp", "last_timestamp"):
         rows[column] = pd.to_datetime(rows[column]).astype("datetime64[ns]")
