@@ -154,6 +154,7 @@ class ReadTables:
             where=self.where,
             unreadable={**self.unreadable, **unreadable},
             missing=self.missing,
+            formats=config.formats,
         )
 
 

@@ -399,7 +399,9 @@ def streamed_validation(
             pair = {"interactions": block}
             if accounts_raw is not None:
                 pair["accounts"] = accounts_raw
-            usable, result = validate_tables(pair, catalog, freq=config.freq, as_of=config.as_of)
+            usable, result = validate_tables(
+                pair, catalog, freq=config.freq, as_of=config.as_of, formats=config.formats
+            )
             merged.add(result)
             frame = usable["interactions"]
             if frame is None or not len(frame):

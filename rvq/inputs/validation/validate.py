@@ -5,6 +5,7 @@ validated in blocks (a streamed file) into what validating it whole reports."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from rvq.config import TableFormat
 from rvq.inputs.validation.check import Context, TableCheck
 from rvq.inputs.validation.parse import isin
 from rvq.inputs.validation.result import (
@@ -48,13 +50,15 @@ def validate_tables(
     where: str = "the dataset",
     unreadable: dict[str, str] | None = None,
     missing: dict[str, str] | None = None,
+    formats: Mapping[str, TableFormat] | None = None,
 ) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
     """Validate raw tables into canonical frames of usable rows, and say what was found.
 
     `catalog` is used when `raw` has no "catalog" table (the shipped pro forma model);
     `as_of` (default today) separates past from future; `where` names the dataset in
     messages about missing tables; `unreadable` maps a table to why its file could not be
-    read; `missing` maps a table to the configured file that does not exist. Returns
+    read; `missing` maps a table to the configured file that does not exist; `formats`
+    maps a table to how its file writes numbers and dates (config `formats:`). Returns
     (frames, result): frames has every table, None when absent or unusable.
     """
     from rvq.inputs.readers import RawTable
@@ -118,6 +122,7 @@ def validate_tables(
             as_of=as_of,
             accounts=_usable_ids(frames.get("accounts"), "account_id"),
             codes=_usable_ids(frames.get("catalog"), "interaction_code"),
+            fmt=(formats or {}).get(table) or TableFormat(),
         )
         try:
             frame = TABLE_RULES[table](check, context)
