@@ -17,9 +17,13 @@ and the step-b data map lists it with its count (`rvq.steps.datamap.unmapped_cod
 is ever dropped here: rows read = rows used + rows set aside.
 
 Common to the three: dates in mixed formats become ISO 8601 (ISO values pass through
-as written, times with a zone converted to UTC; US `m/d/Y [h:mm AM]`, European `d.m.Y [H:M]`, epoch
-milliseconds); a value no format reads is kept as written, so validation sets it aside
-as an unparseable timestamp. Free-text columns (subjects, descriptions) are used for the
+as written, times with a zone converted to UTC; slash dates `m/d/Y [h:mm AM]` or
+`d/m/Y [H:M]`, European `d.m.Y [H:M]`, epoch milliseconds); a value no format reads is
+kept as written, so validation sets it aside as an unparseable timestamp. Slash dates are
+read in the order the table's `dates` setting gives (config `formats: {interactions:
+{dates: day_first}}`); without one, in the order a value proves (a number above 12 before
+the year), with a note, else month-first (the US default) with a warning naming the
+setting (`export_timestamps`). Free-text columns (subjects, descriptions) are used for the
 codes and then dropped, so client text does not travel further; the raw activity type is
 kept as `export_activity_type`.
 
@@ -77,6 +81,7 @@ a cancelled meeting counts as a meeting unless a rule or the export excludes it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +89,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rvq.config import DATE_ORDERS
 from rvq.inputs.mappings import MAPPINGS, TableMapping, register_mapping
+from rvq.inputs.validation.parse import date_order_hint
 
 #: where the shipped, client-editable mapping tables live
 PRESETS_DIR = Path(__file__).parents[1] / "data" / "presets"
@@ -98,7 +105,8 @@ MATCHES = ("equals", "contains")
 _SF_SUFFIX = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"))
 _ISO_START = r"^\d{4}-\d{1,2}-\d{1,2}"
 _ISO_ZONE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
-#: non-ISO date formats tried in order (slash dates are month first, as US exports write)
+#: non-ISO date formats tried in order (slash dates month first, as US exports write; read
+#: day first where the table's `dates` setting or its values say so: `export_timestamps`)
 EXPORT_DATE_FORMATS = (
     "%m/%d/%Y %I:%M %p",
     "%m/%d/%Y %I:%M:%S %p",
@@ -217,12 +225,63 @@ def dataverse_guid(ids: pd.Series) -> pd.Series:
     return _text(ids).str.strip("{}").str.lower()
 
 
-def export_timestamps(values: pd.Series, formats: Sequence[str] = EXPORT_DATE_FORMATS) -> pd.Series:
+def _slash_order(text: pd.Series, dates: str, notes: list[str] | None) -> str:
+    """The order ("day_first" / "month_first") to read the slash dates of `text` in: the
+    `dates` setting when it names one, else the order a value proves, else month-first
+    (the US default of CRM exports). What was decided without a setting goes to `notes`."""
+    if dates in ("day_first", "month_first"):
+        return dates
+    slashed = text[text.str.contains("/", regex=False, na=False)]
+    order, found, examples = date_order_hint(slashed)
+    if not found.any() or dates != "iso":
+        return "month_first"
+    day = "`formats: {interactions: {dates: day_first}}`"
+    month = "`formats: {interactions: {dates: month_first}}`"
+    n = f"{int(found.sum()):,} timestamps written with slashes"
+    if order in ("day_first", "month_first"):
+        how = "day/month/year" if order == "day_first" else "month/day/year"
+        said = f"{n} read {how}, as values such as {examples[0]!r} show"
+    elif order == "both":
+        said = (
+            f"{n} show both orders (e.g. {examples[0]!r} and {examples[1]!r}): read "
+            f"month/day/year, the US default; those that do not read so are set aside; fix "
+            f"the export or set {day} or {month} in the config"
+        )
+        order = "month_first"
+    else:
+        said = (
+            f"{n} (e.g. {examples[0]!r}) read month/day/year, the US default of CRM exports: "
+            "no value shows the order (none has a number above 12 before the year); if the "
+            f"export is day/month/year, set {day} in the config"
+        )
+        order = "month_first"
+    if notes is not None:
+        notes.append(said)
+    return order
+
+
+def _in_order(formats: Sequence[str], order: str) -> list[str]:
+    """`formats` with their slash dates read in `order` (they are written month first)."""
+    if order == "month_first":
+        return list(formats)
+    return [f.replace("%m/%d/", "%d/%m/") for f in formats]
+
+
+def export_timestamps(
+    values: pd.Series,
+    formats: Sequence[str] = EXPORT_DATE_FORMATS,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.Series:
     """Dates in the mixed formats of CRM exports as ISO 8601 text.
 
     ISO values pass through as written (validation reads their zones); epoch
     milliseconds (12–13 digits) and the `formats` (tried in order) become ISO text;
-    anything else is kept as written, so validation sets it aside as unparseable.
+    anything else is kept as written, so validation sets it aside as unparseable. Slash
+    dates are read in the order of `dates` (the table's setting: day_first, month_first,
+    or a strftime format tried first), else as `_slash_order` decides from the values,
+    adding to `notes` what it decided.
     """
     text = _text(values)
     out = text.copy()
@@ -238,10 +297,15 @@ def export_timestamps(values: pd.Series, formats: Sequence[str] = EXPORT_DATE_FO
         ms = pd.to_numeric(text[epoch]).astype("int64")
         out[epoch] = pd.to_datetime(ms, unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%S")
         todo &= ~epoch
-    for fmt in formats:
+    tried = _in_order(formats, _slash_order(text[todo], dates, notes))
+    if dates not in DATE_ORDERS:  # the client's own format first
+        tried.insert(0, dates)
+    for fmt in tried:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         ok = parsed.notna()
         if ok.any():
             shown = "%Y-%m-%d" if "%H" not in fmt and "%I" not in fmt else "%Y-%m-%dT%H:%M:%S"
@@ -286,13 +350,15 @@ def _canonical(
     event_id,
     rep_id,
     source_system,
+    dates: str = "iso",
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "event_id": event_id,
             "account_id": account_id,
             "contact_id": contact_id,
-            "timestamp": export_timestamps(timestamp),
+            "timestamp": export_timestamps(timestamp, dates=dates, notes=notes),
             "interaction_code": codes,
             "rep_id": rep_id,
             "source_system": source_system,
@@ -302,7 +368,13 @@ def _canonical(
     )
 
 
-def salesforce_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def salesforce_interactions(
+    frame: pd.DataFrame,
+    rules: pd.DataFrame | None = None,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
     """A Salesforce Task/Event export as canonical interactions (see the module docstring)."""
     _require(
         frame,
@@ -332,6 +404,8 @@ def salesforce_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = No
         event_id=event_id,
         rep_id=ids.get("OwnerId", none),
         source_system=kind.where(kind.notna(), "Salesforce"),
+        dates=dates,
+        notes=notes,
     )
 
 
@@ -340,7 +414,13 @@ def _first_association(s: pd.Series) -> pd.Series:
     return _text(s).str.extract(r"(\d+)", expand=False)
 
 
-def hubspot_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def hubspot_interactions(
+    frame: pd.DataFrame,
+    rules: pd.DataFrame | None = None,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
     """A HubSpot engagements export as canonical interactions (see the module docstring)."""
     _require(
         frame,
@@ -365,10 +445,18 @@ def hubspot_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None)
         event_id=_text(frame["engagement.id"]) if "engagement.id" in frame else none,
         rep_id=_text(frame["engagement.ownerId"]) if "engagement.ownerId" in frame else none,
         source_system=("HubSpot " + activity_type.fillna(BLANK_TYPE)).astype(object),
+        dates=dates,
+        notes=notes,
     )
 
 
-def dynamics_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def dynamics_interactions(
+    frame: pd.DataFrame,
+    rules: pd.DataFrame | None = None,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
     """A Dynamics 365 activitypointer export as canonical interactions (module docstring)."""
     _require(
         frame,
@@ -410,6 +498,8 @@ def dynamics_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None
         event_id=guid.get("activityid", none),
         rep_id=guid.get("ownerid", none),
         source_system=("Dynamics 365 " + activity_type.fillna(BLANK_TYPE)).astype(object),
+        dates=dates,
+        notes=notes,
     )
 
 
@@ -435,13 +525,15 @@ class CrmPreset:
     def tables(self, rules_path: str | Path | None = None) -> dict[str, TableMapping]:
         """The per-table mappings rvq.inputs.mappings applies; `rules_path` replaces the shipped table."""
 
-        def interactions(frame: pd.DataFrame) -> pd.DataFrame:
+        def interactions(
+            frame: pd.DataFrame, dates: str = "iso", notes: list[str] | None = None
+        ) -> pd.DataFrame:
             rules = activity_type_rules(self.name, rules_path)  # read now: edits take effect
-            return self.interactions(frame, rules)
+            return self.interactions(frame, rules, dates=dates, notes=notes)
 
         ids = _ids_in(["account_id"], self.normalize_ids)
         return {
-            "interactions": TableMapping({}, interactions),
+            "interactions": TableMapping({}, interactions, reads_dates=True),
             "accounts": TableMapping(self.account_columns, ids),
             "outcomes": TableMapping({}, ids),
             "voc": TableMapping({}, _ids_in(["account_id", "contact_id"], self.normalize_ids)),

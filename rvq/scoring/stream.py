@@ -385,7 +385,7 @@ def streamed_validation(
             try:
                 block = next(blocks, None)
                 if block is not None and mapping is not None:
-                    block = mapping.apply(block)
+                    block = mapping.apply(block, config.table_format("interactions").dates)
             except ConfigError:
                 raise
             except Exception as exc:  # unreadable, or a preset that cannot convert it

@@ -168,9 +168,10 @@ def date_order_hint(values: pd.Series) -> tuple[str | None, np.ndarray, list[str
     day/month dates, and up to two example values (a proving one first)."""
     text = as_text(values)
     parts = _local_dates(text)
-    found = parts["y"].notna().to_numpy()
     a = pd.to_numeric(parts["a"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     b = pd.to_numeric(parts["b"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    # a date in at least one order (31/31/2022 is none: not a day/month date at all)
+    found = (a >= 1) & (b >= 1) & (((a <= 31) & (b <= 12)) | ((a <= 12) & (b <= 31)))
     day_first = found & (a > 12) & (b <= 12)
     month_first = found & (b > 12) & (a <= 12)
     order = None
