@@ -44,7 +44,7 @@ TEST_KINDS = {
     ),
     "e2e": (
         "test_cli", "test_notebooks", "test_pipeline", "test_presets", "test_privacy", "test_run_folder",
-        "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books",
+        "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books", "test_european",
     ),
 }  # fmt: skip
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}
