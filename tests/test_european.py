@@ -23,6 +23,7 @@ from rvq.config import ConfigError, config_from_mapping
 from rvq.inputs.dataset import load_dataset
 from rvq.inputs.presets import export_timestamps
 from rvq.inputs.validation.parse import as_number, iso_dates
+from rvq.scoring import stream
 
 ROOT = Path(__file__).resolve().parents[1]
 SALESFORCE = ROOT / "data" / "fixtures" / "crm" / "salesforce"
@@ -266,8 +267,11 @@ def test_a_stray_decimal_comma_in_a_dot_column_is_a_warning(tmp_path, valid_tabl
 # --- CRM presets: slash dates in the table's order, the values' order, or a warning -------
 
 
-def salesforce_copy(tmp_path: Path, swap: bool = True, keep=None, **formats) -> Path:
-    """The Salesforce fixture with its slash dates written day first (`swap`)."""
+def salesforce_copy(
+    tmp_path: Path, swap: bool = True, keep=None, reorder=None, stream=None, **formats
+) -> Path:
+    """The Salesforce fixture with its slash dates written day first (`swap`), its rows
+    filtered by `keep` and reordered by `reorder`."""
     folder = tmp_path / "salesforce"
     shutil.copytree(SALESFORCE, folder)
     path = folder / "Task_Event.csv"
@@ -277,10 +281,14 @@ def salesforce_copy(tmp_path: Path, swap: bool = True, keep=None, **formats) -> 
         frame = frame.apply(lambda col: col.str.replace(slash, r"\2/\1/\3", regex=True))
     if keep is not None:
         frame = frame[keep(frame)]
+    if reorder is not None:
+        frame = reorder(frame)
     frame.to_csv(path, index=False)
     settings = yaml.safe_load((folder / "pilot.yaml").read_text())
     if formats:
         settings["formats"] = formats
+    if stream:
+        settings["stream"] = stream
     (folder / "pilot.yaml").write_text(yaml.safe_dump(settings))
     return folder / "pilot.yaml"
 
@@ -336,3 +344,30 @@ def test_preset_dates_follow_the_tables_setting():
     assert said == []
     assert export_timestamps(values, dates="month_first").tolist()[0] == "2022-02-01"
     assert export_timestamps(pd.Series(["02-01-22"]), dates="%d-%m-%y").tolist() == ["2022-01-02"]
+
+
+def test_a_streamed_european_export_reads_every_block_in_the_order_its_dates_prove(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(stream, "BLOCK_SIZE", 1 << 13)  # several blocks
+
+    def proving_last(frame):  # the day-first dates that prove the order come last
+        day = frame["ActivityDate"].str.extract(r"^(\d{1,2})/")[0].astype(float)
+        return (
+            frame.assign(_late=day > 12).sort_values("_late", kind="stable").drop(columns="_late")
+        )
+
+    source = salesforce_copy(tmp_path / "a", reorder=proving_last, stream="always")
+    whole = load_dataset(source, progress=False)
+    (note,) = [n for n in notes(whole) if "slashes" in n]
+    assert "read day/month/year" in note
+    streamed = stream.streamed_validation(source, work_dir=tmp_path / "work")
+    (problem,) = [
+        p for p in streamed.validation.by_severity("fatal") if p.rule == "format_option_needed"
+    ]
+    assert "`formats: {interactions: {dates: day_first}}`" in problem.message
+
+    source = salesforce_copy(tmp_path / "b", stream="always")  # the first block proves it
+    streamed = stream.streamed_validation(source, work_dir=tmp_path / "work-b")
+    assert not streamed.validation.fatal
+    assert streamed.validation.counts == load_dataset(source, progress=False).validation.counts

@@ -225,10 +225,25 @@ def dataverse_guid(ids: pd.Series) -> pd.Series:
     return _text(ids).str.strip("{}").str.lower()
 
 
+class SlashOrderNote(str):
+    """A note saying in which order an export's slash dates were read (`order`), and
+    whether values decided it (`proven`) or it was assumed. A streamed export reads its
+    later blocks in the order the first proven note gives (`rvq.scoring.stream`)."""
+
+    order: str
+    proven: bool
+
+    def __new__(cls, text: str, order: str, proven: bool) -> SlashOrderNote:
+        note = super().__new__(cls, text)
+        note.order, note.proven = order, proven
+        return note
+
+
 def _slash_order(text: pd.Series, dates: str, notes: list[str] | None) -> str:
     """The order ("day_first" / "month_first") to read the slash dates of `text` in: the
     `dates` setting when it names one, else the order a value proves, else month-first
-    (the US default of CRM exports). What was decided without a setting goes to `notes`."""
+    (the US default of CRM exports). What was decided without a setting goes to `notes`
+    (a `SlashOrderNote`)."""
     if dates in ("day_first", "month_first"):
         return dates
     slashed = text[text.str.contains("/", regex=False, na=False)]
@@ -237,27 +252,25 @@ def _slash_order(text: pd.Series, dates: str, notes: list[str] | None) -> str:
         return "month_first"
     day = "`formats: {interactions: {dates: day_first}}`"
     month = "`formats: {interactions: {dates: month_first}}`"
-    n = f"{int(found.sum()):,} timestamps written with slashes"
     if order in ("day_first", "month_first"):
         how = "day/month/year" if order == "day_first" else "month/day/year"
-        said = f"{n} read {how}, as values such as {examples[0]!r} show"
+        said = f"timestamps written with slashes read {how}, as values such as {examples[0]!r} show"
     elif order == "both":
         said = (
-            f"{n} show both orders (e.g. {examples[0]!r} and {examples[1]!r}): read "
-            f"month/day/year, the US default; those that do not read so are set aside; fix "
-            f"the export or set {day} or {month} in the config"
+            f"timestamps written with slashes show both orders (e.g. {examples[0]!r} and "
+            f"{examples[1]!r}): read month/day/year, the US default; those that do not read so "
+            f"are set aside; fix the export or set {day} or {month} in the config"
         )
-        order = "month_first"
     else:
         said = (
-            f"{n} (e.g. {examples[0]!r}) read month/day/year, the US default of CRM exports: "
-            "no value shows the order (none has a number above 12 before the year); if the "
-            f"export is day/month/year, set {day} in the config"
+            f"timestamps written with slashes (e.g. {examples[0]!r}) read month/day/year, the "
+            "US default of CRM exports: no value shows the order (none has a number above 12 "
+            f"before the year); if the export is day/month/year, set {day} in the config"
         )
-        order = "month_first"
+    decided = order if order in ("day_first", "month_first") else "month_first"
     if notes is not None:
-        notes.append(said)
-    return order
+        notes.append(SlashOrderNote(said, decided, proven=order is not None))
+    return decided
 
 
 def _in_order(formats: Sequence[str], order: str) -> list[str]:
@@ -596,6 +609,7 @@ __all__ = [
     "PRESETS_DIR",
     "UNMAPPED_PREFIX",
     "CrmPreset",
+    "SlashOrderNote",
     "activity_type_rules",
     "dataverse_guid",
     "dynamics_interactions",
