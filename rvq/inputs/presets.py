@@ -238,6 +238,9 @@ class SlashOrderNote(str):
         note.order, note.proven = order, proven
         return note
 
+    def __getnewargs__(self) -> tuple[str, str, bool]:  # pickled with the raw table's notes
+        return str(self), self.order, self.proven
+
 
 def _slash_order(text: pd.Series, dates: str, notes: list[str] | None) -> str:
     """The order ("day_first" / "month_first") to read the slash dates of `text` in: the

@@ -112,7 +112,7 @@ def validate_tables(
                 f"the file is not UTF-8: its text was decoded as {raw[table].decoded_from}",
             )
         for note in raw[table].notes:
-            check.problem("warning", None, "reader_note", note)
+            check.problem("warning", None, "reader_note", str(note))
         check.malformed()
         if not check.require_columns():
             check.finish(result)
