@@ -13,7 +13,7 @@ import difflib
 import re
 import reprlib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote_plus
@@ -30,6 +30,7 @@ from pydantic import (
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_validator,
 )
 
 from rvq.schema import DEFAULT_SEGMENTS, OUTCOME_NAMES, TABLES
@@ -81,6 +82,61 @@ class SqlOptions(BaseModel):
         "RVQ_DB_PASSWORD", min_length=1, description="environment variable holding the password"
     )
     chunksize: PositiveInt = Field(50_000, description="rows fetched per round trip")
+
+
+#: the named date orders of `TableFormat.dates` (anything else must be a strftime format)
+DATE_ORDERS = ("iso", "day_first", "month_first")
+
+
+class TableFormat(BaseModel):
+    """How one table's file writes numbers and dates, for exports in a local format
+    (a European one: `decimal: ","`, `dates: day_first`). The defaults read '.' decimals
+    and ISO 8601 dates; validation names these options when values look otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decimal: Literal[".", ","] = Field(".", description="the decimal mark of numbers")
+    thousands: Literal[".", ",", " ", "'", ""] | None = Field(
+        None,
+        description="the digit-grouping mark ('' none; ' ' also a no-break space); default: "
+        "'.' when the decimal mark is ',' (1.234,56), none when it is '.'",
+    )
+    dates: str = Field(
+        "iso",
+        description="iso (ISO 8601), day_first (31/01/2022 [13:45[:00]]), month_first "
+        "(01/31/2022 [1:45 PM]) or a strftime format such as '%d.%m.%y %H:%M'; ISO values "
+        "are read whatever the setting",
+    )
+
+    @field_validator("dates")
+    @classmethod
+    def _known_dates(cls, value: str) -> str:
+        if value in DATE_ORDERS:
+            return value
+        if "%" not in value:
+            raise ValueError(
+                f"dates must be {', '.join(DATE_ORDERS)} or a strftime format such as "
+                "'%d/%m/%Y %H:%M'"
+            )
+        sample = datetime(2022, 1, 31, 13, 45, 30)
+        try:
+            datetime.strptime(sample.strftime(value), value)
+        except ValueError as exc:
+            raise ValueError(f"not a usable strftime format ({exc})") from None
+        return value
+
+    @model_validator(mode="after")
+    def _marks_differ(self) -> TableFormat:
+        if self.grouping == self.decimal:
+            raise ValueError(f"decimal and thousands are both {self.decimal!r}")
+        return self
+
+    @property
+    def grouping(self) -> str:
+        """The digit-grouping mark in effect ('' for none)."""
+        if self.thousands is not None:
+            return self.thousands
+        return "." if self.decimal == "," else ""
 
 
 class PilotConfig(BaseModel):
@@ -136,8 +192,13 @@ class PilotConfig(BaseModel):
         None, description="periods for RV depth to halve; None keeps the plain cumulative sum"
     )
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    formats: dict[str, TableFormat] = Field(
+        default_factory=dict,
+        description="per table: how its file writes numbers and dates (decimal, thousands, "
+        "dates); unset tables use '.' decimals and ISO 8601 dates",
+    )
 
-    @field_validator("tables", "columns")
+    @field_validator("tables", "columns", "formats")
     @classmethod
     def _known_tables(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
@@ -208,6 +269,10 @@ class PilotConfig(BaseModel):
         if base is None:
             return value
         return {name: _relative_to(base, loc) for name, loc in value.items()}
+
+    def table_format(self, table: str) -> TableFormat:
+        """How `table`'s file writes numbers and dates (the defaults when not configured)."""
+        return self.formats.get(table) or TableFormat()
 
     def resolved_as_of(self) -> date:
         """The date after which timestamps count as future: `as_of`, or today when unset."""

@@ -28,11 +28,12 @@ ENCODED_COLUMNS = ("account_id", "contact_id", "interaction_code")
 
 
 def read_table(
-    path: str | Path, mapping: Mapping[str, str] | TableMapping | None = None
+    path: str | Path, mapping: Mapping[str, str] | TableMapping | None = None, dates: str = "iso"
 ) -> RawTable:
     """Read one table with the reader registered for its suffix and map its columns.
 
-    `mapping` is a dict of client column -> canonical column, or a TableMapping.
+    `mapping` is a dict of client column -> canonical column, or a TableMapping; `dates`
+    is the table's date setting (config `formats:`), for a mapping that reads dates.
     """
     location = path if "://" in str(path) else Path(path)  # a URL is no path (rvq.inputs.sql)
     raw = reader_for(location)(location)
@@ -40,7 +41,7 @@ def read_table(
         return raw
     if not isinstance(mapping, TableMapping):
         mapping = TableMapping(columns=dict(mapping))
-    return mapping.apply(raw)
+    return mapping.apply(raw, dates)
 
 
 # --- datasets -------------------------------------------------------------------------
@@ -155,6 +156,7 @@ class ReadTables:
             unreadable={**self.unreadable, **unreadable},
             missing=self.missing,
             segments=config.segments,
+            formats=config.formats,
         )
 
 
@@ -175,7 +177,8 @@ def read_tables(config: PilotConfig, *, skip: tuple[str, ...] = (), bar=None) ->
             missing[name] = str(path)
         else:
             try:
-                raw[name] = read_table(path, table_mapping(config, name))
+                dates = config.table_format(name).dates
+                raw[name] = read_table(path, table_mapping(config, name), dates)
             except ConfigError:
                 raise
             except NotTextError as exc:  # its own line: never the file's bytes

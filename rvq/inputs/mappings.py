@@ -19,7 +19,7 @@ from rvq.schema import TABLES
 
 # --- mappings from a client's export onto the canonical tables -------------------------
 
-Transform = Callable[[pd.DataFrame], pd.DataFrame]
+Transform = Callable[..., pd.DataFrame]  # (frame) -> frame, or see `TableMapping.reads_dates`
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,12 @@ class TableMapping:
     transform: Transform | None = None
     #: the activity mapping file the transform's codes come from (validation names it)
     rules_file: str | None = None
+    #: the transform reads the export's dates itself (a CRM preset): it is called as
+    #: `transform(frame, dates=..., notes=...)` with the table's `dates` setting (config
+    #: `formats:`) and a list to which it adds what it decided (shown as warnings)
+    reads_dates: bool = False
 
-    def apply(self, raw: RawTable) -> RawTable:
+    def apply(self, raw: RawTable, dates: str = "iso") -> RawTable:
         missing = [c for c in self.columns if c not in raw.frame.columns]
         if missing:
             raw.notes.append(
@@ -49,7 +53,10 @@ class TableMapping:
             )
         if self.transform is not None:
             n = len(frame)
-            frame = self.transform(frame)
+            if self.reads_dates:
+                frame = self.transform(frame, dates=dates, notes=raw.notes)
+            else:
+                frame = self.transform(frame)
             if len(frame) != n:
                 raise ValueError(f"{raw.path}: mapping transform changed the row count")
         raw.frame = frame
@@ -94,14 +101,17 @@ def table_mapping(config: PilotConfig, table: str) -> TableMapping | None:
     user = TableMapping(columns=extra)
     return TableMapping(
         columns=base.columns,
-        transform=lambda f: _rename_then(user, base.transform, f),
+        transform=lambda f, **dating: _rename_then(user, base.transform, f, **dating),
         rules_file=base.rules_file,
+        reads_dates=base.reads_dates,
     )
 
 
-def _rename_then(user: TableMapping, then: Transform | None, frame: pd.DataFrame) -> pd.DataFrame:
+def _rename_then(
+    user: TableMapping, then: Transform | None, frame: pd.DataFrame, **dating
+) -> pd.DataFrame:
     frame = frame.rename(columns=dict(user.columns))
-    return then(frame) if then is not None else frame
+    return then(frame, **dating) if then is not None else frame
 
 
 def client_mapping(config: PilotConfig, base: TableMapping | None) -> TableMapping:
@@ -118,11 +128,14 @@ def client_mapping(config: PilotConfig, base: TableMapping | None) -> TableMappi
         return presets.PRESETS[config.preset].tables(path, rules)["interactions"]
     then = base.transform if base is not None else None
 
-    def codes_mapped(frame: pd.DataFrame) -> pd.DataFrame:
-        return presets.client_codes(then(frame) if then is not None else frame, rules)
+    def codes_mapped(frame: pd.DataFrame, **dating) -> pd.DataFrame:
+        return presets.client_codes(then(frame, **dating) if then is not None else frame, rules)
 
     columns = base.columns if base is not None else {}
-    return TableMapping(columns=columns, transform=codes_mapped, rules_file=str(path))
+    reads_dates = base.reads_dates if base is not None else False
+    return TableMapping(
+        columns=columns, transform=codes_mapped, rules_file=str(path), reads_dates=reads_dates
+    )
 
 
 def catalog_codes(config: PilotConfig) -> tuple[set[str] | None, str]:

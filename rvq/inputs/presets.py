@@ -19,9 +19,13 @@ and the step-b data map lists it with its count (`rvq.steps.datamap.unmapped_cod
 is ever dropped here: rows read = rows used + rows set aside.
 
 Common to the three: dates in mixed formats become ISO 8601 (ISO values pass through
-as written, times with a zone converted to UTC; US `m/d/Y [h:mm AM]`, European `d.m.Y [H:M]`, epoch
-milliseconds); a value no format reads is kept as written, so validation sets it aside
-as an unparseable timestamp. Free-text columns (subjects, descriptions) are used for the
+as written, times with a zone converted to UTC; slash dates `m/d/Y [h:mm AM]` or
+`d/m/Y [H:M]`, European `d.m.Y [H:M]`, epoch milliseconds); a value no format reads is
+kept as written, so validation sets it aside as an unparseable timestamp. Slash dates are
+read in the order the table's `dates` setting gives (config `formats: {interactions:
+{dates: day_first}}`); without one, in the order a value proves (a number above 12 before
+the year), with a note, else month-first (the US default) with a warning naming the
+setting (`export_timestamps`). Free-text columns (subjects, descriptions) are used for the
 codes and then dropped, so client text does not travel further; the raw activity type is
 kept as `export_activity_type`.
 
@@ -82,6 +86,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -90,9 +95,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rvq.config import ConfigError
+from rvq.config import DATE_ORDERS, ConfigError
 from rvq.inputs.mappings import MAPPINGS, TableMapping, register_mapping
 from rvq.inputs.readers import bom_encoding, detect_encoding
+from rvq.inputs.validation.parse import date_order_hint
 
 #: where the shipped, client-editable mapping tables live
 PRESETS_DIR = Path(__file__).parents[1] / "data" / "presets"
@@ -106,7 +112,8 @@ MATCHES = ("equals", "contains")
 _SF_SUFFIX = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"))
 _ISO_START = r"^\d{4}-\d{1,2}-\d{1,2}"
 _ISO_ZONE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
-#: non-ISO date formats tried in order (slash dates are month first, as US exports write)
+#: non-ISO date formats tried in order (slash dates month first, as US exports write; read
+#: day first where the table's `dates` setting or its values say so: `export_timestamps`)
 EXPORT_DATE_FORMATS = (
     "%m/%d/%Y %I:%M %p",
     "%m/%d/%Y %I:%M:%S %p",
@@ -403,12 +410,79 @@ def dataverse_guid(ids: pd.Series) -> pd.Series:
     return _text(ids).str.strip("{}").str.lower()
 
 
-def export_timestamps(values: pd.Series, formats: Sequence[str] = EXPORT_DATE_FORMATS) -> pd.Series:
+class SlashOrderNote(str):
+    """A note saying in which order an export's slash dates were read (`order`), and
+    whether values decided it (`proven`) or it was assumed. A streamed export reads its
+    later blocks in the order the first proven note gives (`rvq.scoring.stream`)."""
+
+    order: str
+    proven: bool
+
+    def __new__(cls, text: str, order: str, proven: bool) -> SlashOrderNote:
+        note = super().__new__(cls, text)
+        note.order, note.proven = order, proven
+        return note
+
+    def __getnewargs__(self) -> tuple[str, str, bool]:  # pickled with the raw table's notes
+        return str(self), self.order, self.proven
+
+
+def _slash_order(text: pd.Series, dates: str, notes: list[str] | None) -> str:
+    """The order ("day_first" / "month_first") to read the slash dates of `text` in: the
+    `dates` setting when it names one, else the order a value proves, else month-first
+    (the US default of CRM exports). What was decided without a setting goes to `notes`
+    (a `SlashOrderNote`)."""
+    if dates in ("day_first", "month_first"):
+        return dates
+    slashed = text[text.str.contains("/", regex=False, na=False)]
+    order, found, examples = date_order_hint(slashed)
+    if not found.any() or dates != "iso":
+        return "month_first"
+    day = "`formats: {interactions: {dates: day_first}}`"
+    month = "`formats: {interactions: {dates: month_first}}`"
+    if order in ("day_first", "month_first"):
+        how = "day/month/year" if order == "day_first" else "month/day/year"
+        said = f"timestamps written with slashes read {how}, as values such as {examples[0]!r} show"
+    elif order == "both":
+        said = (
+            f"timestamps written with slashes show both orders (e.g. {examples[0]!r} and "
+            f"{examples[1]!r}): read month/day/year, the US default; those that do not read so "
+            f"are set aside; fix the export or set {day} or {month} in the config"
+        )
+    else:
+        said = (
+            f"timestamps written with slashes (e.g. {examples[0]!r}) read month/day/year, the "
+            "US default of CRM exports: no value shows the order (none has a number above 12 "
+            f"before the year); if the export is day/month/year, set {day} in the config"
+        )
+    decided = order if order in ("day_first", "month_first") else "month_first"
+    if notes is not None:
+        notes.append(SlashOrderNote(said, decided, proven=order is not None))
+    return decided
+
+
+def _in_order(formats: Sequence[str], order: str) -> list[str]:
+    """`formats` with their slash dates read in `order` (they are written month first)."""
+    if order == "month_first":
+        return list(formats)
+    return [f.replace("%m/%d/", "%d/%m/") for f in formats]
+
+
+def export_timestamps(
+    values: pd.Series,
+    formats: Sequence[str] = EXPORT_DATE_FORMATS,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.Series:
     """Dates in the mixed formats of CRM exports as ISO 8601 text.
 
     ISO values pass through as written (validation reads their zones); epoch
     milliseconds (12–13 digits) and the `formats` (tried in order) become ISO text;
-    anything else is kept as written, so validation sets it aside as unparseable.
+    anything else is kept as written, so validation sets it aside as unparseable. Slash
+    dates are read in the order of `dates` (the table's setting: day_first, month_first,
+    or a strftime format tried first), else as `_slash_order` decides from the values,
+    adding to `notes` what it decided.
     """
     text = _text(values)
     out = text.copy()
@@ -424,10 +498,15 @@ def export_timestamps(values: pd.Series, formats: Sequence[str] = EXPORT_DATE_FO
         ms = pd.to_numeric(text[epoch]).astype("int64")
         out[epoch] = pd.to_datetime(ms, unit="ms").dt.strftime("%Y-%m-%dT%H:%M:%S")
         todo &= ~epoch
-    for fmt in formats:
+    tried = _in_order(formats, _slash_order(text[todo], dates, notes))
+    if dates not in DATE_ORDERS:  # the client's own format first
+        tried.insert(0, dates)
+    for fmt in tried:
         if not todo.any():
             break
-        parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         ok = parsed.notna()
         if ok.any():
             shown = "%Y-%m-%d" if "%H" not in fmt and "%I" not in fmt else "%Y-%m-%dT%H:%M:%S"
@@ -472,13 +551,15 @@ def _canonical(
     event_id,
     rep_id,
     source_system,
+    dates: str = "iso",
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "event_id": event_id,
             "account_id": account_id,
             "contact_id": contact_id,
-            "timestamp": export_timestamps(timestamp),
+            "timestamp": export_timestamps(timestamp, dates=dates, notes=notes),
             "interaction_code": codes,
             "rep_id": rep_id,
             "source_system": source_system,
@@ -488,7 +569,13 @@ def _canonical(
     )
 
 
-def salesforce_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def salesforce_interactions(
+    frame: pd.DataFrame,
+    rules: pd.DataFrame | None = None,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
     """A Salesforce Task/Event export as canonical interactions (see the module docstring)."""
     _require(
         frame,
@@ -518,6 +605,8 @@ def salesforce_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = No
         event_id=event_id,
         rep_id=ids.get("OwnerId", none),
         source_system=kind.where(kind.notna(), "Salesforce"),
+        dates=dates,
+        notes=notes,
     )
 
 
@@ -526,7 +615,13 @@ def _first_association(s: pd.Series) -> pd.Series:
     return _text(s).str.extract(r"(\d+)", expand=False)
 
 
-def hubspot_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def hubspot_interactions(
+    frame: pd.DataFrame,
+    rules: pd.DataFrame | None = None,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
     """A HubSpot engagements export as canonical interactions (see the module docstring)."""
     _require(
         frame,
@@ -551,10 +646,18 @@ def hubspot_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None)
         event_id=_text(frame["engagement.id"]) if "engagement.id" in frame else none,
         rep_id=_text(frame["engagement.ownerId"]) if "engagement.ownerId" in frame else none,
         source_system=("HubSpot " + activity_type.fillna(BLANK_TYPE)).astype(object),
+        dates=dates,
+        notes=notes,
     )
 
 
-def dynamics_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+def dynamics_interactions(
+    frame: pd.DataFrame,
+    rules: pd.DataFrame | None = None,
+    *,
+    dates: str = "iso",
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
     """A Dynamics 365 activitypointer export as canonical interactions (module docstring)."""
     _require(
         frame,
@@ -596,6 +699,8 @@ def dynamics_interactions(frame: pd.DataFrame, rules: pd.DataFrame | None = None
         event_id=guid.get("activityid", none),
         rep_id=guid.get("ownerid", none),
         source_system=("Dynamics 365 " + activity_type.fillna(BLANK_TYPE)).astype(object),
+        dates=dates,
+        notes=notes,
     )
 
 
@@ -626,13 +731,15 @@ class CrmPreset:
         rules already read from it (`activity_type_rules`)."""
         path = Path(rules_path) if rules_path is not None else PRESETS_DIR / f"{self.name}.csv"
 
-        def interactions(frame: pd.DataFrame) -> pd.DataFrame:
+        def interactions(
+            frame: pd.DataFrame, dates: str = "iso", notes: list[str] | None = None
+        ) -> pd.DataFrame:
             table = rules if rules is not None else activity_type_rules(self.name, path)
-            return self.interactions(frame, table)
+            return self.interactions(frame, table, dates=dates, notes=notes)
 
         ids = _ids_in(["account_id"], self.normalize_ids)
         return {
-            "interactions": TableMapping({}, interactions, rules_file=str(path)),
+            "interactions": TableMapping({}, interactions, rules_file=str(path), reads_dates=True),
             "accounts": TableMapping(self.account_columns, ids),
             "outcomes": TableMapping({}, ids),
             "voc": TableMapping({}, _ids_in(["account_id", "contact_id"], self.normalize_ids)),
@@ -697,6 +804,7 @@ __all__ = [
     "PRESETS_DIR",
     "UNMAPPED_PREFIX",
     "CrmPreset",
+    "SlashOrderNote",
     "activity_type_rules",
     "client_codes",
     "dataverse_guid",

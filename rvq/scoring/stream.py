@@ -34,6 +34,7 @@ from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.inputs.dataset import ReadTables, locate_tables, read_tables
 from rvq.inputs.digest import SINGLE_VALUED, RowDigest
 from rvq.inputs.mappings import table_mapping
+from rvq.inputs.presets import SlashOrderNote
 from rvq.inputs.readers import RawTable, csv_blocks, csv_text_size, read_csv, reader_for
 from rvq.inputs.validation import (
     MAX_EXAMPLES,
@@ -380,6 +381,8 @@ def streamed_validation(
     parquet = work / "interactions-blocks.parquet"
     merged = _Merged()
     mapping = table_mapping(config, "interactions")
+    dates = config.table_format("interactions").dates
+    assumed = None  # a CRM preset's note that its slash dates were read month first, unproven
     writer, columns = None, set()
     blocks = csv_blocks(path, block_size)  # read as `rvq.inputs.readers.read_csv` reads it whole
     try:
@@ -387,7 +390,8 @@ def streamed_validation(
             try:
                 block = next(blocks, None)
                 if block is not None and mapping is not None:
-                    block = mapping.apply(block)
+                    block = mapping.apply(block, dates)
+                    dates, assumed = _slash_order_so_far(block.notes, dates, assumed)
             except ConfigError:
                 raise
             except Exception as exc:  # unreadable, or a preset that cannot convert it
@@ -401,7 +405,9 @@ def streamed_validation(
             pair = {"interactions": block}
             if accounts_raw is not None:
                 pair["accounts"] = accounts_raw
-            usable, result = validate_tables(pair, catalog, freq=config.freq, as_of=config.as_of)
+            usable, result = validate_tables(
+                pair, catalog, freq=config.freq, as_of=config.as_of, formats=config.formats
+            )
             merged.add(result)
             frame = usable["interactions"]
             if frame is None or not len(frame):
@@ -454,6 +460,8 @@ def streamed_validation(
         code = str(frames["catalog"]["interaction_code"].iloc[0])
         validation.problems += _outlying_dates(final, str(path), memory_limit)
         validation.problems += _coverage_problems(tables, code, config, final, memory_limit)
+    if assumed is not None and dates == "day_first":
+        validation.problems.append(_slash_order_changed(str(path)))
     unusable = any(p.table == "interactions" and p.severity == "fatal" for p in validation.problems)
     if used == 0 and not unusable:
         found = no_usable_rows("interactions", str(path), read, validation.problems)
@@ -465,6 +473,31 @@ def streamed_validation(
         frames=frames,
         config=config,
     )
+
+
+def _slash_order_so_far(
+    notes: list[str], dates: str, assumed: SlashOrderNote | None
+) -> tuple[str, SlashOrderNote | None]:
+    """The `dates` setting for the next blocks of a CRM export and the first note of an
+    assumed order: once a block's values prove (or contradict) the order of its slash
+    dates, every later block reads them so, as a whole read does."""
+    for note in notes:
+        if isinstance(note, SlashOrderNote):
+            if note.proven:
+                return note.order, assumed
+            assumed = assumed or note
+    return dates, assumed
+
+
+def _slash_order_changed(file: str) -> Problem:
+    """Fatal: the first blocks' slash dates were read month first (nothing showed the
+    order), and a later block's prove them day first."""
+    message = (
+        "the first blocks' timestamps written with slashes were read month/day/year (no "
+        "value there showed the order), and later values prove day/month/year: set "
+        "`formats: {interactions: {dates: day_first}}` in the config"
+    )
+    return Problem("interactions", file, "timestamp", "format_option_needed", "fatal", message)
 
 
 def streamed_panel(

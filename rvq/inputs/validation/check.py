@@ -4,13 +4,14 @@ may refer to (`Context`)."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from rvq.config import TableFormat
 from rvq.inputs.validation.result import (
     MAX_EXAMPLES,
     Problem,
@@ -43,6 +44,8 @@ class TableCheck:
         self.lines = raw.line_numbers()
         self.fatal = False
         self.zones: dict[str, dict[str, int]] = {}
+        #: per column, the config option its values call for (`rules._format_problem`)
+        self.format_fixes: dict[str, str] = {}
         spec = TABLES[table]
         self.shown = [c for c in spec.columns if c in self.frame.columns]
 
@@ -188,3 +191,6 @@ class Context:
     as_of: date
     accounts: pd.Index | None = None  # None: no usable accounts table to check against
     codes: pd.Index | None = None  # None: no usable catalog
+    fmt: TableFormat = field(
+        default_factory=TableFormat
+    )  # how the table's file writes numbers and dates

@@ -1,14 +1,18 @@
 """Column parsing for validation, vectorized: text, numbers, timestamps and periods, with
 masks of the values given but not parseable, so the rules can say which rows and why.
 
-Timestamps: ISO 8601 dates or date-times; naive values are taken as UTC; values with
-offsets are converted to UTC and the offsets dropped (the caller reports it as
-``repaired``). Periods: ``YYYY-MM``, ``YYYY-Qn`` (also ``YYYYQn``) or an ISO date, at the
-config frequency.
+Numbers: '.' decimals, or a table's own marks (`decimal`, `thousands`: 1.234,56).
+Timestamps: ISO 8601 dates or date-times, or a table's own date order (`dates`:
+day_first, month_first or a strftime format) rewritten to ISO first; naive values are
+taken as UTC; values with offsets are converted to UTC and the offsets dropped (the caller
+reports it as ``repaired``). Periods: ``YYYY-MM``, ``YYYY-Qn`` (also ``YYYYQn``) or a date,
+at the config frequency. `number_format_hint` and `date_order_hint` say which option a
+column's unparsed values call for.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -36,13 +40,45 @@ def as_text(s: pd.Series) -> pd.Series:
     return s.where(s != "")
 
 
-def as_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """(float values, mask of values given but not numbers — text, or ±inf)."""
+#: the spaces a thousands mark of ' ' also stands for (no-break and narrow no-break space)
+_SPACES = " \u00a0\u202f"
+
+
+def _grouping_class(mark: str) -> str:
+    return f"[{_SPACES}]" if mark == " " else re.escape(mark)
+
+
+def _dot_decimals(text: pd.Series, decimal: str, thousands: str) -> pd.Series:
+    """Numbers written with the `decimal` and `thousands` marks as '.'-decimal text. A
+    value that does not fit them (`1.5` when the decimal mark is ',', `12.34.5`) becomes
+    text no number parses from, so it is reported as not a number, never misread."""
+    group = _grouping_class(thousands) if thousands else None
+    whole = rf"(?:\d{{1,3}}(?:{group}\d{{3}})+|\d+)" if group else r"\d+"
+    fits = text.str.fullmatch(
+        rf"[-+]?(?:{whole}(?:{re.escape(decimal)}\d*)?|{re.escape(decimal)}\d+)"
+    )
+    fits = fits.fillna(False).astype(bool)
+    out = text
+    if group:
+        out = out.str.replace(group, "", regex=True)
+    if decimal != ".":
+        out = out.str.replace(decimal, ".", regex=False)
+    return out.where(fits | text.isna(), "not a number")
+
+
+def as_number(
+    s: pd.Series, decimal: str = ".", thousands: str = ""
+) -> tuple[pd.Series, np.ndarray]:
+    """(float values, mask of values given but not numbers — text, or ±inf).
+
+    Text is read with the `decimal` mark and the `thousands` grouping mark ('' none)."""
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         values = s.astype("float64")
         bad = np.isinf(values.to_numpy(dtype="float64", na_value=np.nan))
     else:
         text = as_text(s)
+        if (decimal, thousands) != (".", ""):
+            text = _dot_decimals(text, decimal, thousands)
         values = _arrow_cast(text, pa.float64())
         if values is None:  # some value is not a number: find which
             values = pd.to_numeric(text, errors="coerce").astype("float64")
@@ -50,6 +86,102 @@ def as_number(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         bad = (text.notna().to_numpy() & np.isnan(arr)) | np.isinf(arr)
     values = values.where(~bad)
     return values.astype("float64"), np.asarray(bad, dtype=bool)
+
+
+#: the (decimal, thousands) marks `number_format_hint` tries, the likelier first on a tie
+NUMBER_MARKS = ((",", "."), (".", ","), (",", " "), (".", " "), (",", "'"), (".", "'"), (".", ""))
+
+
+def number_format_hint(values: pd.Series) -> tuple[tuple[str, str], np.ndarray] | None:
+    """The (decimal, thousands) marks under which most of `values` (text that did not
+    parse as numbers) read as numbers, and the mask of those; None when no marks read any.
+    `12,5` and `1.234,56` call for (",", "."), `1,234,567.8` for (".", ",")."""
+    text = as_text(values)
+    best, most = None, 0
+    for decimal, thousands in NUMBER_MARKS:
+        fits = _dot_decimals(text, decimal, thousands)
+        parsed = pd.to_numeric(fits, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        ok = np.isfinite(parsed)
+        if ok.sum() > most:
+            best, most = ((decimal, thousands), ok), int(ok.sum())
+    return best
+
+
+#: a date written with its day and month as numbers before a four-digit year (31/01/2022,
+#: 1.2.2022, 01-31-2022 1:45 PM): `a` and `b` are day and month in an order the values
+#: or the config must tell
+LOCAL_DATE = (
+    r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4})"
+    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d+)?)?\s*(?P<p>[AaPp][Mm])?)?$"
+)
+
+
+def _local_dates(text: pd.Series) -> pd.DataFrame:
+    """`LOCAL_DATE`'s parts of each value (NaN where a value is not such a date)."""
+    return text.str.extract(LOCAL_DATE)
+
+
+def iso_dates(s: pd.Series, dates: str = "iso") -> pd.Series:
+    """A column's dates rewritten as ISO 8601 text by the table's `dates` setting:
+    day_first / month_first read `LOCAL_DATE` values in that order (a 12-hour time with
+    AM/PM too); a strftime format reads the values it fits. Other values, and any column
+    under "iso" or not text, are returned as they are (ISO values then parse, the rest
+    are reported unparseable)."""
+    if dates == "iso" or not _is_textual(s):
+        return s
+    text = as_text(s)
+    out = text.astype(object)
+    if dates in ("day_first", "month_first"):
+        parts = _local_dates(text)
+        found = parts["y"].notna().to_numpy()
+        if not found.any():
+            return out
+        p = parts[found]
+        day, month = (p["a"], p["b"]) if dates == "day_first" else (p["b"], p["a"])
+        iso = p["y"] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2)
+        hour = pd.to_numeric(p["H"], errors="coerce")
+        pm = p["p"].str.lower().eq("pm").fillna(False).astype(bool)
+        twelve = p["p"].notna()
+        hour = hour.where(~twelve, hour % 12 + 12 * pm)
+        timed = hour.notna()
+        clock = (
+            hour.fillna(0).astype(int).astype(str).str.zfill(2)
+            + ":" + p["M"].fillna("00") + ":" + p["S"].fillna("00")
+        )  # fmt: skip
+        out[found] = iso.where(~timed, iso + "T" + clock).to_numpy()
+        return out
+    utc = "%z" in dates or "%Z" in dates
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, format=dates, errors="coerce", utc=utc)
+    if utc:
+        parsed = parsed.dt.tz_localize(None)
+    ok = parsed.notna().to_numpy()
+    out[ok] = parsed[ok].dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
+    return out
+
+
+def date_order_hint(values: pd.Series) -> tuple[str | None, np.ndarray, list[str]]:
+    """What the day/month dates among `values` (text that did not parse) show of their
+    order: ("day_first" or "month_first" when some value proves one order and none the
+    other, "both" when values prove each, None when none proves either), the mask of the
+    day/month dates, and up to two example values (a proving one first)."""
+    text = as_text(values)
+    parts = _local_dates(text)
+    a = pd.to_numeric(parts["a"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    b = pd.to_numeric(parts["b"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    # a date in at least one order (31/31/2022 is none: not a day/month date at all)
+    found = (a >= 1) & (b >= 1) & (((a <= 31) & (b <= 12)) | ((a <= 12) & (b <= 31)))
+    day_first = found & (a > 12) & (b <= 12)
+    month_first = found & (b > 12) & (a <= 12)
+    order = None
+    if day_first.any() and month_first.any():
+        order = "both"
+    elif day_first.any() or month_first.any():
+        order = "day_first" if day_first.any() else "month_first"
+    shown = [m for m in (day_first, month_first, found) if m.any()]
+    examples = list(dict.fromkeys(str(text.iloc[np.flatnonzero(m)[0]]) for m in shown))[:2]
+    return order, found, examples
 
 
 def _to_ns(s: pd.Series) -> pd.Series:

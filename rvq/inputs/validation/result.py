@@ -208,12 +208,16 @@ def likely_cause(problem: Problem) -> str:
     ]
     shown = ", ".join(repr(v) for v in values[:3])
     if problem.rule == "non_numeric" and values and all(DECIMAL_COMMA.match(v) for v in values):
-        return f"decimal commas? the numbers are written like {shown}; write them with a '.'"
+        return (
+            f"decimal commas? the numbers are written like {shown}; set "
+            f'`formats: {{{problem.table}: {{decimal: ","}}}}` in the config'
+        )
     if problem.rule in ("unparseable_timestamp", "unparseable_period"):
         if values and all(SLASHED_DATE.match(v) for v in values):
             return (
-                f"dates written day/month or month/day? they look like {shown}; write them as "
-                "ISO 8601 (YYYY-MM-DD)"
+                f"dates written day/month or month/day? they look like {shown}; set "
+                f"`formats: {{{problem.table}: {{dates: day_first}}}}` (or month_first) in "
+                "the config"
             )
         return f"dates in another format? they look like {shown}"
     return _CAUSES.get(problem.rule, f"see the {problem.rule} problem above")

@@ -18,6 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from rvq.config import TableFormat
 from rvq.inputs.validation.check import Context, TableCheck
 from rvq.inputs.validation.parse import (
     as_number,
@@ -25,10 +26,13 @@ from rvq.inputs.validation.parse import (
     as_text,
     as_timestamp,
     blank_text,
+    date_order_hint,
     given,
     isin,
+    iso_dates,
     leading_year,
     norm_label,
+    number_format_hint,
 )
 from rvq.inputs.validation.result import Problem, count_rows
 from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, KINDS, STAGES, TABLES, VALUE_ASPECTS
@@ -63,11 +67,152 @@ def earliest_date(as_of: date) -> pd.Timestamp:
     return pd.Timestamp(as_of) - pd.DateOffset(years=YEARS_BEFORE_AS_OF)
 
 
+def _format_option(table: str, setting: str) -> str:
+    """The config line that sets `setting` ("decimal: ','") for `table`."""
+    return f"`formats: {{{table}: {{{setting}}}}}`"
+
+
+def _format_problem(
+    check: TableCheck, column: str, mask: np.ndarray, message: str, misread: np.ndarray
+) -> None:
+    """Say that the rows of `mask` are written in another format than the config reads
+    (`format_option_needed`). A warning while nothing is misread: those rows are set aside
+    or repaired by the rule reading the column. Fatal when values that did parse read
+    differently in that format (`misread`: `47.032` is 47.032 to a '.' reader, 47032 in
+    a column of decimal commas): the table would be used with wrong values."""
+    if not misread.any():
+        check.problem("warning", column, "format_option_needed", message, mask)
+        return
+    example = str(check.frame[column].iloc[int(np.flatnonzero(misread)[0])]).strip()
+    message += (
+        f": the table cannot be used until then, since {count_rows(int(misread.sum()))} that "
+        f"did parse would be misread (e.g. {example!r})"
+    )
+    check.problem("fatal", column, "format_option_needed", message, mask | misread)
+
+
+#: how each (decimal, thousands) pair of marks is named in a message
+_MARKS = {",": "decimal commas", ".": "'.' decimals"}
+_GROUPS = {".": "'.'", ",": "','", " ": "space", "'": "apostrophe"}
+
+
+def _number_format_hint(
+    check: TableCheck, column: str, values: pd.Series, bad: np.ndarray, fmt: TableFormat
+) -> None:
+    """When `column`'s values that are not numbers read as numbers with other decimal and
+    thousands marks, say which config option reads them; fatal when the `values` that did
+    parse read otherwise with those marks (`_format_problem`)."""
+    live = bad & check.used
+    if not live.any():
+        return
+    found = number_format_hint(check.frame[column][live])
+    if found is None:
+        return
+    (decimal, thousands), fits = found
+    mask = np.zeros(check.n, dtype=bool)
+    mask[np.flatnonzero(live)[fits]] = True
+    # misread: values read now that read otherwise with those marks, unless some value
+    # read now does not read with them at all (then the column is mixed, not misread)
+    read = values.notna().to_numpy() & check.used
+    other = as_number(check.frame[column][read], decimal, thousands)[0].to_numpy()
+    misread = np.zeros(check.n, dtype=bool)
+    if not np.isnan(other).any():
+        misread[read] = ~np.isclose(other, values[read].to_numpy())
+    settings = [f'decimal: "{decimal}"'] if decimal != "." or fmt.decimal != "." else []
+    if thousands != TableFormat(decimal=decimal).grouping:
+        settings.append(f'thousands: "{thousands}"')
+    what = _MARKS[decimal] if decimal != "." or not thousands else "digits grouped"
+    if thousands:
+        what += f" with {_GROUPS[thousands]} thousands separators"
+    example = str(check.frame[column].iloc[int(np.flatnonzero(mask)[0])]).strip()
+    fix = f"set {_format_option(check.table, ', '.join(settings))} in the config"
+    message = (
+        f"{count_rows(int(mask.sum()))} have {what} in {check.table}.{column} (e.g. "
+        f"{example!r}); {fix}"
+    )
+    check.format_fixes[column] = fix
+    _format_problem(check, column, mask, message, misread)
+
+
+def _number(check: TableCheck, context: Context, column: str) -> tuple[pd.Series, np.ndarray]:
+    """(values, mask of values given but not numbers) of `column`, read with the table's
+    decimal and thousands marks; says so when other marks would read those values."""
+    fmt = context.fmt
+    values, bad = as_number(check.frame[column], fmt.decimal, fmt.grouping)
+    _number_format_hint(check, column, values, bad, fmt)
+    return values, bad
+
+
+def _date_order_hint(
+    check: TableCheck, column: str, unparsed: np.ndarray, parsed: np.ndarray, dates: str
+) -> None:
+    """When `column`'s values that did not parse are dates written day/month or
+    month/day, say which `dates` option reads them: the order a value proves (a day above
+    12), or that none proves it and the client must say (rvq never guesses). Fatal when
+    the `parsed` values include such dates read in the configured order (`dates`) while
+    the others show another: those were read the wrong way round (`_format_problem`)."""
+    live = unparsed & check.used
+    if not live.any():
+        return
+    order, found, examples = date_order_hint(check.frame[column][live])
+    if not found.any():
+        return
+    mask = np.zeros(check.n, dtype=bool)
+    mask[np.flatnonzero(live)[found]] = True
+    # misread: day/month dates read in the configured order while the others show another,
+    # unless a value read proves the configured order (then the column is mixed)
+    misread = np.zeros(check.n, dtype=bool)
+    if dates in ("day_first", "month_first") and order != dates:
+        read = parsed & check.used
+        read_order, local, _ = date_order_hint(check.frame[column][read])
+        if read_order not in (dates, "both"):
+            misread[read] = local
+    rows, where = count_rows(int(mask.sum())), f"{check.table}.{column}"
+    day, month = (_format_option(check.table, f"dates: {o}") for o in ("day_first", "month_first"))
+    if order in ("day_first", "month_first"):
+        how = "day/month/year" if order == "day_first" else "month/day/year"
+        fix = f"set {day if order == 'day_first' else month} in the config"
+        message = (
+            f"{rows} have dates written {how} in {where} (e.g. {examples[0]!r} reads no other "
+            f"way); {fix}"
+        )
+    elif order == "both":
+        fix = f"fix the export, or set the order most rows use, {day} or {month}"
+        message = (
+            f"{rows} have dates written day/month/year and others month/day/year in {where} "
+            f"(e.g. {examples[0]!r} and {examples[1]!r}): no one order reads them all; {fix}"
+        )
+    else:
+        fix = f"set {day} or {month} in the config"
+        message = (
+            f"{rows} have dates written day/month or month/day in {where}, and no value shows "
+            f"which (e.g. {examples[0]!r}, no number above 12 before the year): rvq does not "
+            f"guess; {fix}"
+        )
+    check.format_fixes[column] = fix
+    _format_problem(check, column, mask, message, misread)
+
+
+def _date_formats(dates: str) -> str:
+    """How a message names the date formats read under the table's `dates` setting."""
+    named = {"day_first": "day/month/year", "month_first": "month/day/year"}
+    iso = "an ISO 8601 date or date-time"
+    return iso if dates == "iso" else f"{iso}, or {named.get(dates, repr(dates))}"
+
+
 def _set_aside_dates(
-    check: TableCheck, column: str, raw: pd.Series, when: pd.Series, as_of: date, what: str
+    check: TableCheck,
+    column: str,
+    raw: pd.Series,
+    when: pd.Series,
+    as_of: date,
+    what: str,
+    dates: str = "iso",
 ) -> np.ndarray:
     """Set aside the dates after `as_of` (`future_timestamp`), before `earliest_date`
-    (`timestamp_out_of_range`), then those that do not parse; returns the unparsed mask.
+    (`timestamp_out_of_range`), then those that do not parse, after saying which `dates`
+    option they call for (`_date_order_hint`); returns the unparsed mask. `raw` is the
+    column as ISO text where the table's `dates` setting could rewrite it (`iso_dates`).
 
     A date too far out for a timestamp to hold (2999-12-31) is judged by its year, so it
     leaves as future or out of range, not as unparseable."""
@@ -87,6 +232,7 @@ def _set_aside_dates(
         f"as-of date (a placeholder date?)",
     )
     unparsed = unparsed & ~future & ~early
+    _date_order_hint(check, column, unparsed, when.notna().to_numpy(), dates)
     check.set_aside(unparsed, column, "unparseable_timestamp", what)
     return unparsed
 
@@ -193,7 +339,7 @@ def _check_accounts(check: TableCheck, context: Context) -> pd.DataFrame:
     spec = TABLES["accounts"]
     for col in [c for c in f.columns if c != "account_id"]:
         if col == "company_revenue":
-            values, bad = as_number(f[col])
+            values, bad = _number(check, context, col)
             if (bad & check.used).any():
                 check.problem(
                     "repaired",
@@ -260,7 +406,7 @@ def _check_catalog(check: TableCheck, context: Context) -> pd.DataFrame:
         )
         out[col] = label
     for col in ("rv", "cost"):
-        values, bad = as_number(f[col])
+        values, bad = _number(check, context, col)
         check.set_aside(
             bad | values.isna().to_numpy(),
             col,
@@ -282,22 +428,27 @@ def _check_interactions(check: TableCheck, context: Context) -> pd.DataFrame:
     ids = {c: as_text(f[c]) for c in ID_COLUMNS + ("source_system",) if c in f.columns}
     _missing_values(check, {c: ids[c] for c in ("account_id", "contact_id", "interaction_code")})
     _missing_values(check, {"timestamp": given(f["timestamp"])})
-    ts, zones = as_timestamp(f["timestamp"])
+    written = iso_dates(f["timestamp"], context.fmt.dates)
+    ts, zones = as_timestamp(written)
     check.zones["timestamp"] = zones or {"naive": int(ts.notna().sum())}
+    formats = _date_formats(context.fmt.dates)
     unparsed = _set_aside_dates(
         check,
         "timestamp",
-        f["timestamp"],
+        written,
         ts,
         as_of,
-        "whose timestamp does not parse as an ISO 8601 date or date-time (YYYY-MM-DD[Thh:mm[:ss][±hh:mm]])",
+        f"whose timestamp does not parse as {formats}"
+        + (" (YYYY-MM-DD[Thh:mm[:ss][±hh:mm]])" if context.fmt.dates == "iso" else ""),
+        context.fmt.dates,
     )
     if unparsed.all():
+        fix = check.format_fixes.get("timestamp")
         check.problem(
             "fatal",
             "timestamp",
             "all_timestamps_unparseable",
-            "no timestamp in the table parses as an ISO 8601 date or date-time",
+            f"no timestamp in the table parses as {formats}" + (f"; {fix}" if fix else ""),
             unparsed,
         )
     _report_zones(check, "timestamp", zones)
@@ -312,7 +463,7 @@ def _check_interactions(check: TableCheck, context: Context) -> pd.DataFrame:
             check.problems[-1].tally = dict(seen)
 
     if "cost" in f.columns:
-        cost, bad = as_number(f["cost"])
+        cost, bad = _number(check, context, "cost")
         check.set_aside(bad, "cost", "non_numeric", "whose cost is not a number")
         check.set_aside((cost < 0).to_numpy(), "cost", "negative_cost", "with a negative cost")
     else:
@@ -354,7 +505,7 @@ def _check_outcomes(check: TableCheck, context: Context) -> pd.DataFrame:
     ids = as_text(f["account_id"])
     _missing_values(check, {"account_id": ids})
     _missing_values(check, {"period": given(f["period"])})
-    periods, bad, kinds = as_period(f["period"], freq)
+    periods, bad, kinds = as_period(iso_dates(f["period"], context.fmt.dates), freq)
     found = {k: v for k, v in kinds.items() if v}
     if len(found) > 1:
         check.set_aside(
@@ -373,8 +524,13 @@ def _check_outcomes(check: TableCheck, context: Context) -> pd.DataFrame:
             "with quarterly periods while the config's freq is 'M' (set freq: Q)",
             "fatal",
         )
+    _date_order_hint(check, "period", bad, periods.notna().to_numpy(), context.fmt.dates)
     check.set_aside(
-        bad, "period", "unparseable_period", "whose period is not YYYY-MM, YYYY-Qn or a date"
+        bad,
+        "period",
+        "unparseable_period",
+        "whose period is not YYYY-MM, YYYY-Qn or a date"
+        + ("" if context.fmt.dates == "iso" else f" ({_date_formats(context.fmt.dates)})"),
     )
     future = (periods.dt.start_time > pd.Timestamp(as_of)).to_numpy() & periods.notna().to_numpy()
     check.set_aside(
@@ -391,7 +547,7 @@ def _check_outcomes(check: TableCheck, context: Context) -> pd.DataFrame:
 
     money = {}
     for col in ("revenue", "profit"):
-        money[col], bad = as_number(f[col])
+        money[col], bad = _number(check, context, col)
         check.set_aside(bad, col, "non_numeric", f"whose {col} is not a number")
     _set_aside_unknown_accounts(check, ids, accounts)
     check.set_aside(
@@ -403,7 +559,7 @@ def _check_outcomes(check: TableCheck, context: Context) -> pd.DataFrame:
 
     for col in ("wallet", "share_of_wallet"):
         if col in f.columns:
-            money[col], bad = as_number(f[col])
+            money[col], bad = _number(check, context, col)
             bad &= check.used
             if bad.any():
                 check.problem(
@@ -510,14 +666,16 @@ def _check_voc(check: TableCheck, context: Context) -> pd.DataFrame:
     ids = as_text(f["account_id"])
     _missing_values(check, {"account_id": ids})
     _missing_values(check, {"date": given(f["date"])})
-    when, zones = as_timestamp(f["date"])
+    written = iso_dates(f["date"], context.fmt.dates)
+    when, zones = as_timestamp(written)
     _set_aside_dates(
         check,
         "date",
-        f["date"],
+        written,
         when,
         as_of,
-        "whose date does not parse as an ISO 8601 date or date-time",
+        f"whose date does not parse as {_date_formats(context.fmt.dates)}",
+        context.fmt.dates,
     )
     _report_zones(check, "date", zones)
     scores = {}
@@ -525,7 +683,7 @@ def _check_voc(check: TableCheck, context: Context) -> pd.DataFrame:
         if col not in f.columns:
             scores[col] = pd.Series(np.nan, index=f.index, dtype="float64")
             continue
-        scores[col], bad = as_number(f[col])
+        scores[col], bad = _number(check, context, col)
         check.set_aside(bad, col, "non_numeric", f"whose {col} is not a number")
         check.set_aside(
             ((scores[col] < low) | (scores[col] > high)).to_numpy(),

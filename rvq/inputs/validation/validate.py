@@ -5,7 +5,7 @@ validated in blocks (a streamed file) into what validating it whole reports."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from rvq.config import TableFormat
 from rvq.inputs.validation.check import Context, TableCheck
 from rvq.inputs.validation.parse import isin
 from rvq.inputs.validation.result import (
@@ -51,6 +52,7 @@ def validate_tables(
     unreadable: dict[str, str] | None = None,
     missing: dict[str, str] | None = None,
     segments: Sequence[str] = (),
+    formats: Mapping[str, TableFormat] | None = None,
 ) -> tuple[dict[str, pd.DataFrame | None], ValidationResult]:
     """Validate raw tables into canonical frames of usable rows, and say what was found.
 
@@ -58,7 +60,8 @@ def validate_tables(
     `as_of` (default today) separates past from future; `where` names the dataset in
     messages about missing tables; `unreadable` maps a table to why its file could not be
     read; `missing` maps a table to the configured file that does not exist; `segments`
-    are the config's, each of which must be a column of accounts (`unknown_segments`).
+    are the config's, each of which must be a column of accounts (`unknown_segments`);
+    `formats` maps a table to how its file writes numbers and dates (config `formats:`).
     Unknown interaction codes come with the lines to add to the mapping file. Returns
     (frames, result): frames has every table, None when absent or unusable.
     """
@@ -113,7 +116,7 @@ def validate_tables(
                 f"the file is not UTF-8: its text was decoded as {raw[table].decoded_from}",
             )
         for note in raw[table].notes:
-            check.problem("warning", None, "reader_note", note)
+            check.problem("warning", None, "reader_note", str(note))
         check.malformed()
         if not check.require_columns():
             check.finish(result)
@@ -123,6 +126,7 @@ def validate_tables(
             as_of=as_of,
             accounts=_usable_ids(frames.get("accounts"), "account_id"),
             codes=_usable_ids(frames.get("catalog"), "interaction_code"),
+            fmt=(formats or {}).get(table) or TableFormat(),
         )
         try:
             frame = TABLE_RULES[table](check, context)
