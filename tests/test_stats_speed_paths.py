@@ -60,6 +60,12 @@ def test_auc_with_account_weights_equals_expanded_weights():
     slow = auc_given_weights(scores, labels)(counts[:, groups])
     assert np.array_equal(fast, slow)
     assert np.isfinite(fast).all() and 0.3 < np.median(fast) < 0.7
+    # the definition, pair by pair (integer weights: every sum is exact, so equal bits)
+    w = counts[:, groups]
+    above = np.sign(scores[labels][:, None] - scores[~labels][None, :]) / 2 + 0.5
+    pairs = np.einsum("ri,ij,rj->r", w[:, labels], above, w[:, ~labels])
+    want = pairs / (w[:, labels].sum(axis=1) * w[:, ~labels].sum(axis=1))
+    assert np.array_equal(fast, want)
 
 
 # --------------------------------------------------------- Dumitrescu-Hurlin replicates

@@ -93,6 +93,7 @@ def auc_given_weights(
     neg_sorted = scores[neg_idx]
     below = np.searchsorted(neg_sorted, scores[pos_idx], side="left")
     not_above = np.searchsorted(neg_sorted, scores[pos_idx], side="right")
+    tied = np.flatnonzero(not_above > below)  # positives tied with some negative
     if groups is not None:
         neg_idx, pos_idx = groups[neg_idx], groups[pos_idx]
 
@@ -100,7 +101,8 @@ def auc_given_weights(
         cum = np.zeros((len(weights), len(neg_idx) + 1))
         np.cumsum(weights[:, neg_idx], axis=1, out=cum[:, 1:])
         w_pos = weights[:, pos_idx]
-        credit = cum[:, below] + 0.5 * (cum[:, not_above] - cum[:, below])
+        credit = cum[:, below]  # + half the tied negatives' weight, where there are any
+        credit[:, tied] += 0.5 * (cum[:, not_above[tied]] - credit[:, tied])
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w_pos * credit).sum(axis=1) / (w_pos.sum(axis=1) * cum[:, -1])
 
