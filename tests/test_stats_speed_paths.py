@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from rvq.stats import granger
+from rvq.stats.effectsizes import _bootstrap_effect_sizes
 from rvq.stats.panelfe import cell_counts, dense_codes, two_way_fe
 from rvq.stats.resample import auc_given_weights, bootstrap_counts, bootstrap_sums
 from rvq.stats.trendfe import two_way_fe_trends
@@ -66,6 +67,20 @@ def test_auc_with_account_weights_equals_expanded_weights():
     pairs = np.einsum("ri,ij,rj->r", w[:, labels], above, w[:, ~labels])
     want = pairs / (w[:, labels].sum(axis=1) * w[:, ~labels].sum(axis=1))
     assert np.array_equal(fast, want)
+
+
+def test_effect_size_bootstrap_equals_resampling_one_replicate_at_a_time():
+    """Cohen's d and Cliff's delta of each replicate as if the values were resampled."""
+    rng = np.random.default_rng(4)
+    a, b = np.round(rng.normal(0.3, 1, 70), 1), np.round(rng.normal(0, 1, 90), 1)  # ties
+    d_draws, delta_draws = _bootstrap_effect_sizes(a, b, 30, 17, chunk=7)
+    draw = np.random.default_rng(17)
+    for r in range(30):
+        ra, rb = a[draw.integers(0, 70, 70)], b[draw.integers(0, 90, 90)]
+        delta = np.sign(ra[:, None] - rb[None, :]).sum() / (70 * 90)
+        pooled = (69 * ra.var(ddof=1) + 89 * rb.var(ddof=1)) / 158
+        assert delta_draws[r] == delta  # integer sums: exact
+        assert d_draws[r] == pytest.approx((ra.mean() - rb.mean()) / np.sqrt(pooled), rel=1e-9)
 
 
 # --------------------------------------------------------- Dumitrescu-Hurlin replicates
