@@ -87,13 +87,16 @@ def _bootstrap_effect_sizes(
     b_sorted = b[b_order]
     below = np.searchsorted(b_sorted, a, side="left")  # B values < a_i
     not_above = np.searchsorted(b_sorted, a, side="right")  # B values <= a_i
+    tied = np.flatnonzero(not_above > below)  # A values equal to some B value
+    # int32 draws are the default int64 draws' numbers (`rvq.stats.resample.bootstrap_counts`)
+    dtype = np.int32 if max(na, nb) < 2**31 else np.int64
     d_draws, delta_draws = np.empty(n_boot), np.empty(n_boot)
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
         wa, wb = np.empty((size, na)), np.empty((size, nb))
         for r in range(size):  # the same order of draws as one replicate at a time
-            wa[r] = np.bincount(rng.integers(0, na, na), minlength=na)
-            wb[r] = np.bincount(rng.integers(0, nb, nb), minlength=nb)
+            wa[r] = np.bincount(rng.integers(0, na, na, dtype=dtype), minlength=na)
+            wb[r] = np.bincount(rng.integers(0, nb, nb, dtype=dtype), minlength=nb)
         ma, mb = wa @ a_c / na, wb @ b_c / nb
         va = (wa @ a_c**2 - na * ma**2) / (na - 1)
         vb = (wb @ b_c**2 - nb * mb**2) / (nb - 1)
@@ -104,7 +107,11 @@ def _bootstrap_effect_sizes(
             )
         cum = np.zeros((size, nb + 1))
         np.cumsum(wb[:, b_order], axis=1, out=cum[:, 1:])
-        wins = cum[:, below] - (nb - cum[:, not_above])  # sum_j wb_j sign(a_i - b_j)
+        # sum_j wb_j sign(a_i - b_j) = W_B below a_i - W_B above a_i (integers: exact);
+        # the second gather only where a_i has ties in B
+        below_w = cum[:, below]
+        wins = below_w - (nb - below_w)
+        wins[:, tied] = below_w[:, tied] - (nb - cum[:, not_above[tied]])
         delta_draws[start : start + size] = (wa * wins).sum(axis=1) / (na * nb)
     return d_draws, delta_draws
 

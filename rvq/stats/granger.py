@@ -83,12 +83,6 @@ def _design(
     return np.where(ok, target, 0.0), X, ok
 
 
-def _wald(X: np.ndarray, target: np.ndarray, n_obs: np.ndarray, K: int) -> np.ndarray:
-    """Individual Wald statistics K*F for the x-lag block (rows of usable accounts only)."""
-    rss_u, rss_r, _ = _rss_pair(X, target, K, solve=True)
-    return (rss_r - rss_u) / (rss_u / (n_obs - (1 + 2 * K)))
-
-
 def dumitrescu_hurlin(
     y: np.ndarray,
     x: np.ndarray,
@@ -215,57 +209,92 @@ def _bootstrap_z(
 
 
 def _replicate_wald(X: np.ndarray, target: np.ndarray, n_obs: np.ndarray, K: int) -> np.ndarray:
-    """`_wald` for bootstrap replicates; NaN where a replicate's fit is rank-deficient.
+    """Individual Wald statistics K*F of bootstrap replicates; NaN where a replicate's fit
+    is rank-deficient.
 
     An account whose outcome barely moves (e.g. a share of wallet locked by a contract)
     can have an explosive restricted fit; regenerated from it, the replicate's lags are
-    collinear and the batched solve fails. Only then are the fits made with the
-    rank-checked pseudo-inverse, and the rank-deficient replicates left out of the moments.
+    collinear and the batched solve fails. Only then are the fits rank-checked
+    (``fit="checked"``), and the rank-deficient replicates left out of the moments.
     """
-    try:
-        return _wald(X, target, n_obs, K)
-    except np.linalg.LinAlgError:
-        rss_u, rss_r, rank_u = _rss_pair(X, target, K)
-        w = (rss_r - rss_u) / (rss_u / (n_obs - (1 + 2 * K)))
-        return np.where(rank_u == 1 + 2 * K, w, np.nan)
+    rss_u, rss_r, rank_u = _rss_pair(X, target, K, fit="checked")
+    w = (rss_r - rss_u) / (rss_u / (n_obs - (1 + 2 * K)))
+    return np.where(rank_u == 1 + 2 * K, w, np.nan)
 
 
 def _rss_pair(
-    X: np.ndarray, y: np.ndarray, K: int, solve: bool = False
+    X: np.ndarray, y: np.ndarray, K: int, fit: str = "pinv"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """RSS of the unrestricted fits (all columns of X), of the restricted fits (the first
     1 + K columns: no x lags), and the unrestricted ranks, for N accounts at once.
 
-    X'X and X'y are formed once; the restricted fit uses their leading block.
-    `solve=True` skips the rank check (the caller knows every fit is full rank): faster.
+    X'X and X'y are formed once; the restricted fit uses their leading block. `fit`: how
+    the normal equations are solved (`_fit_rss`).
     """
     XtX, Xty = _gram(X), _xty(X, y)
     q = 1 + K
-    rss_u, rank_u = _fit_rss(X, y, XtX, Xty, solve)
-    rss_r, _ = _fit_rss(X[:, :, :q], y, XtX[:, :q, :q], Xty[:, :q], solve)
+    rss_u, rank_u = _fit_rss(X, y, XtX, Xty, fit)
+    rss_r, _ = _fit_rss(X[:, :, :q], y, XtX[:, :q, :q], Xty[:, :q], fit)
     return rss_u, rss_r, rank_u
 
 
 def _fit_rss(
-    X: np.ndarray, y: np.ndarray, XtX: np.ndarray, Xty: np.ndarray, solve: bool
+    X: np.ndarray, y: np.ndarray, XtX: np.ndarray, Xty: np.ndarray, fit: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Residual sum of squares and rank of N least-squares fits from their normal equations.
 
     Columns are scaled to unit length (the diagonal of X'X) first, which keeps X'X well
-    conditioned; all-zero columns keep scale 1.
+    conditioned; all-zero columns keep scale 1. `fit`: ``"pinv"`` rank-checks every fit
+    (pseudo-inverse, `RANK_TOL`); ``"checked"`` solves them all at once and, only if that
+    fails (a singular fit), rank-checks the fits a determinant cannot clear
+    (`_checked_fit`): as fast as a solve when nearly every fit is of full rank.
     """
     scale = np.sqrt(np.diagonal(XtX, axis1=1, axis2=2))
     scale = np.where(scale > 0, scale, 1.0)
     A = XtX / (scale[:, :, None] * scale[:, None, :])
     b = Xty / scale
-    if solve:
-        beta = np.linalg.solve(A, b[..., None])[..., 0]
-        rank = np.full(X.shape[0], X.shape[2])
+    if fit == "pinv":
+        beta, rank = _pinv_fit(A, b)
     else:
-        rank = np.linalg.matrix_rank(A, tol=1e-10)
-        beta = np.matmul(np.linalg.pinv(A, hermitian=True), b[..., None])[..., 0]
+        try:
+            beta = np.linalg.solve(A, b[..., None])[..., 0]
+            rank = np.full(X.shape[0], X.shape[2])
+        except np.linalg.LinAlgError:
+            beta, rank = _checked_fit(A, b)
     resid = y - _fitted(X, beta / scale)
     return (resid**2).sum(axis=1), rank
+
+
+#: singular values of the scaled X'X below this count as zero (the rank check's tolerance)
+RANK_TOL = 1e-10
+
+
+def _pinv_fit(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-norm solutions of A_i beta = b_i and the ranks of the A_i (tolerance RANK_TOL)."""
+    rank = np.linalg.matrix_rank(A, tol=RANK_TOL)
+    return np.matmul(np.linalg.pinv(A, hermitian=True), b[..., None])[..., 0], rank
+
+
+def _checked_fit(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_pinv_fit` where it matters, a plain solve where the determinant proves full rank.
+
+    A_i is a scaled Gram matrix: symmetric, positive semi-definite, diagonal at most 1, so
+    its eigenvalues sum to at most p; the other p - 1 then multiply to at most
+    (p / (p - 1))^(p - 1) < e (AM-GM), and the smallest is at least det divided by that.
+    Where this bound is 10 times `RANK_TOL` the rank is full and the solve is the
+    pseudo-inverse's solution (to rounding); only the other fits pay for eigen-decompositions.
+    """
+    p = A.shape[-1]
+    others = (p / max(p - 1, 1)) ** (p - 1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sure = np.linalg.det(A) > 10 * RANK_TOL * others
+    beta = np.empty(b.shape)
+    rank = np.full(len(A), p)
+    beta[sure] = np.linalg.solve(A[sure], b[sure][..., None])[..., 0]
+    unsure = ~sure
+    if unsure.any():
+        beta[unsure], rank[unsure] = _pinv_fit(A[unsure], b[unsure])
+    return beta, rank
 
 
 # batched products as matmul (BLAS-free but vectorized; ~2x faster than the einsum forms)

@@ -260,12 +260,12 @@ def _growth_auc(
         scores.append(model.decision_function(X[judge_rows, cols]))
     label = grows[judge_rows]
     n = int(judge_rows.sum())
-    auc_base, auc_full = (auc_given_weights(sc, label) for sc in scores)
-    auc_b, auc_f = (float(f(np.ones((1, n)))[0]) for f in (auc_base, auc_full))
+    auc_b, auc_f = (float(auc_given_weights(sc, label)(np.ones((1, n)))[0]) for sc in scores)
     codes, uniques = pd.factorize(accounts[judge_rows])
+    # the replicates weigh each judged row by its account's count (exact: integer sums)
+    auc_base, auc_full = (auc_given_weights(sc, label, codes) for sc in scores)
     draws = [
-        auc_full(w) - auc_base(w)
-        for w in (c[:, codes] for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20))
+        auc_full(c) - auc_base(c) for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20)
     ]
     lo, hi = percentile_interval(np.concatenate(draws) if draws else np.array([]))
     return {

@@ -44,11 +44,28 @@ def _sweep(a: np.ndarray, entity: np.ndarray, time: np.ndarray, n_e: int, n_t: i
     cnt_e = np.bincount(entity, minlength=n_e).astype(float)
     per_e = np.maximum(cnt_e, 1.0)[:, None]
     z = a - (group_sums(a, entity, n_e) / per_e)[entity]
-    counts = np.zeros((n_e, n_t))
-    np.add.at(counts, (entity, time), 1.0)  # tiny: one add per row, no columns
+    counts = cell_counts(entity, time, n_e, n_t)
     dmd = np.diag(counts.sum(axis=0)) - (counts / per_e).T @ counts
     g = np.linalg.lstsq(dmd, group_sums(z, time, n_t), rcond=None)[0]  # n_t x k
     return z - g[time] + ((counts @ g) / per_e)[entity]
+
+
+def cell_counts(entity: np.ndarray, time: np.ndarray, n_e: int, n_t: int) -> np.ndarray:
+    """Rows per entity x period (n_e x n_t floats), by one bincount of the cell codes."""
+    cells = np.bincount(entity * n_t + time, minlength=n_e * n_t)
+    return cells.reshape(n_e, n_t).astype(float)
+
+
+def dense_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``: the distinct values, ascending, and each
+    row's position among them. Small non-negative integers (account and period codes) are
+    counted instead of sorted: the same answer, without sorting a million rows."""
+    values = np.asarray(values)
+    countable = values.dtype.kind in "iu" and values.size and values.min() >= 0
+    if countable and values.max() < 4 * values.size + 1024:
+        present = np.bincount(values) > 0
+        return np.flatnonzero(present).astype(values.dtype), (np.cumsum(present) - 1)[values]
+    return np.unique(values, return_inverse=True)
 
 
 def group_sums(a: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
@@ -65,8 +82,8 @@ def two_way_fe(y: np.ndarray, X: np.ndarray, entity: np.ndarray, time: np.ndarra
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     entity = np.asarray(entity)
     time = np.asarray(time)
-    _, entity = np.unique(entity, return_inverse=True)
-    _, time = np.unique(time, return_inverse=True)
+    _, entity = dense_codes(entity)
+    _, time = dense_codes(time)
     n_e, n_t = int(entity.max()) + 1, int(time.max()) + 1
     z = _sweep(np.column_stack([y, X]), entity, time, n_e, n_t)
     return clustered_fit(z, entity, n_e, absorbed=n_e + n_t - 1)  # effects incl. the constant

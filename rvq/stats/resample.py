@@ -24,11 +24,18 @@ def bootstrap_counts(
     that draws `n` accounts with replacement. `n_boot` replicates in all.
     """
     rng = np.random.default_rng(seed)
+    # int32 draws are the same numbers as the default int64 ones (numpy draws both from
+    # 32-bit outputs when n < 2^32), half the memory to write and read
+    dtype = np.int32 if n < 2**31 else np.int64
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
-        # drawn as n indices per replicate and counted in one bincount
-        idx = rng.integers(0, n, size=(size, n)) + (np.arange(size) * n)[:, None]
-        yield np.bincount(idx.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        idx = rng.integers(0, n, size=(size, n), dtype=dtype)
+        # counted one replicate at a time: its n counters stay in cache (one bincount over
+        # all replicates scatters into size x n counters, several times slower)
+        counts = np.empty((size, n))
+        for row, drawn in zip(counts, idx, strict=True):
+            row[:] = np.bincount(drawn, minlength=n)
+        yield counts
 
 
 def bootstrap_sums(
@@ -63,13 +70,20 @@ def weighted_auc(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) ->
     return auc if np.ndim(weights) > 1 else auc[0]
 
 
-def auc_given_weights(scores: np.ndarray, labels: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+def auc_given_weights(
+    scores: np.ndarray, labels: np.ndarray, groups: np.ndarray | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
     """`weighted_auc` for fixed scores and labels, as a function of the weights matrix.
 
     The sort is done once: the negatives are sorted by score, and every positive's place
     among them (strictly below, and below or tied) is found by binary search. A replicate
     is then one cumulative sum of the negatives' weights: its AUC is
     sum_i w_i (W_neg below s_i + W_neg tied with s_i / 2) / (W_pos W_neg).
+
+    With `groups` (a code 0..G-1 per observation) the function takes one weight per group
+    (replicates x G, e.g. an account bootstrap's counts) and every observation carries its
+    group's weight: the same AUC as expanding the weights first, without the
+    (replicates x observations) matrix.
     """
     scores = np.asarray(scores, dtype=float)
     pos = np.asarray(labels, dtype=bool)
@@ -79,12 +93,16 @@ def auc_given_weights(scores: np.ndarray, labels: np.ndarray) -> Callable[[np.nd
     neg_sorted = scores[neg_idx]
     below = np.searchsorted(neg_sorted, scores[pos_idx], side="left")
     not_above = np.searchsorted(neg_sorted, scores[pos_idx], side="right")
+    tied = np.flatnonzero(not_above > below)  # positives tied with some negative
+    if groups is not None:
+        neg_idx, pos_idx = groups[neg_idx], groups[pos_idx]
 
     def auc(weights: np.ndarray) -> np.ndarray:
         cum = np.zeros((len(weights), len(neg_idx) + 1))
         np.cumsum(weights[:, neg_idx], axis=1, out=cum[:, 1:])
         w_pos = weights[:, pos_idx]
-        credit = cum[:, below] + 0.5 * (cum[:, not_above] - cum[:, below])
+        credit = cum[:, below]  # + half the tied negatives' weight, where there are any
+        credit[:, tied] += 0.5 * (cum[:, not_above[tied]] - credit[:, tied])
         with np.errstate(invalid="ignore", divide="ignore"):
             return (w_pos * credit).sum(axis=1) / (w_pos.sum(axis=1) * cum[:, -1])
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rvq.stats.panelfe import FEFit, clustered_fit, group_sums
+from rvq.stats.panelfe import FEFit, cell_counts, clustered_fit, dense_codes, group_sums
 
 
 def _sweep_trends(
@@ -55,8 +55,7 @@ def _sweep_trends(
         return b - c0[entity] - c1[entity] * t[:, None]
 
     z = account_residuals(a)
-    counts = np.zeros((n_e, n_t))
-    np.add.at(counts, (entity, time), 1.0)
+    counts = cell_counts(entity, time, n_e, n_t)
     ct = counts * tau[None, :]
     # D'M D for the period dummies D after the account projection M
     dmd = (
@@ -81,8 +80,8 @@ def two_way_fe_trends(y: np.ndarray, X: np.ndarray, entity: np.ndarray, time: np
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
-    _, entity = np.unique(np.asarray(entity), return_inverse=True)
-    periods, time = np.unique(np.asarray(time), return_inverse=True)
+    _, entity = dense_codes(entity)
+    periods, time = dense_codes(time)
     n_e, n_t = int(entity.max()) + 1, len(periods)
     tau = periods.astype(float) - float(periods.min())  # centred clock: better conditioned
     z, n_slopes = _sweep_trends(np.column_stack([y, X]), entity, time, tau, n_e)
