@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -195,6 +196,8 @@ def score_pilot(source: Path, key: str) -> Pilot:
     except ValueError as exc:  # a malformed RVQ_MEMORY_BUDGET
         raise PilotInputError(one_line(exc)) from None
     line = choice.line if choice else ""
+    if choice is not None and choice.streamed is None and not choice.fits:
+        print(f"warning: {line}", file=sys.stderr)  # now, before a read that may not fit
     if choice is not None and choice.streamed is not None:
         return replace(_score_streamed(source, key, config), path_line=line)
     try:

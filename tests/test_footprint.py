@@ -23,6 +23,7 @@ from test_pipeline import (  # noqa: F401
 from rvq import pipeline, report
 from rvq.cli import main
 from rvq.config import load_config
+from rvq.pilot import open_pilot
 from rvq.scoring import footprint, stream
 
 ONLY_06 = (pipeline.STEPS[5],)
@@ -92,7 +93,7 @@ def test_auto_weighs_the_expected_peak_not_the_file_size(demo):
     assert stream.streamed_interactions(always) == demo / "interactions.csv"
 
 
-def test_a_parquet_book_expected_not_to_fit_is_warned_about(tmp_path, demo):
+def test_a_parquet_book_expected_not_to_fit_is_warned_about(tmp_path, demo, monkeypatch, capsys):
     folder = tmp_path / "parquet"
     folder.mkdir()
     for table in ("accounts", "outcomes", "voc"):
@@ -107,6 +108,10 @@ def test_a_parquet_book_expected_not_to_fit_is_warned_about(tmp_path, demo):
     assert "expected not to fit: export the interactions as CSV and set `stream: always`" in (
         tight.line
     )
+    monkeypatch.setenv(footprint.BUDGET_VARIABLE, "1MB")
+    pilot = open_pilot(folder, cache_dir=tmp_path / "cache")  # small enough to read all the same
+    assert not pilot.streamed and "expected not to fit" in pilot.path_line
+    assert f"warning: {pilot.path_line}" in capsys.readouterr().err  # said before the read
 
 
 def test_a_tiny_budget_streams_the_demo_and_the_run_log_says_why(
