@@ -310,13 +310,13 @@ def _fail(run_dir: Path, message: str, **details: Any) -> Path:
 class KernelWatch:
     """The peak resident memory of this process's children (a step's kernel) while a
     step runs: a thread samples them every `interval` seconds. Used as a context manager;
-    `peak` is the largest summed RSS seen, `free_at_end` the system's available memory
-    when the watch stopped (what was left when a kernel died)."""
+    `peak` is the largest summed RSS seen, `least_free` the least memory the system had
+    available meanwhile (how close it came to the OOM killer)."""
 
     def __init__(self, interval: float = 0.2):
         self.interval = interval
         self.peak = 0
-        self.free_at_end: int | None = None
+        self.least_free: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -330,6 +330,8 @@ class KernelWatch:
                 with contextlib.suppress(psutil.Error):  # gone between listing and reading
                     rss += child.memory_info().rss
             self.peak = max(self.peak, rss)
+            free = psutil.virtual_memory().available
+            self.least_free = free if self.least_free is None else min(self.least_free, free)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> KernelWatch:
@@ -337,18 +339,15 @@ class KernelWatch:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import psutil
-
         self._stop.set()
         self._thread.join()
-        self.free_at_end = psutil.virtual_memory().available
 
 
 def dead_kernel_line(step: Step, watch: KernelWatch, streamed: bool) -> str:
     """One line for a step whose kernel died: which step, its peak memory and the
     setting that avoids it (a kernel killed mid-step is almost always out of memory)."""
     peak = f"peak {gigabytes(watch.peak)} resident" if watch.peak else "peak memory unknown"
-    free = f", {gigabytes(watch.free_at_end)} free after" if watch.free_at_end else ""
+    free = f", {gigabytes(watch.least_free)} left free" if watch.least_free is not None else ""
     fix = (
         "run on a machine with more memory (the interactions were already streamed)"
         if streamed
@@ -490,8 +489,7 @@ def run_pilot(
     _release_memory()
 
     bar = tqdm(steps, desc="rvq pilot", unit="step", disable=not progress, file=sys.stderr)
-    step = steps[0]
-    watch = KernelWatch()
+    step, watch = steps[0], KernelWatch()  # bound for the failure line, whatever fails
     try:
         for step in bar:
             bar.set_postfix_str(step.name)

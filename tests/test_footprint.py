@@ -122,7 +122,7 @@ def test_a_tiny_budget_streams_the_demo_and_the_run_log_says_why(
     run = pipeline.run_pilot(
         demo, tmp_path / "r", True, notebooks=notebooks, steps=ONLY_06, cache_dir=tmp_path / "c"
     )
-    line = "free: streamed (stream: auto; set `stream: never` to force reading whole)"
+    line = "free (RVQ_MEMORY_BUDGET): streamed (stream: auto; set `stream: never` to force reading whole)"
     assert line in capsys.readouterr().err
     log = (run / pipeline.RUN_LOG).read_text()
     assert "interactions: 273," in log and line in log
@@ -151,7 +151,7 @@ def test_a_killed_kernel_is_one_line_with_its_peak_and_the_setting_to_change(sta
         r"step 02_data_map failed: its kernel died \(peak ([\d.]+) GB resident", message
     )
     assert peak and float(peak[1]) >= 0.4, message
-    assert "most likely out of memory" in message
+    assert "GB left free), most likely out of memory" in message
     assert "set `stream: always` in the config" in message
     [failed] = run_folders(out)
     assert "its kernel died" in (failed / pipeline.RUN_LOG).read_text()

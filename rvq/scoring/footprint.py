@@ -141,6 +141,9 @@ def path_choice(config: PilotConfig, available: int | None = None) -> PathChoice
         return None
     if rows is None:
         return None
+    budget = (
+        f" ({BUDGET_VARIABLE})" if available is None and os.environ.get(BUDGET_VARIABLE) else ""
+    )
     available = available_memory() if available is None else available
     expected = expected_peak(rows)
     fits = expected <= MEMORY_SHARE * available
@@ -149,7 +152,7 @@ def path_choice(config: PilotConfig, available: int | None = None) -> PathChoice
     stream = csv and (mode == "always" or (mode == "auto" and not fits))
     sizes = (
         f"interactions: {_rows_word(rows)} rows, expected ~{gigabytes(expected)} per step in "
-        f"memory, {gigabytes(available)} free"
+        f"memory, {gigabytes(available)} free{budget}"
     )
     if not csv:
         line = f"{sizes}: read whole (Parquet is never streamed)"
