@@ -164,11 +164,8 @@ def path_choice(config: PilotConfig, available: int | None = None) -> PathChoice
     elif stream:
         why = "" if mode == "always" else "; set `stream: never` to force reading whole"
         line = f"{sizes}: streamed (stream: {mode}{why})"
-    else:
-        line = f"{sizes}: read whole (stream: {mode}"
-        line += (
-            "; set `stream: always` to stream)"
-            if fits
-            else ("); expected not to fit: set `stream: auto` or `always` in the config")
-        )
+    elif fits:
+        line = f"{sizes}: read whole (stream: {mode}; set `stream: always` to stream)"
+    else:  # stream: never on a book too large for it
+        line = f"{sizes}: read whole (stream: never); expected not to fit: set `stream: auto`"
     return PathChoice(path if stream else None, line, rows, expected, available, fits)
