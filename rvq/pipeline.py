@@ -449,7 +449,6 @@ def run_pilot(
     check_reports_folder(out_dir)
     client_dir = out_dir.resolve() / client_folder_name(pilot.client)
     notes = [*table_file_notes(pilot.config)]
-    notes += [pilot.path_line] if pilot.path_line else []  # in memory or streamed, and why
     notes += [line] if (line := unfinished_runs_line(client_dir)) else []
     for note in notes if progress else ():
         print(f"note: {note}", file=sys.stderr)
@@ -457,6 +456,10 @@ def run_pilot(
         run_id, run_dir = _new_run_folder(client_dir, pilot.key)
     except OSError as exc:  # read-only, or a file where a folder should be
         raise PilotError(folder_error_line(exc, "the run folder", _OUT_FIX)) from None
+    if pilot.path_line:  # in memory or streamed, and why: said once the run has its folder,
+        notes.append(pilot.path_line)  # so a run that cannot start stays one line
+        if progress:
+            print(f"note: {pilot.path_line}", file=sys.stderr)
     for note in notes:
         _log(run_dir, note)
     params = check_parameters(
