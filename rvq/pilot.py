@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ class Pilot:
     run_dir: Path | None = None
     streamed: bool = False
     digest: Any = None  # a streamed pilot's `rvq.inputs.digest.RowDigest` (step e's row checks)
+    path_line: str = ""  # how the interactions were read and why (`rvq.scoring.footprint`)
 
     @property
     def config(self) -> Any:
@@ -186,11 +188,18 @@ def load_config(source: str | os.PathLike) -> Any:
 def score_pilot(source: Path, key: str) -> Pilot:
     """Read, validate and score `source` (the expensive part, run once per input version)."""
     from rvq import inputs, privacy, scoring
-    from rvq.scoring import stream
+    from rvq.scoring import footprint
 
     config = load_config(source)
-    if stream.streamed_interactions(config) is not None:
-        return _score_streamed(source, key, config)
+    try:
+        choice = footprint.path_choice(config)
+    except ValueError as exc:  # a malformed RVQ_MEMORY_BUDGET
+        raise PilotInputError(one_line(exc)) from None
+    line = choice.line if choice else ""
+    if choice is not None and choice.streamed is None and not choice.fits:
+        print(f"warning: {line}", file=sys.stderr)  # now, before a read that may not fit
+    if choice is not None and choice.streamed is not None:
+        return replace(_score_streamed(source, key, config), path_line=line)
     try:
         dataset = inputs.load_dataset(source, progress=False)
     except FileNotFoundError as exc:
@@ -206,7 +215,9 @@ def score_pilot(source: Path, key: str) -> Pilot:
     config = dataset.config
     events = scoring.score_events(dataset.interactions, dataset.catalog, freq=config.freq)
     panel = scoring.panel_from_dataset(dataset)
-    return Pilot(source=source, key=key, dataset=dataset, events=events, panel=panel)
+    return Pilot(
+        source=source, key=key, dataset=dataset, events=events, panel=panel, path_line=line
+    )
 
 
 def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
@@ -390,6 +401,7 @@ def to_entry(pilot: Pilot) -> dict[str, Any]:
             "source": str(pilot.source),
             "key": pilot.key,
             "streamed": pilot.streamed,
+            "path_line": pilot.path_line,
             "config": dataset.config.model_dump(mode="json"),
             "problems": [asdict(p) for p in validation.problems],
             "counts": validation.counts,
@@ -448,6 +460,7 @@ def from_entry(parts: dict[str, Any]) -> Pilot:
         panel=parts["panel"],
         streamed=bool(info["streamed"]),
         digest=digest,
+        path_line=str(info.get("path_line", "")),
     )
 
 

@@ -10,6 +10,7 @@ without code, writes `summary.json` and `index.html`, and only then renames the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -19,6 +20,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -32,6 +34,7 @@ from rvq import __version__, report
 from rvq.errors import folder_error_line
 from rvq.inputs.dataset import table_file_notes
 from rvq.pilot import Pilot, PilotInputError, one_line, open_pilot, pilot_info
+from rvq.scoring.footprint import gigabytes
 
 KERNEL_NAME = "python3"
 
@@ -304,6 +307,58 @@ def _fail(run_dir: Path, message: str, **details: Any) -> Path:
     return failed
 
 
+class KernelWatch:
+    """The peak resident memory of this process's children (a step's kernel) while a
+    step runs: a thread samples them every `interval` seconds. Used as a context manager;
+    `peak` is the largest summed RSS seen, `least_free` the least memory the system had
+    available meanwhile (how close it came to the OOM killer)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval = interval
+        self.peak = 0
+        self.least_free: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            rss = 0
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):  # gone between listing and reading
+                    rss += child.memory_info().rss
+            self.peak = max(self.peak, rss)
+            free = psutil.virtual_memory().available
+            self.least_free = free if self.least_free is None else min(self.least_free, free)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> KernelWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def dead_kernel_line(step: Step, watch: KernelWatch, streamed: bool) -> str:
+    """One line for a step whose kernel died: which step, its peak memory and the
+    setting that avoids it (a kernel killed mid-step is almost always out of memory)."""
+    peak = f"peak {gigabytes(watch.peak)} resident" if watch.peak else "peak memory unknown"
+    free = f", {gigabytes(watch.least_free)} left free" if watch.least_free is not None else ""
+    fix = (
+        "run on a machine with more memory (the interactions were already streamed)"
+        if streamed
+        else "set `stream: always` in the config (reads the interactions in blocks), "
+        "or run on a machine with more memory"
+    )
+    return (
+        f"step {step.name} failed: its kernel died ({peak}{free}), most likely out of memory; {fix}"
+    )
+
+
 def execute_step(
     step: Step,
     run_dir: Path,
@@ -401,6 +456,12 @@ def run_pilot(
         run_id, run_dir = _new_run_folder(client_dir, pilot.key)
     except OSError as exc:  # read-only, or a file where a folder should be
         raise PilotError(folder_error_line(exc, "the run folder", _OUT_FIX)) from None
+    if pilot.path_line:  # in memory or streamed, and why: said once the run has its folder,
+        notes.append(pilot.path_line)  # so a run that cannot start stays one line
+        if progress:
+            print(f"note: {pilot.path_line}", file=sys.stderr)
+    for note in notes:
+        _log(run_dir, note)
     params = check_parameters(
         {
             "source": str(pilot.source),
@@ -410,6 +471,7 @@ def run_pilot(
         }
     )
     timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     run_record = {
         "client": pilot.client,
         "run_id": run_id,
@@ -421,20 +483,26 @@ def run_pilot(
         "data": pilot.data_counts(),
         "tables": pilot.table_counts(),
         "timings": timings,
+        "kernel_peak_gb": peaks,
         "notes": notes,
     }
     report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
+    streamed = bool(pilot.streamed)
     del pilot  # each notebook opens it from the cache: do not hold a second copy meanwhile
     _release_memory()
 
     bar = tqdm(steps, desc="rvq pilot", unit="step", disable=not progress, file=sys.stderr)
-    step = steps[0]
+    step, watch = steps[0], KernelWatch()  # bound for the failure line, whatever fails
     try:
         for step in bar:
             bar.set_postfix_str(step.name)
             started = time.perf_counter()
-            execute_step(step, run_dir, params, notebooks=notebooks)
+            with KernelWatch() as watch:
+                execute_step(step, run_dir, params, notebooks=notebooks)
             timings[step.name] = round(time.perf_counter() - started, 2)
+            peaks[step.name] = round(watch.peak / 1e9, 2)
+            _log(run_dir, f"step {step.name}: {timings[step.name]} s, kernel peak "
+                 f"{gigabytes(watch.peak)} resident")  # fmt: skip
         bar.close()
         report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
         finish_report(run_dir, steps=steps, run_record=run_record)
@@ -446,6 +514,9 @@ def run_pilot(
         else:
             line, cell, tb = _step_error_line(step, exc)
             where = step.name
+        if _kernel_died(exc):
+            line = dead_kernel_line(step, watch, streamed)
+        _log(run_dir, line)
         failed = _fail(run_dir, line, step=where, cell_source=cell, traceback=tb)
         raise PilotError(f"{line} (see {failed / 'error.html'})") from None
     except BaseException:  # interrupted: never leave a folder that looks in progress
@@ -455,6 +526,25 @@ def run_pilot(
     final = run_dir.with_name(run_id)
     run_dir.rename(final)
     return final
+
+
+#: the run's own log in its folder: how the interactions were read, each step's time and
+#: its kernel's peak memory, and why a run failed
+RUN_LOG = "run.log"
+
+
+def _log(run_dir: Path, line: str) -> None:
+    """Append one time-stamped line to the run folder's `RUN_LOG`."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    with open(run_dir / RUN_LOG, "a", encoding="utf-8") as log:
+        log.write(f"{stamp} {line}\n")
+
+
+def _kernel_died(exc: BaseException) -> bool:
+    """True for nbclient's error when a step's kernel process died under it."""
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(exc, DeadKernelError)
 
 
 class _ReportError(Exception):

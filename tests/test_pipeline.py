@@ -110,6 +110,8 @@ class StandInPilot:
     client = "acme & co"
     key = "0123456789abcdef0123"
     period_word = "quarter"
+    streamed = False
+    path_line = ""
 
     def __init__(self, root: Path):
         self.source = root / "data"

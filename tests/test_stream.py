@@ -103,11 +103,11 @@ def test_the_stream_setting_decides_which_csv_is_streamed(world_dir, tmp_path):
     config = load_config(world_dir)
     size = (world_dir / "interactions.csv").stat().st_size
     assert config.stream == "auto"
-    assert stream.streamed_interactions(config, available=size * 100) is None
+    assert stream.streamed_interactions(config, available=10**12) is None
     assert stream.streamed_interactions(config, available=size) == world_dir / "interactions.csv"
     always = config.model_copy(update={"stream": "always"})
     never = config.model_copy(update={"stream": "never"})
-    assert stream.streamed_interactions(always, available=size * 100) is not None
+    assert stream.streamed_interactions(always, available=10**12) is not None
     assert stream.streamed_interactions(never, available=1) is None
 
     parquet = tmp_path / "parquet"

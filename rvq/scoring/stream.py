@@ -14,8 +14,9 @@ table.
 
 What stays in memory: one block, the small tables (accounts, catalog, outcomes, VoC),
 the counts, up to `MAX_EXAMPLES` example rows per rule and the set-aside rows counted
-per reason, account, code and source. `should_stream` says when a file is large enough
-to need this path (a share of the available memory).
+per reason, account, code and source. `streamed_interactions` says when a file is large
+enough to need this path (`rvq.scoring.footprint`: the in-memory path's expected peak
+against the available memory).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from rvq.inputs.dataset import ReadTables, locate_tables, read_tables
 from rvq.inputs.digest import SINGLE_VALUED, RowDigest
 from rvq.inputs.mappings import table_mapping
 from rvq.inputs.presets import SlashOrderNote
-from rvq.inputs.readers import RawTable, csv_blocks, csv_text_size, read_csv, reader_for
+from rvq.inputs.readers import RawTable, csv_blocks
 from rvq.inputs.validation import (
     MAX_EXAMPLES,
     OUTLYING_SHARE,
@@ -50,10 +51,8 @@ from rvq.inputs.validation import (
     validate_tables,
 )
 from rvq.scoring.cells import CELL_ATTRIBUTES
+from rvq.scoring.footprint import path_choice
 
-#: a CSV larger than this share of the available memory is streamed (pandas needs several
-#: times a file's size to hold it as text)
-MEMORY_SHARE = 0.25
 #: bytes of CSV text per block (validation needs some 30 times a block at its peak)
 BLOCK_SIZE = 16 << 20
 #: optional interaction columns kept beside the canonical ones: the event cells group by them
@@ -64,35 +63,13 @@ ROW_ATTRIBUTES = ("rep_id",)
 _TRUNC = {"M": "month", "Q": "quarter"}
 
 
-def should_stream(path: str | os.PathLike, available: int | None = None) -> bool:
-    """True when a CSV file is too large to read whole: its text (uncompressed, for a
-    .gz) above `MEMORY_SHARE` of the available memory (`available` bytes; default: what
-    the system reports)."""
-    if available is None:
-        import psutil
-
-        available = psutil.virtual_memory().available
-    return csv_text_size(Path(path)) > MEMORY_SHARE * available
-
-
 def streamed_interactions(config: PilotConfig, available: int | None = None) -> Path | None:
-    """The interactions CSV a pilot must stream, or None to read it whole.
-
-    The config's `stream` decides: `never`; `always` (any CSV file); `auto` (the default: a
-    CSV file above `MEMORY_SHARE` of the available memory, see `should_stream`). Database
-    tables and Parquet files are never streamed here.
-    """
-    if config.stream == "never":
-        return None
-    path = locate_tables(config).get("interactions")
-    if not isinstance(path, Path) or not path.is_file():
-        return None
-    try:
-        if reader_for(path) is not read_csv:  # Parquet and other formats are read whole
-            return None
-    except ValueError:  # no reader: the whole read reports it
-        return None
-    return path if config.stream == "always" or should_stream(path, available) else None
+    """The interactions CSV a pilot must stream, or None to read it whole: the config's
+    `stream` decides, `auto` from the in-memory path's expected footprint against
+    `available` bytes (`rvq.scoring.footprint.path_choice`, which also says why). Database
+    tables and Parquet files are never streamed here."""
+    choice = path_choice(config, available)
+    return None if choice is None else choice.streamed
 
 
 class FatalInputError(ValueError):
