@@ -125,7 +125,7 @@ def test_a_tiny_budget_streams_the_demo_and_the_run_log_says_why(
     line = "free (RVQ_MEMORY_BUDGET): streamed (stream: auto; set `stream: never` to force reading whole)"
     assert line in capsys.readouterr().err
     log = (run / pipeline.RUN_LOG).read_text()
-    assert "interactions: 273," in log and line in log
+    assert "interactions: ~273," in log and line in log
     assert "step 06_rv_backtest:" in log and "kernel peak" in log
     record = json.loads((report.findings_dir(run) / "run.json").read_text())["findings"]
     assert any(line in note for note in record["notes"])

@@ -151,7 +151,7 @@ def path_choice(config: PilotConfig, available: int | None = None) -> PathChoice
     mode = config.stream
     stream = csv and (mode == "always" or (mode == "auto" and not fits))
     sizes = (
-        f"interactions: {_rows_word(rows)} rows, expected ~{gigabytes(expected)} per step in "
+        f"interactions: {'' if not csv else '~'}{_rows_word(rows)} rows, expected ~{gigabytes(expected)} per step in "
         f"memory, {gigabytes(available)} free{budget}"
     )
     if not csv:
