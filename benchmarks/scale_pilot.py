@@ -1,0 +1,244 @@
+"""Benchmark: the whole `rvq pilot` at 2,000, 20,000 and 100,000 accounts (issue 15's scale table).
+
+    nice .venv/bin/python benchmarks/scale_pilot.py --accounts 2000 20000 100000
+    nice .venv/bin/python benchmarks/scale_pilot.py --accounts 2000 --keep /tmp/scale
+
+For each size, `rvq demo --accounts N --out <tmp>/data` writes the demo's book as CSV
+(timed apart: "generate s"), then the real `rvq pilot <tmp>/data/demo --out <tmp>/reports`
+runs as a subprocess with every default and a cold cache (`RVQ_CACHE_DIR=<tmp>/cache`).
+Every `--every` seconds (default 0.2) psutil reads the resident memory (RSS) of the `rvq`
+process, of each of its children (the notebook kernels) and their sum over the process
+tree. The table shows, per size:
+
+* setup s: the parent's time before the first step's kernel appears (read, validate,
+  score, cache the pilot);
+* per step: its seconds and its kernel's peak, as the pipeline writes them to the run
+  folder's run.log ("step 04_process_gaps: 21.99 s, kernel peak 4.0 GB resident");
+* parent GB: the `rvq` process's own peak; sum GB: the peak of the RSS summed over the
+  tree (issue 15's bound: under 8 GB at 100,000 accounts), and the phase it was reached in;
+* wall s: the pilot command, end to end.
+
+Under the table, per size: the path line (whole or streamed, and why: run.log's line
+about how the interactions are read), the summed peak per phase and the verdicts of
+summary.json. The generated data is deleted after each size unless `--keep DIR`.
+Measured figures are at the end of this file (``RESULTS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GB = 1e9
+#: run.log's line for one finished step (written by `rvq.pipeline.run_pilot`)
+STEP_LINE = re.compile(r"step (\S+): ([\d.]+) s, kernel peak ([\d.]+) ([KMGT]?B) resident")
+UNIT = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+#: run.log's path line: how the interactions are read (in memory or streamed) and why
+PATH_WORDS = ("stream", "in memory", "whole")
+
+
+def rvq_command() -> str:
+    """The `rvq` console script beside this interpreter."""
+    return str(Path(sys.executable).with_name("rvq"))
+
+
+def generate(accounts: int, folder: Path) -> tuple[Path, float]:
+    """Write the demo book of `accounts` accounts as CSV; return its folder and seconds."""
+    started = time.perf_counter()
+    subprocess.run(
+        [rvq_command(), "demo", "--accounts", str(accounts), "--out", str(folder), "--quiet"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    books = [p.parent for p in folder.rglob("interactions.csv")]
+    if len(books) != 1:
+        raise SystemExit(f"expected one interactions.csv under {folder}, found {len(books)}")
+    return books[0], seconds
+
+
+def _is_kernel(process) -> bool:
+    try:
+        return "ipykernel" in " ".join(process.cmdline())
+    except Exception:  # gone between listing and reading
+        return False
+
+
+def watch_pilot(data: Path, work: Path, every: float) -> dict:
+    """Run `rvq pilot` on `data` with a cold cache and sample its process tree's memory."""
+    import psutil
+
+    reports, cache = work / "reports", work / "cache"
+    env = {**os.environ, "RVQ_CACHE_DIR": str(cache)}
+    stdout, stderr = (work / "pilot-stdout.log").open("wb"), (work / "pilot-stderr.log").open("wb")
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [rvq_command(), "pilot", str(data), "--out", str(reports)],
+        stdout=stdout,
+        stderr=stderr,
+        env=env,
+    )
+    root = psutil.Process(child.pid)
+    parent_peak = sum_peak = 0
+    first_kernel_s = None
+    kernels: list[int] = []  # pids in the order they appeared: one per step
+    kernel_peak: dict[int, int] = {}
+    phase_sum_peak: dict[str, int] = {}  # "setup", then the i-th kernel's phase
+    while child.poll() is None:
+        try:
+            parent_rss = root.memory_info().rss
+            children = root.children(recursive=True)
+        except psutil.Error:
+            break
+        total = parent_rss
+        for process in children:
+            try:
+                rss = process.memory_info().rss
+            except psutil.Error:
+                continue
+            total += rss
+            if process.pid in kernel_peak or _is_kernel(process):
+                if process.pid not in kernel_peak:
+                    kernels.append(process.pid)
+                    kernel_peak[process.pid] = 0
+                    if first_kernel_s is None:
+                        first_kernel_s = time.perf_counter() - started
+                kernel_peak[process.pid] = max(kernel_peak[process.pid], rss)
+        phase = f"kernel {len(kernels)}" if kernels else "setup"
+        parent_peak = max(parent_peak, parent_rss)
+        sum_peak = max(sum_peak, total)
+        phase_sum_peak[phase] = max(phase_sum_peak.get(phase, 0), total)
+        time.sleep(every)
+    child.wait()
+    wall = time.perf_counter() - started
+    stdout.close()
+    stderr.close()
+
+    result: dict = {
+        "returncode": child.returncode,
+        "wall_s": wall,
+        "setup_s": first_kernel_s,
+        "parent_peak": parent_peak,
+        "sum_peak": sum_peak,
+        "kernel_peaks_sampled": [kernel_peak[pid] for pid in kernels],
+        "phase_sum_peak": phase_sum_peak,
+        "stderr_tail": (work / "pilot-stderr.log").read_text(errors="replace")[-1500:],
+    }
+    runs = sorted(p for p in reports.glob("*/*") if (p / "run.log").is_file())
+    if runs:
+        result.update(read_run(runs[-1]))
+    return result
+
+
+def read_run(run: Path) -> dict:
+    """The steps (seconds, kernel peak), the path line and the verdicts of one run folder."""
+    lines = (run / "run.log").read_text(encoding="utf-8").splitlines()
+    steps = []
+    for line in lines:
+        match = STEP_LINE.search(line)
+        if match:
+            name, seconds, peak, unit = match.groups()
+            steps.append((name, float(seconds), float(peak) * UNIT[unit]))
+    path = next((line[20:] for line in lines if any(w in line for w in PATH_WORDS)), "")
+    out = {"run": str(run), "steps": steps, "path_line": path}
+    summary_file = run / "summary.json"
+    if summary_file.is_file():
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        out["interactions"] = summary["data"]["events_read"]
+        out["verdicts"] = verdicts(summary)
+    return out
+
+
+def verdicts(summary: dict) -> list[str]:
+    """Every `verdict` in summary.json as `section.question=verdict` (with the lead's horizon)."""
+    found = []
+    for section, questions in summary.items():
+        if not isinstance(questions, dict):
+            continue
+        for name, answer in questions.items():
+            if isinstance(answer, dict) and "verdict" in answer:
+                horizon = answer.get("best_horizon")
+                tail = f"@{horizon}" if section == "leading_indicator" and horizon else ""
+                found.append(f"{section}.{name}={answer['verdict']}{tail}")
+    return found
+
+
+def phase_name(phase: str, step_names: list[str]) -> str:
+    """'kernel 3' as the third step's name (kernels start one per step, in order)."""
+    if phase.startswith("kernel "):
+        index = int(phase.split()[1]) - 1
+        return step_names[index] if index < len(step_names) else phase
+    return phase
+
+
+def table(rows: list[dict]) -> str:
+    """The scale table: one line per size, then its path line, phase peaks and verdicts."""
+    names = []
+    for row in rows:
+        names += [name for name, _, _ in row.get("steps", []) if name not in names]
+    head = f"{'accounts':>8} {'interactions':>12} {'generate s':>10} {'setup s':>7}"
+    head += "".join(f" {n[:2] + ' s/GB':>10}" for n in names)
+    head += f" {'parent GB':>9} {'sum GB':>6} {'wall s':>7}"
+    out = [head]
+    for row in rows:
+        steps = {name: (s, peak) for name, s, peak in row.get("steps", [])}
+        line = f"{row['accounts']:>8} {row.get('interactions', 0):>12,} "
+        line += f"{row['generate_s']:>10.1f} {row.get('setup_s') or 0:>7.1f}"
+        for name in names:
+            s, peak = steps.get(name, (float("nan"), float("nan")))
+            line += f" {f'{s:.1f}/{peak / GB:.1f}':>10}"
+        line += f" {row['parent_peak'] / GB:>9.2f} {row['sum_peak'] / GB:>6.2f}"
+        line += f" {row['wall_s']:>7.1f}"
+        out.append(line)
+    out.append("")
+    for row in rows:
+        step_names = [name for name, _, _ in row.get("steps", [])]
+        phases = ", ".join(
+            f"{phase_name(phase, step_names)} {peak / GB:.2f}"
+            for phase, peak in row["phase_sum_peak"].items()
+        )
+        out.append(f"{row['accounts']:>8}: path: {row.get('path_line') or '(none in run.log)'}")
+        out.append(f"{'':>8}  summed peak GB by phase: {phases}")
+        out.append(f"{'':>8}  verdicts: {' '.join(row.get('verdicts', [])) or '(no summary)'}")
+        if row["returncode"]:
+            out.append(f"{'':>8}  FAILED ({row['returncode']}): {row['stderr_tail'][-400:]}")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, nargs="+", default=[2000, 20000, 100000])
+    parser.add_argument("--keep", type=Path, help="keep each size's data and reports here")
+    parser.add_argument("--every", type=float, default=0.2, help="seconds between samples")
+    args = parser.parse_args()
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}")
+    rows = []
+    for accounts in args.accounts:
+        if args.keep:
+            work = args.keep / f"accounts-{accounts}"
+            work.mkdir(parents=True, exist_ok=False)
+        else:
+            work = Path(tempfile.mkdtemp(prefix=f"rvq-scale-{accounts}-"))
+        try:
+            data, generate_s = generate(accounts, work / "data")
+            row = {"accounts": accounts, "generate_s": generate_s}
+            row.update(watch_pilot(data, work, args.every))
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+        rows.append(row)
+        print(f"{accounts} accounts done in {row['wall_s']:.0f} s, load {os.getloadavg()}")
+        sys.stdout.flush()
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
