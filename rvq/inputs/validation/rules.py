@@ -217,7 +217,9 @@ def _set_aside_dates(
     A date too far out for a timestamp to hold (2999-12-31) is judged by its year, so it
     leaves as future or out of range, not as unparseable."""
     unparsed = when.isna().to_numpy()
-    year = leading_year(raw)
+    year = np.full(len(raw), np.nan)  # read only where needed: a regex over every row is slow
+    if unparsed.any():
+        year[unparsed] = leading_year(raw[unparsed])
     earliest = earliest_date(as_of)
     future = (when >= pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_numpy() | (
         unparsed & (year > as_of.year)
