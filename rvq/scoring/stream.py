@@ -161,25 +161,45 @@ class _Merged:
         return merge_problems(self.problems, self.rows_per_block, self.zones)
 
 
+def _row_hashes(block: RawTable, kept: np.ndarray, usable: pd.DataFrame) -> np.ndarray:
+    """The raw row's hash of each usable row that has no `event_id` (duplicates are found
+    by the id where there is one, by the whole row where not); 0 where it is not needed:
+    hashing every row of every block is the slowest part of a block's bookkeeping."""
+    hashes = np.zeros(len(usable), dtype=np.int64)
+    no_id = (
+        usable["event_id"].isna().to_numpy()
+        if "event_id" in usable
+        else np.ones(len(usable), dtype=bool)
+    )
+    if no_id.any():
+        rows = block.frame[kept][no_id]
+        hashes[no_id] = pd.util.hash_pandas_object(rows, index=False).to_numpy().view(np.int64)
+    return hashes
+
+
+def _text_array(s: pd.Series) -> pa.Array:
+    """Text as an Arrow string array, without a detour through Python objects."""
+    return pa.array(s, type=pa.string(), from_pandas=True)
+
+
 def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
     """The usable rows with the columns the engines read, in fixed types."""
     return pa.table(
         {
-            "account_id": pa.array(frame["account_id"].astype(object), pa.string()),
-            "contact_id": pa.array(frame["contact_id"].astype(object), pa.string()),
+            "account_id": _text_array(frame["account_id"]),
+            "contact_id": _text_array(frame["contact_id"]),
             "timestamp": pa.array(frame["timestamp"].astype("datetime64[us]"), pa.timestamp("us")),
-            "interaction_code": pa.array(frame["interaction_code"].astype(object), pa.string()),
+            "interaction_code": _text_array(frame["interaction_code"]),
             "cost": pa.array(frame["cost"].astype("float64"), pa.float64()),
-            "event_id": pa.array(frame["event_id"].astype(object), pa.string()),
+            "event_id": _text_array(frame["event_id"]),
             "line": pa.array(frame["line"].astype("int64"), pa.int64()),
             # the raw row's hash: a whole read compares whole rows to find duplicates
             "row_hash": pa.array(frame["row_hash"].astype("int64"), pa.int64()),
             # the labels steps b and e count events by (all empty when the export has none)
             **{
-                label: pa.array(
-                    frame[label].astype(object) if label in frame else [None] * len(frame),
-                    pa.string(),
-                )
+                label: _text_array(frame[label])
+                if label in frame
+                else pa.nulls(len(frame), pa.string())
                 for label in (*CELL_LABELS, *ROW_ATTRIBUTES)
             },
         }
@@ -390,9 +410,8 @@ def streamed_validation(
             if frame is None or not len(frame):
                 continue
             kept = _used_mask(result, block)
-            row_hash = pd.util.hash_pandas_object(block.frame, index=False).to_numpy()
             table = _canonical_arrow(
-                frame.assign(line=block.lines[kept], row_hash=row_hash[kept].view(np.int64))
+                frame.assign(line=block.lines[kept], row_hash=_row_hashes(block, kept, frame))
             )
             if writer is None:
                 writer = pq.ParquetWriter(parquet, table.schema)
