@@ -284,4 +284,13 @@ whole at 20,000: 4.3 us per interaction; streamed at 100,000: 8.1 us) and 06 4.4
 
 1,000,000 accounts (about 136M interactions, as Parquet through DuckDB) was not run in
 this session: next session, once the DuckDB path of issue 15 is in.
+After two speed-ups of the streamed setup (a date's leading year read only for values that
+did not parse; raw rows hashed only where a row has no event_id, text written to Arrow
+without Python objects), 2026-12-05 19:29 UTC, load ~1.5, 100,000 accounts only:
+
+accounts interactions generate s setup s    01 s/GB    02 s/GB    03 s/GB    04 s/GB    05 s/GB    06 s/GB    07 s/GB parent GB sum GB  wall s
+  100000   13,595,964       22.2    74.9    6.1/2.0   13.5/2.3   22.1/2.0   21.5/4.3   10.3/2.4  107.0/2.4    5.6/1.8      3.26   5.25   261.9
+
+setup 110 -> 75 s (streamed: 5.5 us per interaction), whole pilot 294 -> 262 s, summed peak
+unchanged (5.25 GB); verdicts unchanged. 06_rv_backtest (107 s) is now the largest part.
 """
