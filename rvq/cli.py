@@ -282,7 +282,7 @@ def mapping(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rvq import config as rvq_config
-    from rvq.inputs import presets
+    from rvq.inputs import activity_rules, presets
     from rvq.inputs.mappings import catalog_codes
 
     out = Path(args.out)
@@ -304,13 +304,13 @@ def mapping(args: argparse.Namespace) -> int:
         raise CommandError(f"no CRM preset {preset!r}: one of {known}")
     rules_from = config.mapping if config is not None and config.mapping else None
     if rules_from is None and preset is not None:
-        rules_from = presets.PRESETS_DIR / f"{preset}.csv"
+        rules_from = activity_rules.PRESETS_DIR / f"{preset}.csv"
     unmapped: Counter = Counter()
     if args.source is not None:
         for problem in _validation(args.source).find("unknown_interaction_code"):
             unmapped.update(problem.tally)
-    text = presets.starting_mapping(
-        presets.mapping_text(Path(rules_from)) if rules_from else None,
+    text = activity_rules.starting_mapping(
+        activity_rules.mapping_text(Path(rules_from)) if rules_from else None,
         unmapped,
         source=args.source or "",
         catalog=catalog_codes(config)[1] if config is not None else "the catalog",
@@ -320,7 +320,7 @@ def mapping(args: argparse.Namespace) -> int:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CommandError(f"cannot write {out}: {exc.strerror}") from None
-    rules = len(presets.activity_type_rules("client", out))  # what the loader will read
+    rules = len(activity_rules.activity_type_rules("client", out))  # what the loader will read
     if config is not None and config.mapping:
         origin = f"the rules of {config.mapping}"
     else:

@@ -14,8 +14,8 @@ from conftest import AS_OF, assert_counts_balance, make_valid_tables, write_tabl
 
 from rvq.cli import main
 from rvq.config import ConfigError, load_config
+from rvq.inputs.activity_rules import PRESETS_DIR, activity_type_rules
 from rvq.inputs.dataset import load_dataset
-from rvq.inputs.presets import PRESETS_DIR, activity_type_rules
 from rvq.scoring.stream import streamed_validation
 from rvq.steps.datamap import unmapped_codes
 

@@ -11,14 +11,12 @@ import pytest
 
 from rvq import inputs
 from rvq.cli import main
+from rvq.inputs.activity_rules import PRESETS_DIR, activity_type_rules, interaction_codes
 from rvq.inputs.catalog import shipped_catalog
 from rvq.inputs.dataset import load_dataset
 from rvq.inputs.presets import (
     PRESETS,
-    PRESETS_DIR,
-    activity_type_rules,
     export_timestamps,
-    interaction_codes,
     register_crm_preset,
     salesforce_id18,
 )

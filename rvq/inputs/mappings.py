@@ -1,7 +1,7 @@
 """Export mappings: how a client's table (a CRM export, renamed columns) becomes a
 canonical one. `MAPPINGS` is the registry of named presets; `register_mapping` adds one and
 the config selects it with `preset:`. The config's `mapping:` names the client's own
-activity mapping file (the rules of `rvq.inputs.presets.activity_type_rules`): with a CRM
+activity mapping file (the rules of `rvq.inputs.activity_rules.activity_type_rules`): with a CRM
 preset it replaces the preset's shipped rules; otherwise it maps the client's own codes
 in `interaction_code` onto the catalog's (`client_mapping`)."""
 
@@ -118,18 +118,20 @@ def client_mapping(config: PilotConfig, base: TableMapping | None) -> TableMappi
     """The interactions mapping with the client's mapping file (`config.mapping`), read
     now and checked against the catalog in use: for a shipped CRM preset, the preset with
     these rules instead of its own; otherwise `base` (a registered mapping, or none)
-    followed by mapping the client's codes (`rvq.inputs.presets.client_codes`)."""
-    from rvq.inputs import presets
+    followed by mapping the client's codes (`rvq.inputs.activity_rules.client_codes`)."""
+    from rvq.inputs import activity_rules, presets
 
     path = Path(config.mapping)
     codes, catalog = catalog_codes(config)
-    rules = presets.activity_type_rules("client", path, codes=codes, catalog=catalog)
+    rules = activity_rules.activity_type_rules("client", path, codes=codes, catalog=catalog)
     if config.preset in presets.PRESETS:
         return presets.PRESETS[config.preset].tables(path, rules)["interactions"]
     then = base.transform if base is not None else None
 
     def codes_mapped(frame: pd.DataFrame, **dating) -> pd.DataFrame:
-        return presets.client_codes(then(frame, **dating) if then is not None else frame, rules)
+        return activity_rules.client_codes(
+            then(frame, **dating) if then is not None else frame, rules
+        )
 
     columns = base.columns if base is not None else {}
     reads_dates = base.reads_dates if base is not None else False

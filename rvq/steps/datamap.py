@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from rvq.inputs.presets import rule_line
+from rvq.inputs.activity_rules import rule_line
 from rvq.schema import FUNCTIONS, STAGES
 from rvq.scoring.cells import event_counts
 
@@ -146,7 +146,7 @@ def unmapped_codes(
     A set-aside interaction row counts when its reason matches `reason_pattern`, or (given
     a catalog) its code is not in the catalog. One row per code: rows, accounts, first and
     last seen, the source systems it came from, and the line mapping it in the client's
-    mapping file (`rvq.inputs.presets.rule_line`); most frequent first.
+    mapping file (`rvq.inputs.activity_rules.rule_line`); most frequent first.
     """
     columns = [
         "interaction_code",

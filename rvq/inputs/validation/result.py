@@ -34,7 +34,7 @@ class Problem:
     #: one table can be merged into the whole table's (`merge_problems`); not reported
     tally: dict[str, int] = field(default_factory=dict, repr=False)
     #: how to fix it, shown below the message: what to do, then lines to write (for unknown
-    #: codes: the lines to add to the mapping file, `rvq.inputs.presets.unmapped_lines`)
+    #: codes: the lines to add to the mapping file, `rvq.inputs.activity_rules.unmapped_lines`)
     fix: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:

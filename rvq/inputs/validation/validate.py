@@ -166,7 +166,7 @@ def _mapping_fix(
 ) -> None:
     """Give the unknown codes' problem its fix: what to do, and per code (most frequent
     first) its rows and the line to add to the mapping file (`rvq.inputs.presets`)."""
-    from rvq.inputs.presets import unmapped_advice, unmapped_lines
+    from rvq.inputs.activity_rules import unmapped_advice, unmapped_lines
 
     for problem in result.find("unknown_interaction_code", "interactions"):
         if not problem.tally:
@@ -323,7 +323,7 @@ def merge_problems(
         if m.rule == "unknown_interaction_code" and m.tally:
             m.message = f"{count_rows(m.rows)} {unknown_codes_message(Counter(m.tally))}: set aside"
             if m.fix:
-                from rvq.inputs.presets import unmapped_lines
+                from rvq.inputs.activity_rules import unmapped_lines
 
                 m.fix = [m.fix[0], *unmapped_lines(Counter(m.tally))]
         elif m.rows and COUNT_PREFIX.match(m.message):
