@@ -254,9 +254,9 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
     )
     panel, cells, digest = streamed.panel, streamed.cells, streamed.digest
     try:
-        dataset = privacy.protect_dataset(dataset)
         if privacy.privacy_settings(config).pseudonymize:
-            secret = privacy.pseudonym_key(config)
+            secret = privacy.pseudonym_key(config)  # looked up once (a secrets file is read)
+            dataset = privacy.protect_dataset(dataset, key=secret)
             panel = privacy.pseudonymize_frame(panel, secret)
             panel = panel.sort_values(["account_id", "period"], ignore_index=True)
             cells = privacy.pseudonymize_frame(cells, secret)

@@ -37,7 +37,7 @@ def write_lines(path, n_rows: int, seed: int = 0) -> None:
     frame.to_csv(path, index=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo dataset (`rvq demo`: 2,000 accounts, about 273,000 interactions)."""
     folder = tmp_path_factory.mktemp("demo") / "demo"
@@ -66,6 +66,8 @@ def test_the_budget_variable_overrides_the_available_memory(monkeypatch):
     assert footprint.available_memory() == 512_000_000
     monkeypatch.setenv(footprint.BUDGET_VARIABLE, "2.5 GB")
     assert footprint.available_memory() == 2_500_000_000
+    monkeypatch.setenv(footprint.BUDGET_VARIABLE, "8G")
+    assert footprint.available_memory() == 8_000_000_000
     monkeypatch.setenv(footprint.BUDGET_VARIABLE, "1000")
     assert footprint.available_memory() == 1000
     monkeypatch.setenv(footprint.BUDGET_VARIABLE, "lots")

@@ -42,7 +42,7 @@ SAMPLE_BYTES = 1 << 20
 #: an override of the available memory, in bytes or with a unit (`512MB`, `8GB`): for
 #: tests and for operators who share a machine and want rvq to plan for less
 BUDGET_VARIABLE = "RVQ_MEMORY_BUDGET"
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 
 def available_memory() -> int:
@@ -53,7 +53,7 @@ def available_memory() -> int:
         match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?B?)", budget.upper())
         if not match:
             raise ValueError(f"{BUDGET_VARIABLE}={budget!r}: give bytes, or e.g. 512MB or 8GB")
-        return int(float(match[1]) * _UNITS[match[2] if match[2] != "K" else "KB"])
+        return int(float(match[1]) * _UNITS[match[2].removesuffix("B")])
     import psutil
 
     return psutil.virtual_memory().available
