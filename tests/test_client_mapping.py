@@ -120,7 +120,7 @@ def test_a_streamed_file_lists_the_same_lines(tmp_path):
     whole = load_dataset(config, progress=False).validation.find("unknown_interaction_code")
     streamed = streamed_validation(config, work_dir=tmp_path / "work", block_size=1500)
     (problem,) = streamed.validation.find("unknown_interaction_code")
-    assert problem.fix[1:] == whole[0].fix[1:] and len(problem.fix) == 4
+    assert problem.fix[1:] == whole[0].fix[1:] and len(problem.fix) == 1 + len(whole[0].tally)
     assert str(tmp_path / "mapping.csv") in problem.fix[0]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 #: ASCII punctuation Markdown may read as markup, backslash-escaped (CommonMark allows it)
 _MARKDOWN_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:])")
-_BACKSLASHED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~$:])")
+_BACKSLASHED = re.compile(r"\\" + _MARKDOWN_PUNCT.pattern)  # undoes it (`plain_text`)
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029]+")
 
 

@@ -259,11 +259,11 @@ def _growth_auc(
         model.fit(X[fit_rows, cols], grows[fit_rows])
         scores.append(model.decision_function(X[judge_rows, cols]))
     label = grows[judge_rows]
-    n = int(judge_rows.sum())
-    auc_b, auc_f = (float(auc_given_weights(sc, label)(np.ones((1, n)))[0]) for sc in scores)
     codes, uniques = pd.factorize(accounts[judge_rows])
-    # the replicates weigh each judged row by its account's count (exact: integer sums)
+    # the replicates weigh each judged row by its account's count (exact: integer sums);
+    # a count of one per account is the point estimate
     auc_base, auc_full = (auc_given_weights(sc, label, codes) for sc in scores)
+    auc_b, auc_f = (float(f(np.ones((1, len(uniques))))[0]) for f in (auc_base, auc_full))
     draws = [
         auc_full(c) - auc_base(c) for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20)
     ]
@@ -274,5 +274,5 @@ def _growth_auc(
         "auc_gain": auc_f - auc_b,
         "auc_ci_low": lo,
         "auc_ci_high": hi,
-        "auc_n_test": n,
+        "auc_n_test": int(judge_rows.sum()),
     }
