@@ -50,6 +50,7 @@ from rvq.inputs.validation import (
     outlying_dates_message,
     validate_tables,
 )
+from rvq.inputs.validation.parse import nanosecond_times
 from rvq.scoring.cells import CELL_ATTRIBUTES
 from rvq.scoring.footprint import path_choice
 
@@ -111,9 +112,7 @@ def _aside_cells(rows: pd.DataFrame) -> pd.DataFrame:
         time = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")
         if "timestamp" in rows:  # raw text: zoned and naive may mix, so all as UTC, then naive
             time = pd.to_datetime(rows["timestamp"], errors="coerce", format="mixed", utc=True)
-            time = time.dt.tz_localize(None)  # a far date (2999-12-31) is set aside and shown
-            time = time.where(time.between(pd.Timestamp.min, pd.Timestamp.max))  # as NaT
-            time = time.astype("datetime64[ns]")
+            time = nanosecond_times(time.dt.tz_localize(None))  # 2999-12-31 shows as NaT
         rows = rows.assign(n_events=1, timestamp=time, last_timestamp=time)
     for column in ("timestamp", "last_timestamp"):
         rows[column] = pd.to_datetime(rows[column]).astype("datetime64[ns]")

@@ -184,7 +184,7 @@ def date_order_hint(values: pd.Series) -> tuple[str | None, np.ndarray, list[str
     return order, found, examples
 
 
-def _to_ns(s: pd.Series) -> pd.Series:
+def nanosecond_times(s: pd.Series) -> pd.Series:
     """Datetimes at nanosecond resolution; values it cannot hold (before 1677 or after
     2262, e.g. a placeholder 2999-12-31) become missing instead of failing the column:
     `leading_year` lets the rules say why they are missing."""
@@ -220,13 +220,15 @@ def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
     """
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         zone = str(s.dtype.tz)
-        return _to_ns(s.dt.tz_convert("UTC").dt.tz_localize(None)), {zone: int(s.notna().sum())}
+        return nanosecond_times(s.dt.tz_convert("UTC").dt.tz_localize(None)), {
+            zone: int(s.notna().sum())
+        }
     if pd.api.types.is_datetime64_dtype(s.dtype):
-        return _to_ns(s), {}
+        return nanosecond_times(s), {}
     text = as_text(s)  # numbers are not timestamps: as text they fail to parse, and say so
     fast = _arrow_cast(text, pa.timestamp("ns"))  # every value a zone-less ISO 8601 time
     if fast is not None:
-        return _to_ns(fast), {}
+        return nanosecond_times(fast), {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:  # the common case, one fast pass: no value carries a zone
@@ -234,7 +236,7 @@ def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
         except (ValueError, TypeError):
             parsed = None
     if parsed is not None and pd.api.types.is_datetime64_dtype(parsed.dtype):
-        return _to_ns(parsed), {}
+        return nanosecond_times(parsed), {}
     # some values carry a zone: parse the zoned ones to UTC and the others as they are (one
     # pass over both would let pandas 2 apply the first zone to the naive values)
     zone = text.astype("str").str.extract(_ZONE)[0]
@@ -246,7 +248,7 @@ def as_timestamp(s: pd.Series) -> tuple[pd.Series, dict[str, int]]:
         if not pd.api.types.is_datetime64_dtype(naive.dtype):  # a zone the pattern missed
             naive = pd.to_datetime(text.where(~aware), format="mixed", errors="coerce", utc=True)
             naive = naive.dt.tz_localize(None)
-    parsed = _to_ns(naive).where(~aware, _to_ns(zoned.dt.tz_localize(None)))
+    parsed = nanosecond_times(naive).where(~aware, nanosecond_times(zoned.dt.tz_localize(None)))
     seen = zone.where(aware, "naive").where(parsed.notna().to_numpy())
     summary = seen.value_counts().to_dict()
     return parsed, {str(k): int(v) for k, v in summary.items()}
