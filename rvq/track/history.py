@@ -1,0 +1,90 @@
+"""The book's history as the tracking lists read it: :class:`TrackHistory`.
+
+One object, built once per `rvq track` run (from a scored pilot, or from the tracking
+store) or in a test from a synthetic world's tables (:func:`history_from_tables`), so that
+every list -- next best actions, priority leads, stage balance, up-sell readiness, team
+performance, campaign effects, business units -- reads the same frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from rvq.inputs.catalog import shipped_catalog
+from rvq.scoring import account_period_panel, score_events
+
+#: the optional tables of the tracking contract, with their required columns
+PLANS_COLUMNS = ("account_id", "date", "kind")
+CAMPAIGNS_COLUMNS = ("account_id", "campaign", "arm", "start_date")
+
+
+@dataclass(frozen=True)
+class TrackHistory:
+    """Everything the lists need, up to and including the period ``as_of``.
+
+    - ``events``: one row per scored interaction (`rvq.scoring.score_events`): ``account_id``,
+      ``contact_id``, ``timestamp``, ``interaction_code``, ``rep_id``, ``team``, ``cost``,
+      ``rv``, ``stage``, ``function``, ``value_aspect``, ``kind``, ``period``.
+    - ``panel``: the account x period panel (`rvq.scoring.account_period_panel`:
+      ``rv_flow``, ``rv_cum``, ``cost``, ``n_interactions``, ``age``, outcomes...).
+    - ``accounts``: the accounts table (``account_id``, segments, optional ``partner`` or
+      ``business_unit``, optional ``contract_end``).
+    - ``plans``: optional (``account_id``, ``date``, ``kind``: renewal / upsell; past plans
+      may carry ``won``: whether it succeeded).
+    - ``campaigns``: optional (``account_id``, optional ``contact_id``, ``campaign``,
+      ``arm``, ``start_date``).
+    """
+
+    events: pd.DataFrame
+    panel: pd.DataFrame
+    accounts: pd.DataFrame
+    freq: str
+    as_of: pd.Period
+    plans: pd.DataFrame | None = None
+    campaigns: pd.DataFrame | None = None
+
+    @property
+    def periods(self) -> pd.PeriodIndex:
+        """The tracked periods, oldest first, up to ``as_of``."""
+        first = self.events["period"].min() if len(self.events) else self.as_of
+        return pd.period_range(first, self.as_of, freq=self.as_of.freq)
+
+
+def history_from_tables(
+    tables: dict[str, pd.DataFrame],
+    *,
+    catalog: pd.DataFrame | None = None,
+    freq: str = "Q",
+    as_of: Any = None,
+) -> TrackHistory:
+    """A :class:`TrackHistory` from canonical tables (e.g. ``rvq.synth`` ``World.tables``).
+
+    ``catalog`` defaults to the shipped pro forma model (what ``rvq.synth`` scores with);
+    ``as_of`` (a Period or its text) cuts the history at that period; default: the last
+    period with an interaction.
+    """
+    interactions = tables["interactions"]
+    catalog = shipped_catalog() if catalog is None else catalog
+    events = score_events(interactions, catalog, freq=freq)
+    last = events["period"].max() if as_of is None else pd.Period(as_of, freq=freq)
+    events = events[events["period"] <= last].reset_index(drop=True)
+    panel = account_period_panel(
+        events[interactions.columns.intersection(events.columns)],
+        catalog,
+        tables.get("outcomes"),
+        tables.get("voc"),
+        freq=freq,
+    )
+    panel = panel[panel["period"] <= last]
+    return TrackHistory(
+        events=events,
+        panel=panel.reset_index(drop=True),
+        accounts=tables["accounts"],
+        freq=freq,
+        as_of=last,
+        plans=tables.get("plans"),
+        campaigns=tables.get("campaigns"),
+    )
