@@ -4,6 +4,7 @@ same panel on one dataset."""
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -206,6 +207,49 @@ def test_spark_equals_memory(interactions, catalog, outcomes, files):
     expected_contacts = expected_panel(interactions, catalog, level="contact", freq="M")
     contacts = engine_panel(files["parquet"], catalog, "spark", level="contact", freq="M")
     assert_same_panel(contacts, expected_contacts)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None,
+    reason="pyspark is not installed (it is in the `test` extra: pip install -e '.[test]')",
+)
+def test_spark_scores_a_warehouse_table_where_it_lives(
+    interactions, catalog, outcomes, files, tmp_path
+):
+    """The events already sit in a warehouse table (a Spark catalog's database): the panel is
+    the memory engine's, and nothing but the sums leaves Spark."""
+    session = engines.local_spark_session()
+    session.sql("CREATE DATABASE IF NOT EXISTS crm")
+    session.sql("DROP TABLE IF EXISTS crm.rvq_interactions")
+    events = session.read.parquet(str(files["parquet"]))
+    writer = events.write.mode("overwrite").option("path", str(tmp_path / "rvq_interactions"))
+    writer.saveAsTable("crm.rvq_interactions")
+    table = scoring.WarehouseTable("rvq_interactions", database="crm")
+    options = {"freq": "Q", "half_life": HALF_LIFE}
+    actual = engine_panel(table, catalog, "spark", outcomes, **options)
+    assert_same_panel(actual, expected_panel(interactions, catalog, outcomes, **options))
+    warehouse = Path(session.conf.get("spark.sql.warehouse.dir").removeprefix("file:"))
+    assert warehouse.name == "rvq-spark-warehouse" and not Path("spark-warehouse").exists()
+
+
+def test_duckdb_scores_a_table_of_a_database_file(interactions, catalog, outcomes, tmp_path):
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE SCHEMA crm")
+        con.register("frame", interactions)
+        con.execute("CREATE TABLE crm.events AS SELECT * FROM frame")
+    table = scoring.WarehouseTable("events", database="crm")
+    actual = scoring.account_period_panel(
+        table, catalog, outcomes, engine="duckdb", engine_options={"database": database}
+    )
+    assert_same_panel(actual, expected_panel(interactions, catalog, outcomes))
+
+
+def test_the_memory_engine_sends_a_warehouse_table_to_an_engine_that_reads_it(catalog):
+    with pytest.raises(ValueError, match="crm.events is scored where it lives: use engine"):
+        scoring.account_period_panel(scoring.WarehouseTable("events", "crm"), catalog)
 
 
 def test_fading_alone_keeps_a_contact_in_the_breadth(catalog):

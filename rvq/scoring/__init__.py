@@ -18,6 +18,7 @@ from rvq.scoring.columns import (
     VELOCITY_WINDOW,
     VOC_COLUMNS,
     Source,
+    WarehouseTable,
 )
 from rvq.scoring.engines import ENGINES, Engine, IbisEngine, MemoryEngine
 from rvq.scoring.events import periods_to_ordinals, score_events

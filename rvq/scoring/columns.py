@@ -5,6 +5,7 @@ definitions)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -57,4 +58,22 @@ CONTACT_PANEL_COLUMNS: tuple[str, ...] = (
     + VOC_COLUMNS
 )
 
-Source = pd.DataFrame | str | Path | Sequence[str | Path]
+
+@dataclass(frozen=True)
+class WarehouseTable:
+    """Interactions that already live in a warehouse table, scored where they are.
+
+    The Ibis engines read it on their connection (Spark: a table of the session's catalog,
+    e.g. a Hive or Unity table; DuckDB: a table of the database file given as the engine
+    option ``database``), so the rows never leave the warehouse; only the per-entity,
+    per-period sums come back. Its columns are the canonical interactions columns.
+    """
+
+    name: str
+    database: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.database}.{self.name}" if self.database else self.name
+
+
+Source = pd.DataFrame | str | Path | Sequence[str | Path] | WarehouseTable

@@ -48,7 +48,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from rvq.config import check_engines_with
-from rvq.scoring.columns import BREADTH_TOLERANCE, FLOW_SUMS, SPLITS, Source
+from rvq.scoring.columns import BREADTH_TOLERANCE, FLOW_SUMS, SPLITS, Source, WarehouseTable
 from rvq.scoring.events import read_source
 from rvq.scoring.flows import Flows, flows_from_sparse, memory_flows
 
@@ -129,10 +129,12 @@ def duckdb_connection(
     memory_limit: str = DUCKDB_MEMORY_LIMIT,
     temp_directory: str | Path | None = None,
     threads: int | None = None,
+    database: str | Path | None = None,
 ) -> Any:
     """An in-process DuckDB that keeps to ``memory_limit`` and spills to ``temp_directory``.
 
-    The spill directory defaults to ``<system temp>/rvq-duckdb-spill``.
+    The spill directory defaults to ``<system temp>/rvq-duckdb-spill``. ``database``: a
+    DuckDB file whose tables hold the interactions (:class:`WarehouseTable`), opened read-only.
     """
     import ibis
 
@@ -145,7 +147,12 @@ def duckdb_connection(
     }
     if threads:
         config["threads"] = threads
-    con = ibis.duckdb.connect(**config)
+    if database is not None:
+        if not Path(database).exists():
+            raise FileNotFoundError(f"no DuckDB database at {database}")
+        con = ibis.duckdb.connect(str(database), read_only=True, **config)
+    else:
+        con = ibis.duckdb.connect(**config)
     con.raw_sql("SET enable_progress_bar = false")  # DuckDB draws it on stdout, even into a pipe
     return con
 
@@ -171,7 +178,9 @@ def java_available() -> bool:
 def local_spark_session(cores: int = 2, shuffle_partitions: int = 4, driver_memory: str = "2g"):
     """A quiet local SparkSession: ``local[cores]``, few shuffle partitions, no UI, UTC.
 
-    It binds to the loopback address only. Created once per process and reused.
+    It binds to the loopback address only, and keeps its tables (``saveAsTable``) under
+    ``<system temp>/rvq-spark-warehouse`` rather than the working directory. Created once
+    per process and reused.
     """
     if not java_available():
         raise RuntimeError(
@@ -200,6 +209,7 @@ def local_spark_session(cores: int = 2, shuffle_partitions: int = 4, driver_memo
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / "rvq-spark-warehouse"))
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -233,11 +243,14 @@ def _paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
 
 
 def _read(con: Any, source: Source) -> Any:
-    """The interactions as an Ibis table on ``con``: a frame, or Parquet / CSV files."""
+    """The interactions as an Ibis table on ``con``: a frame, Parquet / CSV files, or a
+    :class:`WarehouseTable` of the connection's own catalog."""
     import ibis
 
     if isinstance(source, pd.DataFrame):
         return ibis.memtable(source)
+    if isinstance(source, WarehouseTable):
+        return con.table(source.name, database=source.database)
     files = _paths(source)
     parquet = [f for f in files if f.suffix == ".parquet"]
     csv = [f for f in files if f.suffix != ".parquet"]

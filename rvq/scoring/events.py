@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rvq.scoring.columns import FREQS, SPLITS, Source
+from rvq.scoring.columns import FREQS, SPLITS, Source, WarehouseTable
 
 # --- ids, periods and catalog lookups -----------------------------------------------------
 
@@ -170,6 +170,11 @@ def read_source(source: Source) -> pd.DataFrame:
     """A frame as given, or read from Parquet / CSV file paths into one frame."""
     if isinstance(source, pd.DataFrame):
         return source
+    if isinstance(source, WarehouseTable):
+        raise ValueError(
+            f"the warehouse table {source} is scored where it lives: use engine 'spark' "
+            "or 'duckdb' (the memory engine reads frames and files)"
+        )
     paths = [source] if isinstance(source, str | Path) else list(source)
     frames = []
     for path in map(Path, paths):
