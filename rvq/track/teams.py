@@ -46,6 +46,7 @@ COLUMNS = [
     "n_interactions",
     "cost",
     "outcome_change",
+    "outcome_change_raw",
     "outcome_rank",
     "top_quarter",
     "reason",
@@ -106,6 +107,12 @@ def shrunk_ratios(parts: pd.DataFrame, unit: str, level: float = 0.95) -> pd.Dat
     return out
 
 
+def _ranks(fit: pd.DataFrame) -> np.ndarray:
+    """1 = the highest shrunk estimate; ties (all equal when tau^2 = 0) by the raw figure."""
+    order = np.lexsort((-fit["raw"].to_numpy(), -fit["shrunk"].round(12).to_numpy()))
+    return np.argsort(order) + 1
+
+
 def _window(history: TrackHistory, periods: int) -> tuple[pd.DataFrame, pd.Period]:
     first = history.as_of - (periods - 1)
     events = history.events
@@ -137,8 +144,7 @@ def _ranked(events: pd.DataFrame, unit: str, level: float) -> pd.DataFrame:
         fit = shrunk_ratios(group, unit, level)
         fit["function"] = name
         fit["mu"], fit["tau2"] = fit.attrs["mu"], fit.attrs["tau2"]
-        order = np.lexsort((-fit["raw"].to_numpy(), -fit["shrunk"].round(12).to_numpy()))
-        fit["rank"] = np.argsort(order) + 1  # by the estimate; ties by the raw figure
+        fit["rank"] = _ranks(fit)
         fit["of"] = len(fit)
         frames.append(fit)
     out = pd.concat(frames).rename_axis("name").reset_index()
@@ -171,14 +177,17 @@ def _outcome_changes(
     )
     main = main[main["account_id"].isin(means.index)]
     if main.empty:
-        return pd.DataFrame(columns=["name", "outcome_change", "outcome_rank"])
+        columns = ["outcome_change", "outcome_change_raw", "outcome_rank", "outcome_tau2"]
+        return pd.DataFrame(columns=["name", *columns])
     main["y"] = main["account_id"].map(means["after"] - means["before"])
     main = main.assign(x=1.0, n=1)
     frames = []
     for _, group in main.groupby("function", observed=True):
         fit = shrunk_ratios(group, "rep_id", level)
-        fit["outcome_rank"] = fit["shrunk"].rank(ascending=False, method="first").astype(int)
-        frames.append(fit[["shrunk", "outcome_rank"]].rename(columns={"shrunk": "outcome_change"}))
+        fit["outcome_rank"] = _ranks(fit)
+        fit["outcome_tau2"] = fit.attrs["tau2"]  # NaN: too few reps to shrink
+        fit = fit.rename(columns={"shrunk": "outcome_change", "raw": "outcome_change_raw"})
+        frames.append(fit[["outcome_change", "outcome_change_raw", "outcome_rank", "outcome_tau2"]])
     return pd.concat(frames).rename_axis("name").reset_index()
 
 
@@ -221,7 +230,9 @@ def _reason(row: pd.Series, level: float, window: str, outcome: str | None) -> s
         f"over {row['n_accounts']} accounts and {row['n_interactions']} interactions"
     )
     group = row["function"].replace("_", " ")
-    if np.isfinite(row["tau2"]) and row["tau2"] == 0:
+    if not np.isfinite(row["tau2"]):
+        text += f"; too few {group} {who}s to compare against an average, so shown as measured"
+    elif row["tau2"] == 0:
         text += (
             f"; the {group} {who}s differ no more than chance makes records differ, so each is "
             f"estimated at their average of {row['mu']:.2f}"
@@ -232,10 +243,18 @@ def _reason(row: pd.Series, level: float, window: str, outcome: str | None) -> s
             f"{row['mu']:.2f} is kept: a record of this size varies that much by chance"
         )
     if outcome and np.isfinite(row.get("outcome_change", np.nan)):
-        text += (
-            f"; their accounts' {outcome.replace('_', ' ')} changed by "
-            f"{row['outcome_change']:+.3g} (rank {int(row['outcome_rank'])})"
-        )
+        what = outcome.replace("_", " ")
+        if row["outcome_tau2"]:
+            text += (
+                f"; their accounts' {what} changed by {row['outcome_change']:+.3g} after "
+                f"shrinkage (raw {row['outcome_change_raw']:+.3g}; rank "
+                f"{int(row['outcome_rank'])})"
+            )
+        else:
+            text += (
+                f"; their accounts' {what} changed by {row['outcome_change_raw']:+.3g}, but no "
+                f"rep's accounts differ from the others' more than chance would make them"
+            )
     return text + "."
 
 
@@ -270,7 +289,8 @@ def team_performance(
             _outcome_changes(history, events, first, outcome, level), on="name", how="left"
         )
     quarter = np.ceil(reps["of"] / 4)
-    reps["top_quarter"] = (reps["rank"] <= quarter) & (reps["of"] >= 4)
+    # a function whose reps differ no more than chance has no top quarter to learn from
+    reps["top_quarter"] = (reps["rank"] <= quarter) & (reps["of"] >= 4) & (reps["tau2"] > 0)
     pattern = _stage_pattern(events, reps)
     frames = [reps]
     if "team" in events.columns and events["team"].notna().any():
@@ -281,7 +301,7 @@ def team_performance(
     table = table.rename(
         columns={"shrunk": "rv_per_100_cost", "raw": "rv_per_100_cost_raw", "x": "cost"}
     )
-    for column in ("outcome_change", "outcome_rank"):
+    for column in ("outcome_change", "outcome_change_raw", "outcome_rank", "outcome_tau2"):
         if column not in table:
             table[column] = np.nan
     table["reason"] = [_reason(row, level, window, outcome) for _, row in table.iterrows()]
