@@ -72,3 +72,13 @@ def test_teams_and_stage_pattern_are_listed(planted):
     stages = {p["stage"] for p in result.evidence["stage_pattern"] if p["function"] == "sales"}
     assert "retention" in stages
     assert result.evidence["outcome"] == "share_of_wallet"
+
+
+def test_no_rep_column_gives_an_empty_list_that_says_why(planted):
+    world, _ = planted
+    history = history_from_tables(world.tables)
+    events = history.events.drop(columns="rep_id")
+    history = type(history)(**{**history.__dict__, "events": events})
+    result = team_performance(history)
+    assert result.table.empty
+    assert "nothing to rank" in result.headline
