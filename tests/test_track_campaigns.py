@@ -103,3 +103,21 @@ def test_contact_level_campaign_uses_the_contacts_own_flow(planted):
     result = campaign_effects(history)
     assert list(result.table["measure"]) == ["rv_flow"]  # no outcomes per contact
     assert "contacts in 'call'" in result.table["reason"].iloc[0]
+
+
+def test_contacts_starting_later_are_averaged_over_their_own_post_periods():
+    flows = {"A1": [0, 2, 5, 9], "A2": [1, 1, 1, 1], "B1": [0, 0, 4, 4], "B2": [3, 3, 3, 3]}
+    campaigns = pd.DataFrame(
+        {
+            "account_id": list(flows),
+            "contact_id": list(flows),  # the hand-built events carry contact = account
+            "campaign": "waves",
+            "arm": ["call", "call", "control", "control"],
+            "start_date": ["2024-10-01", "2024-07-01", "2024-07-01", "2024-07-01"],
+        }
+    )
+    row = campaign_effects(_history(campaigns, flows), pre_periods=1).table.iloc[0]
+    # A1 starts in Q4: 9 - 5 = 4; A2: 1 - 1 = 0; B1: 4 - 0 = 4; B2: 3 - 3 = 0
+    assert row["change_arm"] == pytest.approx(2.0)
+    assert row["change_control"] == pytest.approx(2.0)
+    assert row["difference"] == pytest.approx(0.0)

@@ -80,10 +80,14 @@ def _changes(
     pre: int,
     post: int,
     zero_fill: bool,
+    as_of: pd.Period,
 ) -> pd.Series:
     """Per unit of ``units`` (keys, start period): mean of ``measure`` over the post periods
-    minus over the pre periods (NaN where either window has no value)."""
-    rows = units[[*keys, "start"]].merge(frame[[*keys, "period", measure]], on=keys, how="left")
+    (up to ``as_of``) minus over the pre periods (NaN where either window has no value)."""
+    units = units.assign(post_len=np.minimum(post, as_of.ordinal - units["start"].array.asi8 + 1))
+    rows = units[[*keys, "start", "post_len"]].merge(
+        frame[[*keys, "period", measure]], on=keys, how="left"
+    )
     known = rows["period"].notna().to_numpy()
     offset = np.where(known, rows["period"].array.asi8 - rows["start"].array.asi8, np.nan)
     window = np.where((offset >= -pre) & (offset < 0), "pre", "")
@@ -91,11 +95,12 @@ def _changes(
     rows = rows.assign(window=window).loc[lambda r: r["window"] != ""]
     values = rows.groupby([*keys, "window"], observed=True)[measure]
     if zero_fill:  # a contact with no interactions in a period has flow 0 there
-        sums = values.sum().unstack("window")
-        means = pd.DataFrame({"pre": sums.get("pre") / pre, "post": sums.get("post") / post})
+        sums = values.sum().unstack("window").reindex(columns=["pre", "post"])
+        post_len = rows.groupby(keys, observed=True)["post_len"].first().reindex(sums.index)
+        means = pd.DataFrame({"pre": sums.get("pre") / pre, "post": sums.get("post") / post_len})
         means = means.fillna(0.0)
     else:
-        means = values.mean().unstack("window")
+        means = values.mean().unstack("window").reindex(columns=["pre", "post"])
     index = pd.MultiIndex.from_frame(units[keys]) if len(keys) > 1 else units[keys[0]]
     means = means.reindex(index)
     if zero_fill:
@@ -211,7 +216,7 @@ def campaign_effects(
             c for c in OUTCOMES if c in frame.columns and frame[c].notna().any()
         ]
         changes = {
-            m: _changes(frame, keys, units, m, pre_periods, post, zero_fill=m == "rv_flow")
+            m: _changes(frame, keys, units, m, pre_periods, post, m == "rv_flow", history.as_of)
             for m in measures
         }
         for arm in (a for a in arms if a != control_arm):
