@@ -112,6 +112,7 @@ def plant_rep_performance(
         rng,
         prefix="L",
     )
+    # the extra rows' codes: drawn like the lucky quarter's, not all referrals
     extra["interaction_code"] = _efficient_draw(catalog, np.full(len(extra), "retention"), rng)
     interactions = pd.concat([interactions, extra], ignore_index=True)
     interactions = interactions.sort_values("timestamp", kind="stable", ignore_index=True)
