@@ -88,3 +88,15 @@ def history_from_tables(
         plans=tables.get("plans"),
         campaigns=tables.get("campaigns"),
     )
+
+
+@dataclass(frozen=True)
+class TrackList:
+    """One tracking list: its table (one row per item, last column ``reason``: the evidence
+    in one plain sentence), the figures behind it for track.json, and a plain headline."""
+
+    name: str
+    title: str
+    table: pd.DataFrame
+    evidence: dict[str, Any]
+    headline: str
