@@ -43,8 +43,9 @@ def event_cells(scored_events: pd.DataFrame) -> pd.DataFrame:
 
     Columns: the `CELL_KEYS` present (empty source or team values form their own cell),
     the `CELL_ATTRIBUTES` present, `n_events`, `rv` and `cost` (sums; a missing cost adds
-    0), `timestamp` (the last event's) and `first_timestamp` (the first event's). Cells
-    given again are summed again, so cells of blocks combine into cells of the whole.
+    0), `timestamp` (the last event's) and `first_timestamp` (the first event's); text
+    as categories (`as_text` decodes it). Cells given again are summed again, so cells of
+    blocks combine into cells of the whole.
     """
     keys = [k for k in CELL_KEYS if k in scored_events]
     attributes = [c for c in CELL_ATTRIBUTES if c in scored_events]
@@ -63,6 +64,9 @@ def event_cells(scored_events: pd.DataFrame) -> pd.DataFrame:
     )
     cells = cells.reset_index()
     cells["n_events"] = cells["n_events"].astype("int64")
+    for column in [*keys, *attributes]:  # text as categories, as streamed cells keep it
+        if pd.api.types.is_string_dtype(cells[column].dtype):
+            cells[column] = cells[column].astype("category")
     return cells
 
 
