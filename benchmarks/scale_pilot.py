@@ -300,7 +300,7 @@ Arrow's freed pool before the kernels), and above `CELLS_ABOVE_ROWS` (1M) rows a
 read whole keeps event cells (text as categories) and a row digest, as a streamed one
 does; process_gaps copies only the columns it reads. 2026-12-05 20:21-20:53 UTC, load
 8-12 (other engineers' jobs: the seconds are not comparable with the runs above, the
-memory is), code as of 390b103; the row marked * is 20,000 before the change (code as
+memory is), code as of 5653d9b; the row marked * is 20,000 before the change (code as
 of 77e6cd3), measured at 20:07 (load 1-8):
 
 accounts interactions generate s setup s    01 s/GB    02 s/GB    03 s/GB    04 s/GB    05 s/GB    06 s/GB    07 s/GB parent GB sum GB  wall s
