@@ -293,4 +293,32 @@ accounts interactions generate s setup s    01 s/GB    02 s/GB    03 s/GB    04 
 
 setup 110 -> 75 s (streamed: 5.5 us per interaction), whole pilot 294 -> 262 s, summed peak
 unchanged (5.25 GB); verdicts unchanged. 06_rv_backtest (107 s) is now the largest part.
+
+Every step bounded (issue 15): one copy of the interaction rows per process (the pilot's
+`dataset.interactions` dropped once `events` exist; the parent lets go of its pilot and
+Arrow's freed pool before the kernels), and above `CELLS_ABOVE_ROWS` (1M) rows a pilot
+read whole keeps event cells (text as categories) and a row digest, as a streamed one
+does; process_gaps copies only the columns it reads. 2026-12-05 20:21-20:53 UTC, load
+8-12 (other engineers' jobs: the seconds are not comparable with the runs above, the
+memory is), code as of 5653d9b; the row marked * is 20,000 before the change (code as
+of 77e6cd3), measured at 20:07 (load 1-8):
+
+accounts interactions generate s setup s    01 s/GB    02 s/GB    03 s/GB    04 s/GB    05 s/GB    06 s/GB    07 s/GB parent GB sum GB  wall s
+    2000      272,795        2.3    16.3   14.1/0.4   12.6/0.5    9.8/0.5   16.5/0.5   10.9/0.5   38.7/0.5    9.2/0.4      0.51   0.90   133.7
+  20000*   2,759,071        7.7    18.3    8.4/1.5   11.7/1.8   19.6/1.5   31.2/2.8   20.8/1.7  103.5/2.0   16.4/1.5      1.78   3.73   234.9
+   20000    2,759,071       15.4    43.6   14.0/0.7   18.8/0.8   27.3/0.7   22.0/1.0   17.7/0.8  109.2/1.2   10.4/0.6      1.80   1.80   265.2
+
+    2000: path: read whole (events: below CELLS_ABOVE_ROWS); summed peak GB by phase: setup 0.51,
+          01 0.76, 02 0.83, 03 0.81, 04 0.85, 05 0.83, 06 0.90, 07 0.81 (was 1.15 at most)
+   20000: path: read whole (2.76M rows: cells, 1.93M of them); summed peak GB by phase: setup
+          1.80, 01 1.01, 02 1.13, 03 1.04, 04 1.41, 05 1.16, 06 1.59, 07 1.04 (before: 04 3.73)
+  verdicts unchanged at both sizes; at 20,000 summary.json and the findings of steps 02, 04
+  and 05 are identical to the * run's (events against cells).
+
+At 20,000 accounts every kernel holds about half what it held (step 04: 2.8 -> 1.0 GB);
+the summed peak (3.73 -> 1.80 GB) is now the parent's read, validation and scoring,
+unchanged (load_dataset alone peaks at 1.7 GB). The parent holds about 0.3 GB while
+the kernels run (was about 0.86). 100,000 accounts were not rerun (the machine had 4-7 GB
+free under the other engineers' work); they are streamed by `auto`, and their step 04
+kernel works on cells that are now categories and copied by column (4.3 GB before).
 """

@@ -49,12 +49,15 @@ class Pilot:
     """One validated and scored pilot: what every notebook works from.
 
     `dataset` is the validated `rvq.inputs.dataset.Dataset` (usable rows only, with its validation
-    result and config); `events` the scored interactions (`rvq.scoring.events.score_events`);
-    `panel` the account x period panel (`rvq.scoring.panels.panel_from_dataset`). A pilot whose
-    interactions CSV was streamed (`streamed`, see `rvq.scoring.stream`) has no event-level
-    interactions in memory (`dataset.interactions` is None) and its `events` are event
-    cells, the scored events summed per account, period and interaction
-    (`rvq.scoring.cells.event_cells`), which steps b, d and e read as they read events. `run_dir` is
+    result and config) without its interaction rows (`dataset.interactions` is None: one
+    copy of them per process, in `events`); `events` the scored interactions
+    (`rvq.scoring.events.score_events`, every column of the interactions and their score);
+    `panel` the account x period panel (`rvq.scoring.panels.panel_from_dataset`). A pilot of
+    more than `rvq.scoring.cells.CELLS_ABOVE_ROWS` interactions, or whose interactions CSV was
+    streamed (`streamed`, see `rvq.scoring.stream`), keeps event cells as its `events`, the
+    scored events summed per account, period and interaction (`rvq.scoring.cells.event_cells`),
+    which steps b, d and e read as they read events, and a `digest` of the rows for step e's
+    row checks: every step's memory then grows with the cells, not the events. `run_dir` is
     where the notebooks record their findings: the run folder under `rvq pilot`, this
     pilot's cache folder in interactive work (so step 07 finds what steps 01-06 recorded).
     """
@@ -67,12 +70,21 @@ class Pilot:
     cache_dir: Path | None = None
     run_dir: Path | None = None
     streamed: bool = False
-    digest: Any = None  # a streamed pilot's `rvq.inputs.digest.RowDigest` (step e's row checks)
+    digest: Any = None  # with cells, the rows' `rvq.inputs.digest.RowDigest` (step e's row checks)
     path_line: str = ""  # how the interactions were read and why (`rvq.scoring.footprint`)
 
     @property
     def config(self) -> Any:
         return self.dataset.config
+
+    @property
+    def interaction_rows(self) -> pd.DataFrame | None:
+        """The used interactions, one row per event: the scored `events` (they carry every
+        column of the interactions; `cost` is the effective cost), or None when `events`
+        are cells (step e's row checks then read `digest`)."""
+        from rvq.scoring.cells import is_cells
+
+        return None if is_cells(self.events) else self.events
 
     @property
     def validation(self) -> Any:
@@ -215,9 +227,31 @@ def score_pilot(source: Path, key: str) -> Pilot:
     config = dataset.config
     events = scoring.score_events(dataset.interactions, dataset.catalog, freq=config.freq)
     panel = scoring.panel_from_dataset(dataset)
+    dataset = replace(dataset, interactions=None)  # the rows live on in `events`: one copy
+    events, digest = bounded_events(events)
     return Pilot(
-        source=source, key=key, dataset=dataset, events=events, panel=panel, path_line=line
+        source=source,
+        key=key,
+        dataset=dataset,
+        events=events,
+        panel=panel,
+        digest=digest,
+        path_line=line,
     )
+
+
+def bounded_events(events: pd.DataFrame) -> tuple[pd.DataFrame, Any]:
+    """The scored events a pilot read whole keeps, and their row digest: the events as
+    they are (no digest) up to `rvq.scoring.cells.CELLS_ABOVE_ROWS` rows, their event cells
+    and `rvq.inputs.digest.frame_digest` above it, as a streamed pilot keeps them, so no step
+    holds a large book's events."""
+    from rvq.inputs.digest import frame_digest
+    from rvq.scoring import cells
+
+    if len(events) <= cells.CELLS_ABOVE_ROWS:
+        return events, None
+    digest = frame_digest(events)
+    return cells.event_cells(events), digest
 
 
 def _score_streamed(source: Path, key: str, config: Any) -> Pilot:

@@ -392,9 +392,13 @@ def execute_step(
 
 
 def _release_memory() -> None:
-    """Collect garbage and hand freed heap back to the system (glibc keeps it otherwise:
-    after scoring a large book the process would sit on gigabytes while notebooks run)."""
+    """Collect garbage and hand freed heap back to the system (glibc and Arrow's memory
+    pool keep it otherwise: after scoring a large book the process would sit on gigabytes
+    while notebooks run; at 20,000 demo accounts Arrow's pool alone kept 0.3 GB)."""
     gc.collect()
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
     try:
         import ctypes
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import AS_OF
 
-from rvq import scoring
+from rvq import inputs, scoring
 from rvq.inputs.catalog import shipped_catalog
 from rvq.pilot import open_pilot
 from rvq.scoring import engines
@@ -180,7 +180,8 @@ def test_a_pilot_config_selects_a_registered_engine(dataset_dir, counting, tmp_p
     pilot = open_pilot(config, cache_dir=tmp_path / "cache")
     assert pilot.config.engine == "counting"
     assert len(counting.calls) == 1 and counting.calls[0]["level"] == "account"
-    memory = scoring.panel_from_dataset(pilot.dataset, engine="memory")
+    dataset = inputs.load_dataset(config, progress=False)  # the pilot keeps no rows but events
+    memory = scoring.panel_from_dataset(dataset, engine="memory")
     assert_same_panel(pilot.panel, memory)
 
 

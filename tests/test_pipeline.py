@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import weakref
 from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -234,6 +235,31 @@ def test_a_failing_step_stops_the_run_with_step_cell_and_error_in_one_line(stand
     error = (failed / "error.html").read_text()
     assert "03_lifecycle_report" in error and "raise ValueError" in error
     assert "second line" in error  # the full error is on the page
+
+
+def test_the_parent_holds_no_pilot_while_the_step_kernels_run(tmp_path, monkeypatch):
+    """One copy of the pilot per process: `run_pilot` lets go of the pilot it opened once
+    the run record is written, before the first kernel starts."""
+    opened = weakref.WeakSet()
+
+    def open_stand_in(source, cache_dir=None, refresh=False):
+        pilot = StandInPilot(tmp_path)
+        opened.add(pilot)
+        return pilot
+
+    alive_at_step = []
+
+    def step(step, run_dir, parameters, *, notebooks):
+        alive_at_step.append(len(opened))
+        raise RuntimeError("stop here: only the first step's start matters")
+
+    monkeypatch.setattr(pipeline, "open_pilot", open_stand_in)
+    monkeypatch.setattr(pipeline, "execute_step", step)
+    with pytest.raises(pipeline.PilotError, match="stop here"):
+        pipeline.run_pilot(
+            "src", tmp_path / "r", progress=False, notebooks=write_stand_ins(tmp_path / "nb")
+        )
+    assert alive_at_step == [0]
 
 
 # --------------------------------------------------------------------------- the cache

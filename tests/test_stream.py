@@ -121,8 +121,9 @@ def test_the_stream_setting_decides_which_csv_is_streamed(world_dir, tmp_path):
 
 def test_a_streamed_pilot_keeps_cells_not_events(pilots):
     whole, streamed = pilots
-    assert not whole.streamed and whole.dataset.interactions is not None
-    assert streamed.streamed and streamed.dataset.interactions is None
+    assert not whole.streamed and whole.interaction_rows is not None
+    assert streamed.streamed and streamed.interaction_rows is None
+    assert whole.dataset.interactions is None is streamed.dataset.interactions  # one copy
     assert "n_events" in streamed.events and "n_events" not in whole.events
     assert len(streamed.events) < len(whole.events)
 
@@ -167,7 +168,7 @@ def test_a_streamed_pilot_finds_the_same_duplicates_and_conflicts(pilots):
     for name, pilot in zip(("whole", "streamed"), pilots, strict=True):
         d = pilot.dataset
         found[name] = history.duplicates_and_conflicts(
-            d.interactions, pilot.validation, d.outcomes, d.accounts, digest=pilot.digest
+            pilot.interaction_rows, pilot.validation, d.outcomes, d.accounts, digest=pilot.digest
         )
     checks = set(found["streamed"]["check"])
     assert {"duplicate_set_aside", "possible_duplicate", "conflicting_team"} <= checks
@@ -300,7 +301,7 @@ def test_a_streamed_read_reports_what_a_whole_read_reports(tmp_path, monkeypatch
     )
     found = [
         history.duplicates_and_conflicts(
-            p.dataset.interactions, p.validation, p.dataset.outcomes, p.dataset.accounts,
+            p.interaction_rows, p.validation, p.dataset.outcomes, p.dataset.accounts,
             digest=p.digest,
         )
         for p in (whole, streamed)

@@ -33,6 +33,10 @@ KERNEL_BASE_BYTES = 400_000_000
 #: streamed path"): 2,000 accounts (273k rows) peaked at 0.59 GB, 20,000 accounts (2.76M
 #: rows) at 2.8 GB, 890 bytes a row between them; issue 15's 100,000 accounts (13.6M
 #: rows) were OOM-killed at 16.2 GB, over 1,160 a row and still growing: so 1,500.
+#: Since the kernels hold event cells above `rvq.scoring.cells.CELLS_ABOVE_ROWS` rows, the
+#: largest process at 20,000 accounts is the parent while it reads and scores (1.8 GB,
+#: about 500 bytes a row; step 04's kernel 1.0 GB): kept at 1,500 until a book that large
+#: read whole is measured (the parent's ratio at 100,000 accounts is unknown).
 PEAK_BYTES_PER_ROW = 1_500
 #: the in-memory path is chosen while its expected peak stays below this share of the
 #: available memory (the rest: the parent process, the page cache, other work)

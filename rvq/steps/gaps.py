@@ -112,8 +112,26 @@ def _by_interaction(events: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     )
 
 
+#: the columns of the events (or cells) that finding gaps reads; the others are not copied
+EVENT_COLUMNS = (
+    "account_id",
+    "period",
+    "timestamp",
+    "interaction_code",
+    "name",
+    "stage",
+    "function",
+    "value_aspect",
+    "rv",
+    "cost",
+)
+
+
 def _with_names(scored_events: pd.DataFrame, catalog: pd.DataFrame | None) -> pd.DataFrame:
-    events = scored_events
+    """The columns of `EVENT_COLUMNS` the events have, names and catalog attributes they
+    lack from `catalog`, a missing cost as 0 and each row's events (`_n`)."""
+    events = scored_events[[c for c in EVENT_COLUMNS if c in scored_events]]
+    events = events.assign(_n=event_counts(scored_events))
     columns = {}
     if catalog is not None:
         lookup = catalog.drop_duplicates("interaction_code").set_index("interaction_code")
@@ -122,8 +140,7 @@ def _with_names(scored_events: pd.DataFrame, catalog: pd.DataFrame | None) -> pd
                 columns[column] = events["interaction_code"].map(lookup[column])
     if "name" not in events and "name" not in columns:
         columns["name"] = events["interaction_code"]
-    events = events.assign(**columns)
-    return events.assign(cost=events["cost"].fillna(0.0), _n=event_counts(events))
+    return events.assign(**columns, cost=events["cost"].fillna(0.0))
 
 
 def _cell_candidates(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -289,6 +306,7 @@ def _stall_candidates(
         .groupby("cell_stage", observed=True)
         .agg(events=("_n", "sum"), total_cost=("cost", "sum"), total_rv=("rv", "sum"))
     )
+    stats.index = stats.index.astype(str)  # cells' stages are categories: joined as text
     candidates = candidates.join(stats, on="stage")
     return candidates, mapped
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from rvq.inputs.digest import SINGLE_VALUED, RowDigest
+from rvq.inputs.digest import SINGLE_VALUED, RowDigest, repeated_rows, value_pairs
 from rvq.scoring.cells import event_counts
 from rvq.steps.datamap import (
     DATA_OWNER,
@@ -236,7 +236,7 @@ def duplicates_and_conflicts(
         _set_aside_duplicates(validation, "outcomes"),
     ]
     if interactions is not None:
-        parts.append(_possible_duplicates(interactions))
+        parts.append(_possible_duplicate_findings(repeated_rows(interactions)))
     elif digest is not None:
         parts.append(_possible_duplicate_findings(digest.repeats))
     tables = {"interactions": interactions, "accounts": accounts}
@@ -278,17 +278,6 @@ def _set_aside_duplicates(validation, table: str) -> pd.DataFrame:
     )
 
 
-def _possible_duplicates(interactions: pd.DataFrame) -> pd.DataFrame:
-    keys = [
-        c
-        for c in ("account_id", "contact_id", "timestamp", "interaction_code")
-        if c in interactions
-    ]
-    repeated = interactions.duplicated(keys, keep="first")
-    counts = interactions.loc[repeated].groupby("account_id").size()
-    return _possible_duplicate_findings(counts.rename("n_rows").reset_index())
-
-
 def _possible_duplicate_findings(repeats: pd.DataFrame) -> pd.DataFrame:
     """Findings from the extra rows per account (`account_id`, `n_rows`; zero rows omitted)."""
     counts = repeats.loc[repeats["n_rows"] > 0].sort_values("account_id")
@@ -307,14 +296,6 @@ def _possible_duplicate_findings(repeats: pd.DataFrame) -> pd.DataFrame:
             "n_rows": n_rows,
         }
     )
-
-
-def value_pairs(frame: pd.DataFrame, key: str, attribute: str) -> pd.DataFrame:
-    """The distinct (key, attribute) pairs of `frame` as text, with their rows (`n_rows`);
-    rows missing either are left out."""
-    pairs = frame.loc[frame[key].notna() & frame[attribute].notna(), [key, attribute]]
-    counted = pairs.astype(str).value_counts().rename("n_rows").reset_index()
-    return counted.astype({"n_rows": "int64"})
 
 
 def _conflicting_values(frame: pd.DataFrame, table: str, key: str, attribute: str) -> pd.DataFrame:
