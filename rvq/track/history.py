@@ -88,3 +88,12 @@ def history_from_tables(
         plans=tables.get("plans"),
         campaigns=tables.get("campaigns"),
     )
+
+
+@dataclass(frozen=True)
+class TrackList:
+    name: str  # file stem, e.g. "team_performance"
+    title: str  # plain words for the managers' page
+    table: pd.DataFrame  # one row per item; LAST column `reason`: one plain sentence
+    evidence: dict[str, Any]  # JSON-able figures for track.json
+    headline: str  # one plain sentence for the top of the managers' page
