@@ -20,6 +20,8 @@ followed by the largest forward movement per unit of cost, and which set them ba
   p-value below ``ALPHA`` over the types of the stage and band -- the largest effect
   per unit of cost (the type's mean cost per interaction, at least ``min_cost``).
   **Setback**: of the clearly negative ones, the clearest (smallest adjusted p-value).
+  A band where no type is clear takes the choice of the same fit over all the stage's
+  account-periods (more of them, so more power); ``compared_with`` says which.
 
 Rows: accounts with an interaction in the last ``active_periods`` periods up to
 ``as_of``; each names its key contact (the contact with the deepest RV) and what
@@ -34,7 +36,7 @@ from scipy import sparse, stats
 
 from rvq.multiplicity import holm_adjust
 from rvq.track.history import TrackHistory, TrackList
-from rvq.track.stages import event_rows, stage_panel
+from rvq.track.stages import DEPTH_BANDS, event_rows, key_contacts, stage_panel
 
 NAME = "next_best_actions"
 TITLE = "Next best action per active account: what moved comparable relationships forward"
@@ -50,6 +52,8 @@ ACTIVE_PERIODS = 2
 MIN_COST = 1.0
 #: what this period already tells about the next: the adjustment of every type's effect
 CONTROLS = ("rv_pos", "rv_neg", "rv_velocity", "rv_cum", "mean_flow")
+#: the depth band of a fit over all the account-periods of a stage
+ALL_DEPTHS = "all"
 #: interaction types listed in "how it got there"
 LAST_TYPES = 3
 
@@ -157,6 +161,8 @@ def transition_effects(
 
     parts = []
     cells = base.groupby(["stage", "depth_band"], observed=True).indices
+    stages = base.groupby("stage", observed=True).indices
+    cells.update({(stage, ALL_DEPTHS): rows for stage, rows in stages.items()})
     for (stage, band), cell in cells.items():
         in_cell = np.zeros(len(base), dtype=bool)
         in_cell[cell] = True
@@ -205,39 +211,32 @@ def best_and_setback(
     effects: pd.DataFrame, *, min_seen: int = MIN_SEEN, min_cost: float = MIN_COST
 ) -> pd.DataFrame:
     """Per stage and depth band: the recommended type and the setback type (module doc),
-    with their figures (columns prefixed ``best_`` / ``setback_``; NaN where none)."""
+    with their figures (columns prefixed ``best_`` / ``setback_``; NaN where none). A band
+    without a clear type takes the stage's as a whole (``*_compared_with`` says which)."""
     effects = effects.assign(
         rv_per_cost=effects["forward_rv"] / effects["cost_per_interaction"].clip(lower=min_cost)
     )
     clear = effects.loc[(effects["times_seen"] >= min_seen) & (effects["p_holm"] < ALPHA)]
     cell = ["stage", "depth_band"]
-    best = clear.loc[clear["forward_rv"] > 0].sort_values("rv_per_cost", ascending=False)
-    best = best.drop_duplicates(cell).set_index(cell)
-    setback = clear.loc[clear["forward_rv"] < 0].sort_values(["p_holm", "forward_rv"])
-    setback = setback.drop_duplicates(cell).set_index(cell)
     figures = ["interaction_code", "times_seen", "forward_rv", "ci_low", "ci_high", "rv_per_cost"]
-    return (
-        best[figures].add_prefix("best_").join(setback[figures].add_prefix("setback_"), how="outer")
-    )
-
-
-def _key_contacts(events: pd.DataFrame, rows: np.ndarray, n_periods: int) -> pd.DataFrame:
-    """Per panel account (index: its position), the contact with the deepest RV so far
-    and that depth."""
-    ok = rows >= 0
-    contact, contacts = pd.factorize(events["contact_id"][ok])
-    account = rows[ok] // n_periods
-    depth = pd.Series(events["rv"].to_numpy(float)[ok]).groupby([account, contact]).sum()
-    depth = depth.rename("depth").reset_index()
-    depth.columns = ["a", "c", "depth"]
-    top = depth.sort_values(["a", "depth"], ascending=[True, False]).drop_duplicates("a")
-    return pd.DataFrame(
-        {
-            "key_contact_id": np.asarray(contacts)[top["c"].to_numpy()],
-            "key_contact_depth": top["depth"].to_numpy(),
-        },
-        index=top["a"].to_numpy(),
-    )
+    grid = pd.MultiIndex.from_product([sorted(effects["stage"].unique()), DEPTH_BANDS], names=cell)
+    whole = [(stage, ALL_DEPTHS) for stage, _ in grid]
+    picks = []
+    for role, chosen in (
+        ("best", clear.loc[clear["forward_rv"] > 0].sort_values("rv_per_cost", ascending=False)),
+        ("setback", clear.loc[clear["forward_rv"] < 0].sort_values(["p_holm", "forward_rv"])),
+    ):
+        chosen = chosen.drop_duplicates(cell).set_index(cell)[figures]
+        own = chosen.reindex(grid)
+        stage_wide = chosen.reindex(whole).set_axis(grid)
+        missing = own["interaction_code"].isna()
+        own.loc[missing] = stage_wide.loc[missing]
+        own["compared_with"] = np.where(
+            missing, "the same stage, all depths", "the same stage and depth band"
+        )
+        own.loc[own["interaction_code"].isna(), "compared_with"] = None
+        picks.append(own.add_prefix(f"{role}_"))
+    return picks[0].join(picks[1])
 
 
 def _last_interactions(
@@ -278,44 +277,49 @@ def _last_interactions(
 
 
 def _fmt(values: pd.Series, spec: str) -> pd.Series:
-    return values.map(lambda v: "" if pd.isna(v) else spec.format(v))
+    """``values`` as text by the printf ``spec`` (vectorised), empty where missing."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
+    text = np.char.mod(spec, np.nan_to_num(numbers)).astype(object)
+    return pd.Series(np.where(np.isnan(numbers), "", text), index=values.index, dtype=object)
 
 
 def _reasons(rows: pd.DataFrame) -> pd.Series:
     where = (
         rows["stage"]
         + "-stage account at depth "
-        + _fmt(rows["depth"], "{:.1f}")
-        + " (the "
-        + _fmt(rows["depth_percentile"], "{:.0f}")
-        + "th percentile of its stage at age "
-        + _fmt(rows["age"], "{:.0f}")
+        + _fmt(rows["depth"], "%.1f")
+        + " (percentile "
+        + _fmt(rows["depth_percentile"], "%.0f")
+        + " among its stage at age "
+        + _fmt(rows["age"], "%.0f")
         + "); last active: "
-        + rows["how_it_got_here"]
+        + rows["how_it_got_here"].fillna("")
         + ". "
     )
     best = (
         "In "
-        + _fmt(rows["times_seen"], "{:.0f}")
-        + " comparable periods, "
+        + _fmt(rows["times_seen"], "%.0f")
+        + " periods of relationships at "
+        + rows["compared_with"].fillna("")
+        + ", "
         + rows["recommended_action"].fillna("")
         + " was followed by "
-        + _fmt(rows["expected_forward_rv"], "{:+.1f}")
+        + _fmt(rows["expected_forward_rv"], "%+.1f")
         + " RV the next period (95% interval "
-        + _fmt(rows["ci_low"], "{:+.1f}")
+        + _fmt(rows["ci_low"], "%+.1f")
         + " to "
-        + _fmt(rows["ci_high"], "{:+.1f}")
+        + _fmt(rows["ci_high"], "%+.1f")
         + "), "
-        + _fmt(rows["rv_per_cost"], "{:.2f}")
-        + " per unit of cost."
+        + _fmt(rows["rv_per_cost"], "%.2f")
+        + " RV per unit of cost."
     )
-    none = "No interaction type was clearly followed by more forward movement in comparable relationships."
+    none = "No interaction type was clearly followed by more forward movement at its stage."
     best = best.where(rows["recommended_action"].notna(), none)
     setback = (
         " Avoid "
         + rows["setback_action"].fillna("")
         + ": it was followed by "
-        + _fmt(rows["setback_rv"], "{:+.1f}")
+        + _fmt(rows["setback_rv"], "%+.1f")
         + " RV."
     )
     return where + best + setback.where(rows["setback_action"].notna(), "")
@@ -355,7 +359,7 @@ def next_best_actions(
         ["account_id", "stage", "age", "rv_cum", "norm_median", "depth_rank", "depth_band"]
     ].rename(columns={"rv_cum": "depth", "depth_rank": "depth_percentile"})
     rows = rows.reset_index(drop=True)
-    contacts = _key_contacts(history.events, rows_of_events, n_periods).reindex(position)
+    contacts = key_contacts(history, rows_of_events).reindex(position)
     rows["key_contact_id"] = contacts["key_contact_id"].to_numpy()
     rows["key_contact_depth"] = contacts["key_contact_depth"].to_numpy()
     how = _last_interactions(history.events, rows_of_events, last_row, panel["period"])
@@ -369,6 +373,7 @@ def next_best_actions(
             "best_ci_low": "ci_low",
             "best_ci_high": "ci_high",
             "best_rv_per_cost": "rv_per_cost",
+            "best_compared_with": "compared_with",
             "setback_interaction_code": "setback_action",
             "setback_forward_rv": "setback_rv",
         }
@@ -385,6 +390,7 @@ def next_best_actions(
         "depth_band",
         "how_it_got_here",
         "recommended_action",
+        "compared_with",
         "times_seen",
         "expected_forward_rv",
         "ci_low",

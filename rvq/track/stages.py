@@ -76,3 +76,24 @@ def stage_panel(
     band = np.asarray(DEPTH_BANDS, dtype=object)[np.digitize(rank.to_numpy(), [100 / 3, 200 / 3])]
     panel["depth_band"] = pd.Series(band, index=staged.index)
     return panel
+
+
+def key_contacts(history: TrackHistory, rows: np.ndarray) -> pd.DataFrame:
+    """Per account (index: its position among the panel's sorted accounts), the contact
+    with the deepest RV so far (``key_contact_id``) and that depth
+    (``key_contact_depth``). ``rows``: the events' panel rows (:func:`event_rows`)."""
+    n_periods = history.panel["period"].nunique()
+    ok = rows >= 0
+    contact, contacts = pd.factorize(history.events["contact_id"][ok])
+    account = rows[ok] // n_periods
+    rv = pd.Series(history.events["rv"].to_numpy(float)[ok])
+    depth = rv.groupby([account, contact]).sum().rename("depth").reset_index()
+    depth.columns = ["a", "c", "depth"]
+    top = depth.sort_values(["a", "depth"], ascending=[True, False]).drop_duplicates("a")
+    return pd.DataFrame(
+        {
+            "key_contact_id": np.asarray(contacts)[top["c"].to_numpy()],
+            "key_contact_depth": top["depth"].to_numpy(),
+        },
+        index=top["a"].to_numpy(),
+    )
