@@ -22,6 +22,7 @@ only); ``truth["transitions"]`` records the choice and the sizes.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,79 @@ def _choose(
     return chosen
 
 
+@dataclass(frozen=True)
+class ExtraRows:
+    """Draws extra interactions like the generator's main stream draws them (weight
+    ``1 / sqrt(1 + cost)`` among a stage's forward or backward rows), for templates
+    (rows of the interactions table: same contact, rep, team) in given window periods."""
+
+    world: World
+    catalog: pd.DataFrame
+    cat: Catalog
+    main: np.ndarray
+    latent_stage: pd.DataFrame
+
+    @classmethod
+    def of(cls, world: World, catalog: pd.DataFrame | None = None) -> ExtraRows:
+        if catalog is None:
+            from rvq.inputs.catalog import shipped_catalog
+
+            catalog = shipped_catalog()
+        catalog = catalog.reset_index(drop=True)
+        cat = Catalog.build(catalog)
+        latent = world.latent.pivot(index="account_id", columns="period_index", values="stage")
+        return cls(world, catalog, cat, _main_stream(cat), latent)
+
+    def periods(self, interactions: pd.DataFrame) -> np.ndarray:
+        """Each interaction's window period index (0 = the first period)."""
+        window = self.world.spec.period_index
+        period = pd.PeriodIndex(interactions["timestamp"], freq=self.world.spec.freq)
+        return (period.asi8 - window[0].ordinal).astype(np.int64)
+
+    def draw(
+        self, templates: pd.DataFrame, t: np.ndarray, forward: bool, rng: np.random.Generator
+    ) -> pd.DataFrame:
+        """One new interaction per template row in window period ``t`` (of the account's
+        stage then; none where it has no stage), forward or backward."""
+        window = self.world.spec.period_index
+        stage = self.latent_stage.to_numpy()[
+            self.latent_stage.index.get_indexer(templates["account_id"]), t
+        ]
+        cat, rows_stage = self.cat, self.catalog["stage"].to_numpy()
+        weight = 1.0 / np.sqrt(1.0 + np.clip(cat.cost, 0, None))
+        codes = np.empty(len(templates), dtype=object)
+        for s in STAGES:
+            sel = stage == s
+            sign = (cat.rv > 0) if forward else (cat.rv < 0)
+            pool = np.flatnonzero(self.main & (rows_stage == s) & sign)
+            if not sel.any() or pool.size == 0:
+                continue
+            p = weight[pool] / weight[pool].sum()
+            codes[sel] = cat.codes[rng.choice(pool, sel.sum(), p=p)]
+        keep = codes != None  # noqa: E711 (elementwise on an object array)
+        templates, codes, t = templates.loc[keep], codes[keep], t[keep]
+        start = window[t].start_time.values.astype("datetime64[s]")
+        days = np.asarray((window[t].end_time.normalize() - window[t].start_time).days)
+        offset = np.floor(rng.random(len(codes)) * (days + 1)).astype(np.int64) * 86_400
+        offset += 9 * 3600 + np.floor(rng.random(len(codes)) * 8 * 3600).astype(np.int64)
+        function = self.catalog.set_index("interaction_code").loc[codes, "function"].to_numpy()
+        return templates.assign(
+            timestamp=start + offset.astype("timedelta64[s]"),
+            interaction_code=codes,
+            cost=np.nan,
+            source_system=[SOURCE_SYSTEMS[f] for f in function],
+        )
+
+
+def with_rows(interactions: pd.DataFrame, added: list[pd.DataFrame], prefix: str) -> pd.DataFrame:
+    """``interactions`` with the ``added`` rows (event ids ``<prefix>000001``...), by time."""
+    added = pd.concat(added, ignore_index=True) if added else interactions.iloc[:0]
+    width = max(7, len(str(len(added))))
+    added = added.assign(event_id=[f"{prefix}{i:0{width}d}" for i in range(1, len(added) + 1)])
+    merged = pd.concat([interactions, added[interactions.columns]], ignore_index=True)
+    return merged.sort_values("timestamp", kind="stable", ignore_index=True)
+
+
 def plant_transitions(
     world: World,
     *,
@@ -73,84 +147,37 @@ def plant_transitions(
     scores with). Returns a new World: its interactions gain the extra rows (event ids
     ``T...``), its truth gains ``transitions``.
     """
-    if catalog is None:
-        from rvq.inputs.catalog import shipped_catalog
-
-        catalog = shipped_catalog()
-    catalog = catalog.reset_index(drop=True)
-    cat = Catalog.build(catalog)
-    main = _main_stream(cat)
+    extra_rows = ExtraRows.of(world, catalog)
     rng = np.random.default_rng([world.spec.seed if seed is None else seed, 14])
     interactions = world.tables["interactions"]
-    chosen = _choose(interactions, catalog, main, rng)
-
-    freq = world.spec.freq
-    window = world.spec.period_index
-    period = pd.PeriodIndex(interactions["timestamp"], freq=freq)
-    t = (period.asi8 - window[0].ordinal).astype(np.int64)
-    latent_stage = world.latent.pivot(index="account_id", columns="period_index", values="stage")
-
-    stage_of = catalog.set_index("interaction_code")["stage"]
-    rows_stage = catalog["stage"].to_numpy()
-    weight = 1.0 / np.sqrt(1.0 + np.clip(cat.cost, 0, None))
+    chosen = _choose(interactions, extra_rows.catalog, extra_rows.main, rng)
+    t = extra_rows.periods(interactions)
+    last = world.spec.periods - 1
+    stage_of = extra_rows.catalog.set_index("interaction_code")["stage"]
     extra, summary = [], {}
     for stage, pair in chosen.items():
         summary[stage] = {**pair, "added_forward": 0, "added_backward": 0}
         for role, forward in (("best", True), ("setback", False)):
-            code = pair[role]
-            hit = (interactions["interaction_code"] == code).to_numpy() & (t < len(window) - 1)
+            hit = (interactions["interaction_code"] == pair[role]).to_numpy() & (t < last)
             triggers = interactions.loc[hit].assign(_t=t[hit])
             triggers = triggers.drop_duplicates(["account_id", "_t"])
-            if triggers.empty:
-                continue
             counts = rng.poisson(boost, len(triggers))
             triggers = triggers.loc[triggers.index.repeat(counts)]
-            next_t = triggers["_t"].to_numpy() + 1
-            next_stage = latent_stage.to_numpy()[
-                latent_stage.index.get_indexer(triggers["account_id"]), next_t
-            ]
-            codes = np.empty(len(triggers), dtype=object)
-            for s in STAGES:
-                sel = next_stage == s
-                pool = np.flatnonzero(
-                    main & (rows_stage == s) & ((cat.rv > 0) if forward else (cat.rv < 0))
-                )
-                if not sel.any() or pool.size == 0:
-                    continue
-                p = weight[pool] / weight[pool].sum()
-                codes[sel] = cat.codes[rng.choice(pool, sel.sum(), p=p)]
-            keep = codes != None  # noqa: E711 (elementwise on an object array)
-            triggers, codes, next_t = triggers.loc[keep], codes[keep], next_t[keep]
-            start = window[next_t].start_time.values.astype("datetime64[s]")
-            days = np.asarray(
-                (window[next_t].end_time.normalize() - window[next_t].start_time).days
+            rows = extra_rows.draw(
+                triggers.drop(columns="_t"), triggers["_t"].to_numpy() + 1, forward, rng
             )
-            offset = np.floor(rng.random(len(codes)) * (days + 1)).astype(np.int64) * 86_400
-            offset += 9 * 3600 + np.floor(rng.random(len(codes)) * 8 * 3600).astype(np.int64)
-            function = catalog.set_index("interaction_code").loc[codes, "function"].to_numpy()
-            extra.append(
-                triggers.drop(columns="_t").assign(
-                    timestamp=start + offset.astype("timedelta64[s]"),
-                    interaction_code=codes,
-                    cost=np.nan,
-                    source_system=[SOURCE_SYSTEMS[f] for f in function],
-                )
-            )
-            summary[stage]["added_forward" if forward else "added_backward"] = int(len(codes))
-            summary[stage][f"{role}_occurrences"] = int(len(counts))
+            extra.append(rows)
+            summary[stage]["added_forward" if forward else "added_backward"] = len(rows)
+            summary[stage][f"{role}_occurrences"] = len(counts)
         summary[stage]["stage_of_codes"] = {c: str(stage_of[c]) for c in pair.values()}
 
-    added = pd.concat(extra, ignore_index=True) if extra else interactions.iloc[:0]
-    width = max(7, len(str(len(added))))
-    added = added.assign(event_id=[f"T{i:0{width}d}" for i in range(1, len(added) + 1)])
-    merged = pd.concat([interactions, added[interactions.columns]], ignore_index=True)
-    merged = merged.sort_values("timestamp", kind="stable", ignore_index=True)
+    merged = with_rows(interactions, extra, "T")
     truth: dict[str, Any] = {
         **world.truth,
         "transitions": {
             "boost": boost,
             "stages": summary,
-            "rows_added": int(len(added)),
+            "rows_added": len(merged) - len(interactions),
             "note": "extra interactions in the period after each planted type; latent "
             "strength and outcomes unchanged",
         },
