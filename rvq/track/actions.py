@@ -16,7 +16,8 @@ followed by the largest forward movement per unit of cost, and which set them ba
   95% normal interval clustered by account (an account's periods are not independent);
   ``times_seen`` is the number of account-periods with the type, ``accounts_seen``
   their accounts. Types seen fewer than ``min_seen`` times there are not estimated.
-* **Recommended**: of the types whose effect is clearly positive -- Holm-adjusted
+* **Recommended**: of the forward types (RV >= 0 themselves: a failed delivery is no
+  action to take, whatever followed it) whose effect is clearly positive -- Holm-adjusted
   p-value below ``ALPHA`` over the types of the stage and band -- the largest effect
   per unit of cost (the type's mean cost per interaction, at least ``min_cost``).
   **Setback**: of the clearly negative ones, the clearest (smallest adjusted p-value).
@@ -68,6 +69,7 @@ EFFECT_COLUMNS = [
     "ci_high",
     "p_holm",
     "cost_per_interaction",
+    "rv_per_interaction",
 ]
 
 
@@ -145,8 +147,9 @@ def transition_effects(
     events = history.events
     base = _next_flow_base(panel, rows, events, history.as_of)
     code, codes = sorted_codes(events["interaction_code"])
-    cost = np.bincount(code, weights=events["cost"].fillna(0).to_numpy(float))
-    cost = cost / np.maximum(np.bincount(code, minlength=len(codes)), 1)
+    per_type = np.maximum(np.bincount(code, minlength=len(codes)), 1)
+    cost = np.bincount(code, weights=events["cost"].fillna(0).to_numpy(float)) / per_type
+    own_rv = np.bincount(code, weights=events["rv"].to_numpy(float)) / per_type
     # each (panel row, type) once
     pairs = pd.unique(rows[rows >= 0] * len(codes) + code[rows >= 0])
     pair_row, pair_code = pairs // len(codes), pairs % len(codes)
@@ -199,6 +202,7 @@ def transition_effects(
                     "ci_high": effect + Z95 * se,
                     "p_holm": holm_adjust(np.where(se > 0, p_value, np.nan)),
                     "cost_per_interaction": cost[estimated],
+                    "rv_per_interaction": own_rv[estimated],
                 }
             )
         )
@@ -221,9 +225,11 @@ def best_and_setback(
     figures = ["interaction_code", "times_seen", "forward_rv", "ci_low", "ci_high", "rv_per_cost"]
     grid = pd.MultiIndex.from_product([sorted(effects["stage"].unique()), DEPTH_BANDS], names=cell)
     whole = [(stage, ALL_DEPTHS) for stage, _ in grid]
+    # only a forward interaction (RV >= 0 itself) can be recommended as an action
+    forward = clear.loc[(clear["forward_rv"] > 0) & (clear["rv_per_interaction"] >= 0)]
     picks = []
     for role, chosen in (
-        ("best", clear.loc[clear["forward_rv"] > 0].sort_values("rv_per_cost", ascending=False)),
+        ("best", forward.sort_values("rv_per_cost", ascending=False)),
         ("setback", clear.loc[clear["forward_rv"] < 0].sort_values(["p_holm", "forward_rv"])),
     ):
         chosen = chosen.drop_duplicates(cell).set_index(cell)[figures]
