@@ -76,3 +76,15 @@ def test_stalled_top_prospects_are_flagged_for_high_touch(book):
     assert "high-touch" not in table.loc["P28", "reason"]
     assert book.evidence["high_touch"] == 2
     assert "2 top prospects have stalled" in book.headline
+
+
+def test_a_book_of_customers_only_has_no_leads():
+    rows = [r for when in QUARTERS for r in _rows("C01", "CS_HEALTH_CHECK", when, 2)]
+    interactions = pd.DataFrame(rows).assign(event_id=lambda f: [f"E{i}" for i in range(len(f))])
+    history = history_from_tables(
+        {"interactions": interactions, "accounts": pd.DataFrame({"account_id": ["C01"]})}
+    )
+    found = priority_leads(history)
+    assert found.table.empty
+    assert list(found.table.columns)[-1] == "reason"
+    assert found.headline.startswith("0 acquisition-stage accounts")

@@ -38,6 +38,7 @@ from scipy import sparse, stats
 from rvq.multiplicity import holm_adjust
 from rvq.track.history import TrackHistory, TrackList
 from rvq.track.stages import DEPTH_BANDS, event_rows, key_contacts, stage_panel
+from rvq.track.text import fmt
 
 NAME = "next_best_actions"
 TITLE = "Next best action per active account: what moved comparable relationships forward"
@@ -282,41 +283,34 @@ def _last_interactions(
     return pd.Series(text.to_numpy(), index=by_row.reindex(net.index).to_numpy())
 
 
-def _fmt(values: pd.Series, spec: str) -> pd.Series:
-    """``values`` as text by the printf ``spec`` (vectorised), empty where missing."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
-    text = np.char.mod(spec, np.nan_to_num(numbers)).astype(object)
-    return pd.Series(np.where(np.isnan(numbers), "", text), index=values.index, dtype=object)
-
-
 def _reasons(rows: pd.DataFrame) -> pd.Series:
     where = (
         rows["stage"]
         + "-stage account at depth "
-        + _fmt(rows["depth"], "%.1f")
+        + fmt(rows["depth"], "%.1f")
         + " (percentile "
-        + _fmt(rows["depth_percentile"], "%.0f")
+        + fmt(rows["depth_percentile"], "%.0f")
         + " among its stage at age "
-        + _fmt(rows["age"], "%.0f")
+        + fmt(rows["age"], "%.0f")
         + "); last active: "
         + rows["how_it_got_here"].fillna("")
         + ". "
     )
     best = (
         "In "
-        + _fmt(rows["times_seen"], "%.0f")
+        + fmt(rows["times_seen"], "%.0f")
         + " periods of relationships at "
         + rows["compared_with"].fillna("")
         + ", "
         + rows["recommended_action"].fillna("")
         + " was followed by "
-        + _fmt(rows["expected_forward_rv"], "%+.1f")
+        + fmt(rows["expected_forward_rv"], "%+.1f")
         + " RV the next period (95% interval "
-        + _fmt(rows["ci_low"], "%+.1f")
+        + fmt(rows["ci_low"], "%+.1f")
         + " to "
-        + _fmt(rows["ci_high"], "%+.1f")
+        + fmt(rows["ci_high"], "%+.1f")
         + "), "
-        + _fmt(rows["rv_per_cost"], "%.2f")
+        + fmt(rows["rv_per_cost"], "%.2f")
         + " RV per unit of cost."
     )
     none = "No interaction type was clearly followed by more forward movement at its stage."
@@ -325,7 +319,7 @@ def _reasons(rows: pd.DataFrame) -> pd.Series:
         " Avoid "
         + rows["setback_action"].fillna("")
         + ": it was followed by "
-        + _fmt(rows["setback_rv"], "%+.1f")
+        + fmt(rows["setback_rv"], "%+.1f")
         + " RV."
     )
     return where + best + setback.where(rows["setback_action"].notna(), "")

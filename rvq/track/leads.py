@@ -21,6 +21,7 @@ import pandas as pd
 
 from rvq.track.history import TrackHistory, TrackList
 from rvq.track.stages import event_rows, key_contacts, stage_panel
+from rvq.track.text import fmt
 
 NAME = "priority_leads"
 TITLE = "Acquisition-stage accounts ranked by RV against their stage norm"
@@ -56,22 +57,25 @@ def _periods_without_forward(panel: pd.DataFrame) -> np.ndarray:
 
 
 def _reasons(rows: pd.DataFrame, stalled_periods: int) -> pd.Series:
-    median = rows["norm_median"].map(lambda v: "" if pd.isna(v) else f", median {v:.1f}")
+    median = fmt(rows["norm_median"], ", median %.1f")
     where = (
         "Depth "
-        + rows["depth"].map("{:.1f}".format)
-        + " puts it at the "
-        + rows["depth_percentile"].map("{:.0f}".format)
-        + "th percentile of acquisition-stage accounts at age "
-        + rows["age"].map("{:.0f}".format)
+        + fmt(rows["depth"], "%.1f")
+        + " puts it at percentile "
+        + fmt(rows["depth_percentile"], "%.0f")
+        + " among acquisition-stage accounts at age "
+        + fmt(rows["age"], "%.0f")
         + median
         + "; "
     )
     quiet = rows["periods_without_forward_movement"]
-    moving = np.where(
-        quiet == 0,
-        "it moved forward in the last period.",
-        "no forward movement for " + quiet.astype(str) + " period(s).",
+    moving = pd.Series(
+        np.where(
+            quiet == 0,
+            "it moved forward in the last period.",
+            "no forward movement for " + fmt(quiet, "%d") + " period(s).",
+        ),
+        index=rows.index,
     )
     flag = np.where(
         rows["high_touch"],
