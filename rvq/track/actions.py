@@ -111,25 +111,29 @@ def _next_flow_base(
     return pd.concat([base, pd.DataFrame(extra, index=base.index, columns=columns)], axis=1)
 
 
+def _gram(dense: np.ndarray, spars: sparse.csr_matrix) -> np.ndarray:
+    """``[dense, spars]' [dense, spars]`` without making the dense part sparse."""
+    cross = np.asarray(spars.T @ dense)
+    return np.block([[dense.T @ dense, cross.T], [cross, (spars.T @ spars).toarray()]])
+
+
 def _clustered_fit(
     controls: np.ndarray, types: sparse.csr_matrix, y: np.ndarray, cluster: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Least squares of ``y`` on ``[1, controls, types]``: the types' coefficients and
     their standard errors clustered by ``cluster`` (integer codes 0..G-1)."""
     scale = np.abs(controls).max(axis=0)
-    controls = controls / np.where(scale > 0, scale, 1.0)
-    x = sparse.hstack(
-        [sparse.csr_matrix(np.column_stack([np.ones(len(y)), controls])), types], format="csr"
-    )
-    bread = np.linalg.pinv((x.T @ x).toarray(), hermitian=True)
-    beta = bread @ (x.T @ y)
-    resid = y - x @ beta
+    dense = np.column_stack([np.ones(len(y)), controls / np.where(scale > 0, scale, 1.0)])
+    types = sparse.csr_matrix(types)
+    bread = np.linalg.pinv(_gram(dense, types), hermitian=True)
+    beta = bread @ np.concatenate([dense.T @ y, types.T @ y])
+    k = dense.shape[1]
+    resid = y - dense @ beta[:k] - types @ beta[k:]
     n_clusters = int(cluster.max()) + 1
     member = sparse.csr_matrix((resid, (cluster, np.arange(len(y)))), shape=(n_clusters, len(y)))
-    scores = member @ x
-    meat = (scores.T @ scores).toarray() * n_clusters / max(n_clusters - 1, 1)
+    meat = _gram(np.asarray(member @ dense), sparse.csr_matrix(member @ types))
+    meat *= n_clusters / max(n_clusters - 1, 1)
     variance = np.einsum("ij,jk,ki->i", bread, meat, bread)
-    k = controls.shape[1] + 1
     return beta[k:], np.sqrt(np.clip(variance[k:], 0, None))
 
 
@@ -267,7 +271,7 @@ def _last_interactions(
     top = top.pivot(index="row", columns="rank", values="w")
     listed = top[0].astype(str)
     for rank in range(1, top.shape[1]):
-        listed = listed + top[rank].map(lambda w: "" if pd.isna(w) else ", " + w)
+        listed = listed + (", " + top[rank]).fillna("")
     n = pd.Series(row).value_counts()
     net = pd.Series(rv).groupby(row).sum()
     text = (

@@ -41,7 +41,8 @@ def event_rows(history: TrackHistory) -> np.ndarray:
     first, n_periods = int(ordinals.min()), int(ordinals.max() - ordinals.min() + 1)
     if len(panel) != len(accounts) * n_periods:
         raise ValueError("the panel is not a complete account x period grid")
-    a = accounts.get_indexer(history.events["account_id"])
+    code, uniques = pd.factorize(history.events["account_id"])  # hashing: fast on text
+    a = accounts.get_indexer(uniques)[code] if len(code) else np.zeros(0, dtype=np.int64)
     t = _ordinals(history.events["period"]) - first
     inside = (a >= 0) & (t >= 0) & (t < n_periods)
     return np.where(inside, a * n_periods + t, -1)
