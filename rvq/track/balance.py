@@ -93,12 +93,11 @@ def stage_balance(
     rows = event_rows(history)
     panel = stage_panel(history, rows=rows)
     n_periods = panel["period"].nunique()
-    stage = panel["stage"].to_numpy()[np.clip(rows, 0, None)]
-    keep = rows >= 0
+    stage_of_row = pd.Index(STAGES).get_indexer(panel["stage"])
+    stage_code = stage_of_row[np.clip(rows, 0, None)]
+    keep = (rows >= 0) & (stage_code >= 0)
     if periods is not None:
         keep &= (events["period"] > history.as_of - periods).to_numpy()
-    stage_code = pd.Index(STAGES).get_indexer(stage)
-    keep &= stage_code >= 0
     account = rows[keep] // n_periods
     stage_code = stage_code[keep]
     rv = events["rv"].to_numpy(float)[keep]
