@@ -15,8 +15,10 @@ seeds x the three depth bands:
 * ``setback_found`` / ``setback_right``: the same for the named setback;
 
 each with a 95% Wilson interval, and ``rows_right``: of the active accounts with a
-recommendation, the share whose recommendation is their stage's planted best. Then the
-seconds per list. One BLAS thread. Measured tables are at the end (``RESULTS``).
+recommendation, the share whose recommendation is their stage's planted best. The same
+world before planting (interaction types have no effect of their own there) gives the
+false-alarm rate: the share of stage-and-band cells, and of worlds, with any
+recommendation. Then the seconds per list. One BLAS thread. Measured tables are at the end (``RESULTS``).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ from rvq.track.stages import DEPTH_BANDS  # noqa: E402
 
 
 def one_seed(accounts: int, seed: int, boost: float) -> tuple[pd.DataFrame, dict]:
-    world = plant_transitions(
-        generate_world(world_spec("planted", accounts=accounts, seed=seed)), boost=boost
-    )
+    base = generate_world(world_spec("planted", accounts=accounts, seed=seed))
+    null = pd.DataFrame(next_best_actions(history_from_tables(base.tables)).evidence["choices"])
+    null_best = int(null["best_interaction_code"].notna().sum()) if len(null) else 0
+    world = plant_transitions(base, boost=boost)
     started = time.perf_counter()
     found = next_best_actions(history_from_tables(world.tables))
     seconds = time.perf_counter() - started
@@ -61,7 +64,7 @@ def one_seed(accounts: int, seed: int, boost: float) -> tuple[pd.DataFrame, dict
     table = found.table.dropna(subset=["recommended_action"])
     planted = table["stage"].map({s: t["best"] for s, t in truth.items()})
     rows = {"right": int((table["recommended_action"] == planted).sum()), "n": len(table)}
-    return cells, {**rows, "seconds": seconds}
+    return cells, {**rows, "seconds": seconds, "null_best": null_best}
 
 
 def rate(hits: int, n: int) -> str:
@@ -95,9 +98,7 @@ def main(argv=None) -> pd.DataFrame:
                 "best_right": rate(
                     int((best == part["planted_best"]).sum()), int(best.notna().sum())
                 ),
-                "setback_found": rate(
-                    int((setback == part["planted_setback"]).sum()), len(part)
-                ),
+                "setback_found": rate(int((setback == part["planted_setback"]).sum()), len(part)),
                 "setback_right": rate(
                     int((setback == part["planted_setback"]).sum()), int(setback.notna().sum())
                 ),
@@ -108,6 +109,11 @@ def main(argv=None) -> pd.DataFrame:
     print(summary.to_string(index=False))
     right, n = sum(r["right"] for r in rows), sum(r["n"] for r in rows)
     print(f"rows_right: {rate(right, n)}")
+    null = [r["null_best"] for r in rows]
+    print(
+        "without planting: stage-and-band cells with a recommendation "
+        f"{rate(sum(null), 9 * len(null))}; worlds with any {rate(sum(n > 0 for n in null), len(null))}"
+    )
     seconds = pd.Series([r["seconds"] for r in rows])
     print(f"seconds per list: median {seconds.median():.1f}, max {seconds.max():.1f}")
     return summary

@@ -13,12 +13,14 @@ followed by the largest forward movement per unit of cost, and which set them ba
   interactions by function, this period and per period so far -- so that a type is
   credited neither for the types it comes with nor for being common in busy
   relationships. Its coefficient is the extra forward movement that followed it, with a
-  95% normal interval clustered by account (an account's periods are not independent);
+  95% interval clustered by account (an account's periods are not independent; t with
+  accounts - 1 degrees of freedom; a stage and band with fewer than ``MIN_ACCOUNTS``
+  accounts is not fitted);
   ``times_seen`` is the number of account-periods with the type, ``accounts_seen``
   their accounts. Types seen fewer than ``min_seen`` times there are not estimated.
 * **Recommended**: of the forward types (RV >= 0 themselves: a failed delivery is no
   action to take, whatever followed it) whose effect is clearly positive -- Holm-adjusted
-  p-value below ``ALPHA`` over the types of the stage and band -- the largest effect
+  p-value below ``ALPHA`` over every type, stage and band fitted -- the largest effect
   per unit of cost (the type's mean cost per interaction, at least ``min_cost``).
   **Setback**: of the clearly negative ones, the clearest (smallest adjusted p-value).
   A band where no type is clear takes the choice of the same fit over all the stage's
@@ -42,12 +44,12 @@ from rvq.track.text import fmt
 
 NAME = "next_best_actions"
 TITLE = "Next best action per active account: what moved comparable relationships forward"
-#: interval level: a normal 95% interval
-Z95 = 1.959963984540054
-#: family-wise error rate (Holm, over the types of a stage and band) for "clearly"
+#: family-wise error rate (Holm, over every type, stage and band the list fits) for "clearly"
 ALPHA = 0.05
-#: a type seen fewer times than this in a stage and band is not recommended
+#: a type seen fewer times than this in a stage and band is not estimated there
 MIN_SEEN = 20
+#: a stage and band with fewer accounts than this is not fitted (clustered errors need many)
+MIN_ACCOUNTS = 30
 #: periods back (including as_of) in which an account must have had an interaction
 ACTIVE_PERIODS = 2
 #: cost per interaction below which a type counts as costing this much (per-cost ranking)
@@ -59,6 +61,28 @@ ALL_DEPTHS = "all"
 #: interaction types listed in "how it got there"
 LAST_TYPES = 3
 
+COLUMNS = [
+    "account_id",
+    "key_contact_id",
+    "key_contact_depth",
+    "stage",
+    "age",
+    "depth",
+    "norm_median",
+    "depth_percentile",
+    "depth_band",
+    "how_it_got_here",
+    "recommended_action",
+    "compared_with",
+    "times_seen",
+    "expected_forward_rv",
+    "ci_low",
+    "ci_high",
+    "rv_per_cost",
+    "setback_action",
+    "setback_rv",
+    "reason",
+]
 EFFECT_COLUMNS = [
     "stage",
     "depth_band",
@@ -68,6 +92,7 @@ EFFECT_COLUMNS = [
     "forward_rv",
     "ci_low",
     "ci_high",
+    "p_value",
     "p_holm",
     "cost_per_interaction",
     "rv_per_interaction",
@@ -146,7 +171,7 @@ def transition_effects(
 ) -> pd.DataFrame:
     """One row per stage, depth band and interaction type seen at least ``min_seen``
     times there: its effect on the next period's RV flow with a clustered 95% interval
-    and a Holm-adjusted p-value within the stage and band (columns ``EFFECT_COLUMNS``;
+    and a Holm-adjusted p-value over all the rows (columns ``EFFECT_COLUMNS``;
     module doc). ``panel`` is the history's :func:`rvq.track.stages.stage_panel`,
     ``rows`` its events' panel rows (:func:`rvq.track.stages.event_rows`)."""
     events = history.events
@@ -180,7 +205,11 @@ def transition_effects(
         hit_pos, hit_code = local[pair_pos[hit]], pair_code[hit]
         seen = np.bincount(hit_code, minlength=len(codes))
         estimated = np.flatnonzero(seen >= min_seen)
-        if estimated.size == 0 or len(cell) <= estimated.size + design.shape[1] + 2:
+        cluster = pd.factorize(account[cell])[0]  # integers: no text hashed
+        n_accounts = int(cluster.max()) + 1
+        if estimated.size == 0 or n_accounts < MIN_ACCOUNTS:
+            continue
+        if len(cell) <= estimated.size + design.shape[1] + 2:
             continue
         column = np.full(len(codes), -1)
         column[estimated] = np.arange(estimated.size)
@@ -189,11 +218,11 @@ def transition_effects(
             (np.ones(use.sum()), (hit_pos[use], column[hit_code[use]])),
             shape=(len(cell), estimated.size),
         )
-        cluster = pd.factorize(account[cell])[0]  # integers: no text hashed
         effect, se = _clustered_fit(design[cell], types, next_flow[cell], cluster)
         first_seen = pd.unique(cluster[hit_pos[use]] * len(codes) + hit_code[use]) % len(codes)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p_value = 2 * stats.norm.sf(np.abs(effect) / se)
+            p_value = 2 * stats.t.sf(np.abs(effect) / se, n_accounts - 1)
+        half = stats.t.ppf(0.975, n_accounts - 1) * se
         parts.append(
             pd.DataFrame(
                 {
@@ -203,9 +232,9 @@ def transition_effects(
                     "times_seen": seen[estimated],
                     "accounts_seen": np.bincount(first_seen, minlength=len(codes))[estimated],
                     "forward_rv": effect,
-                    "ci_low": effect - Z95 * se,
-                    "ci_high": effect + Z95 * se,
-                    "p_holm": holm_adjust(np.where(se > 0, p_value, np.nan)),
+                    "ci_low": effect - half,
+                    "ci_high": effect + half,
+                    "p_value": np.where(se > 0, p_value, np.nan),
                     "cost_per_interaction": cost[estimated],
                     "rv_per_interaction": own_rv[estimated],
                 }
@@ -213,7 +242,11 @@ def transition_effects(
         )
     if not parts:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
+    effects = pd.concat(parts, ignore_index=True)
+    effects.insert(
+        effects.columns.get_loc("p_value") + 1, "p_holm", holm_adjust(effects["p_value"])
+    )
+    return effects
 
 
 def best_and_setback(
@@ -342,7 +375,7 @@ def next_best_actions(
         return TrackList(
             NAME,
             TITLE,
-            pd.DataFrame(columns=["account_id", "reason"]),
+            pd.DataFrame(columns=COLUMNS),
             {},
             "No interactions were given: nothing to recommend yet.",
         )
@@ -382,28 +415,7 @@ def next_best_actions(
             "setback_forward_rv": "setback_rv",
         }
     )
-    columns = [
-        "account_id",
-        "key_contact_id",
-        "key_contact_depth",
-        "stage",
-        "age",
-        "depth",
-        "norm_median",
-        "depth_percentile",
-        "depth_band",
-        "how_it_got_here",
-        "recommended_action",
-        "compared_with",
-        "times_seen",
-        "expected_forward_rv",
-        "ci_low",
-        "ci_high",
-        "rv_per_cost",
-        "setback_action",
-        "setback_rv",
-    ]
-    rows = rows.reindex(columns=columns)
+    rows = rows.reindex(columns=COLUMNS[:-1])
     rows["reason"] = _reasons(rows)
     rows = rows.sort_values(
         ["stage", "depth_percentile"], ascending=[True, False], ignore_index=True
@@ -413,8 +425,8 @@ def next_best_actions(
     evidence = {
         "method": "per stage and depth band, least squares of the next period's RV flow on "
         "indicators of the interaction types that occurred and on what the period already "
-        "tells (RV, velocity, depth, interactions by function); 95% normal intervals "
-        "clustered by account; Holm over the types of a stage and band",
+        "tells (RV, velocity, depth, interactions by function); 95% intervals clustered "
+        "by account (t, accounts - 1 df); Holm over every type, stage and band fitted",
         "alpha": ALPHA,
         "active_accounts": int(len(rows)),
         "with_recommendation": n_recommended,
