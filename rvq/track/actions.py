@@ -380,7 +380,7 @@ def next_best_actions(
             "No interactions were given: nothing to recommend yet.",
         )
     rows_of_events = event_rows(history)
-    panel = stage_panel(history, rows=rows_of_events)
+    panel = stage_panel(history)
     effects = transition_effects(history, panel, rows_of_events, min_seen=min_seen)
     choice = best_and_setback(effects, min_seen=min_seen, min_cost=min_cost)
 

@@ -91,7 +91,7 @@ def stage_balance(
             "No interactions with a cost were given: nothing to balance yet.",
         )
     rows = event_rows(history)
-    panel = stage_panel(history, rows=rows)
+    panel = stage_panel(history)
     n_periods = panel["period"].nunique()
     stage_of_row = pd.Index(STAGES).get_indexer(panel["stage"])
     stage_code = stage_of_row[np.clip(rows, 0, None)]

@@ -100,7 +100,7 @@ def priority_leads(
             NAME, TITLE, pd.DataFrame(columns=COLUMNS), {}, "No interactions were given: no leads."
         )
     rows_of_events = event_rows(history)
-    panel = stage_panel(history, rows=rows_of_events)
+    panel = stage_panel(history)
     n_periods = panel["period"].nunique()
     panel["periods_without_forward_movement"] = _periods_without_forward(panel)
     leads = panel.loc[(panel["period"] == history.as_of) & (panel["stage"] == "acquisition")]

@@ -16,12 +16,18 @@ an event's panel row is found by arithmetic (:func:`event_rows`), not by a join.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from rvq.schema import STAGES
 from rvq.stats.norms import MIN_ACCOUNTS, norm_bands, position_against_norm
 from rvq.track.history import TrackHistory
+
+_CACHE: dict[int, dict[str, Any]] = {}
 
 #: depth bands within a stage and age: below a third of the peers, the middle, the top third
 DEPTH_BANDS = ("low", "middle", "high")
@@ -31,10 +37,26 @@ def _ordinals(periods: pd.Series) -> np.ndarray:
     return np.asarray(periods.array.asi8, dtype=np.int64)
 
 
+def _cached(history: TrackHistory, key: str, make: Callable[[], Any]) -> Any:
+    """``make()`` once per history object (the lists of one run share it); forgotten
+    when the history is."""
+    entry = _CACHE.get(id(history))
+    if entry is None:
+        entry = _CACHE[id(history)] = {}
+        weakref.finalize(history, _CACHE.pop, id(history), None)
+    if key not in entry:
+        entry[key] = make()
+    return entry[key]
+
+
 def event_rows(history: TrackHistory) -> np.ndarray:
     """Each event's row in ``history.panel`` sorted by account and period (its account's
     position among the panel's sorted accounts times the number of periods, plus its
-    period's position); -1 for an event outside the panel."""
+    period's position); -1 for an event outside the panel. Computed once per history."""
+    return _cached(history, "rows", lambda: _event_rows(history))
+
+
+def _event_rows(history: TrackHistory) -> np.ndarray:
     panel = history.panel
     accounts = pd.Index(np.sort(panel["account_id"].unique()))
     ordinals = _ordinals(panel["period"])
@@ -48,20 +70,25 @@ def event_rows(history: TrackHistory) -> np.ndarray:
     return np.where(inside, a * n_periods + t, -1)
 
 
-def stage_panel(
-    history: TrackHistory, *, rows: np.ndarray | None = None, min_peers: int = MIN_ACCOUNTS
-) -> pd.DataFrame:
+def stage_panel(history: TrackHistory, *, min_peers: int = MIN_ACCOUNTS) -> pd.DataFrame:
     """The account x period panel, sorted by account and period, with ``stage``,
     ``depth_rank``, ``depth_band``, ``norm_median`` and ``norm_percentile`` (module
     doc); ``stage`` is missing before an account's first interaction (no norm, no band).
-    ``rows``: the events' panel rows when already found (:func:`event_rows`)."""
+    Computed once per history and ``min_peers``; each call gets its own (shallow) copy."""
+    made = _cached(history, f"panel-{min_peers}", lambda: _stage_panel(history, min_peers))
+    return made.copy(deep=False)
+
+
+def _stage_panel(history: TrackHistory, min_peers: int) -> pd.DataFrame:
     panel = history.panel.sort_values(["account_id", "period"], kind="stable", ignore_index=True)
     n_periods = panel["period"].nunique()
-    rows = event_rows(history) if rows is None else rows
-    stage = pd.Index(STAGES).get_indexer(history.events["stage"])
+    rows = event_rows(history)
+    code, uniques = pd.factorize(history.events["stage"])
+    stage = pd.Index(STAGES).get_indexer(pd.Index(uniques).astype(str))[code]
     reached = np.full(len(panel), -1, dtype=np.int64)
-    ok = (rows >= 0) & (stage >= 0)
-    np.maximum.at(reached, rows[ok], stage[ok].astype(np.int64))
+    for s in range(len(STAGES)):  # stages are ordered: the highest seen in a row wins
+        seen = np.bincount(rows[(rows >= 0) & (stage == s)], minlength=len(panel)) > 0
+        reached[seen] = s
     reached = np.maximum.accumulate(reached.reshape(-1, n_periods), axis=1).ravel()
     names = np.asarray([*STAGES, None], dtype=object)
     panel["stage"] = names[np.where(reached >= 0, reached, len(STAGES))]
