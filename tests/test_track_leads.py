@@ -6,6 +6,7 @@ import pytest
 
 from rvq.track.history import history_from_tables
 from rvq.track.leads import priority_leads
+from rvq.track.stages import stage_panel
 
 QUARTERS = ("2024-01-15", "2024-04-15", "2024-07-15", "2024-10-15")
 
@@ -88,3 +89,20 @@ def test_a_book_of_customers_only_has_no_leads():
     assert found.table.empty
     assert list(found.table.columns)[-1] == "reason"
     assert found.headline.startswith("0 acquisition-stage accounts")
+
+
+def test_the_stage_reached_never_goes_back():
+    """P01 had a closing interaction in Q2 and marketing emails after: closing, not
+    acquisition; C01 is in retention from its first interaction."""
+    rows = [r for when in QUARTERS for r in _rows("P01", "MKT_EMAIL_OPEN", when, 1)]
+    rows += _rows("P01", "MKT_CASE_STUDY_VIEW", QUARTERS[1], 1)
+    rows += [r for when in QUARTERS for r in _rows("C01", "CS_HEALTH_CHECK", when, 1)]
+    interactions = pd.DataFrame(rows).assign(event_id=lambda f: [f"E{i}" for i in range(len(f))])
+    accounts = pd.DataFrame({"account_id": ["C01", "P01"]})
+    history = history_from_tables({"interactions": interactions, "accounts": accounts})
+    panel = stage_panel(history)
+    assert stage_panel(history) is not panel  # each caller its own copy of the one panel
+    stages = panel.set_index(["account_id", panel["period"].astype(str)])["stage"]
+    assert list(stages["P01"]) == ["acquisition", "closing", "closing", "closing"]
+    assert list(stages["C01"]) == ["retention"] * 4
+    assert priority_leads(history).table.empty
