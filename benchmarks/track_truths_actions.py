@@ -137,7 +137,7 @@ seconds per list: median 1.8, max 3.0
 A recommendation, when made, is the planted type 97-100% of the time; acquisition and closing
 (about 1,000 and 600 account-periods in this world: every account closes once, in one
 period) often have none. For comparison, Holm within each stage and band instead of over
-the whole list (commit 7465ea6) found more -- acquisition 0.57, closing 0.73 -- but was
+the whole list (commit 2101827) found more -- acquisition 0.57, closing 0.73 -- but was
 right only 0.85 and 0.96 of the time. All active accounts at the demo's last period are
 in retention (every synthetic account has closed by then), hence rows_right.
 """
