@@ -396,7 +396,7 @@ def next_best_actions(
         ["account_id", "stage", "age", "rv_cum", "norm_median", "depth_rank", "depth_band"]
     ].rename(columns={"rv_cum": "depth", "depth_rank": "depth_percentile"})
     rows = rows.reset_index(drop=True)
-    contacts = key_contacts(history, rows_of_events).reindex(position)
+    contacts = key_contacts(history).reindex(position)
     rows["key_contact_id"] = contacts["key_contact_id"].to_numpy()
     rows["key_contact_depth"] = contacts["key_contact_depth"].to_numpy()
     how = _last_interactions(history.events, rows_of_events, last_row, panel["period"])

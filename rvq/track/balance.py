@@ -103,15 +103,18 @@ def stage_balance(
     rv = events["rv"].to_numpy(float)[keep]
     cost = events["cost"].fillna(0).to_numpy(float)[keep]
 
-    # per account x stage sums; the bootstrap reweights accounts
-    accounts, account = np.unique(account, return_inverse=True)
+    # per account x stage sums (accounts by their panel position); the bootstrap
+    # reweights the accounts with an interaction in the window
+    n_accounts = len(panel) // n_periods
     cell = account * len(STAGES) + stage_code
-    size = len(accounts) * len(STAGES)
-    rv_cell = np.bincount(cell, rv, size).reshape(len(accounts), len(STAGES))
-    cost_cell = np.bincount(cell, cost, size).reshape(len(accounts), len(STAGES))
-    seen = np.bincount(cell, minlength=size).reshape(len(accounts), len(STAGES))
+    size = n_accounts * len(STAGES)
+    rv_cell = np.bincount(cell, rv, size).reshape(n_accounts, len(STAGES))
+    cost_cell = np.bincount(cell, cost, size).reshape(n_accounts, len(STAGES))
+    seen = np.bincount(cell, minlength=size).reshape(n_accounts, len(STAGES))
+    active = seen.sum(axis=1) > 0
+    rv_cell, cost_cell, seen = rv_cell[active], cost_cell[active], seen[active]
     rng = np.random.default_rng(seed)
-    weights = rng.poisson(1.0, (n_boot, len(accounts))).astype(float)
+    weights = rng.poisson(1.0, (n_boot, len(seen))).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         boot = (weights @ rv_cell) / (weights @ cost_cell)
         book_boot = (weights @ rv_cell.sum(axis=1)) / (weights @ cost_cell.sum(axis=1))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rvq.track.history import TrackHistory, TrackList
-from rvq.track.stages import event_rows, key_contacts, stage_panel
+from rvq.track.stages import key_contacts, stage_panel
 from rvq.track.text import fmt
 
 NAME = "priority_leads"
@@ -99,14 +99,13 @@ def priority_leads(
         return TrackList(
             NAME, TITLE, pd.DataFrame(columns=COLUMNS), {}, "No interactions were given: no leads."
         )
-    rows_of_events = event_rows(history)
     panel = stage_panel(history)
     n_periods = panel["period"].nunique()
     panel["periods_without_forward_movement"] = _periods_without_forward(panel)
     leads = panel.loc[(panel["period"] == history.as_of) & (panel["stage"] == "acquisition")]
     position = leads.index.to_numpy() // n_periods
     leads = leads.rename(columns={"rv_cum": "depth", "depth_rank": "depth_percentile"})
-    contacts = key_contacts(history, rows_of_events).reindex(position)
+    contacts = key_contacts(history).reindex(position)
     leads = leads.assign(
         key_contact_id=contacts["key_contact_id"].to_numpy(),
         key_contact_depth=contacts["key_contact_depth"].to_numpy(),

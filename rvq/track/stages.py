@@ -106,10 +106,15 @@ def _stage_panel(history: TrackHistory, min_peers: int) -> pd.DataFrame:
     return panel
 
 
-def key_contacts(history: TrackHistory, rows: np.ndarray) -> pd.DataFrame:
+def key_contacts(history: TrackHistory) -> pd.DataFrame:
     """Per account (index: its position among the panel's sorted accounts), the contact
     with the deepest RV so far (``key_contact_id``) and that depth
-    (``key_contact_depth``). ``rows``: the events' panel rows (:func:`event_rows`)."""
+    (``key_contact_depth``). Computed once per history."""
+    return _cached(history, "contacts", lambda: _key_contacts(history))
+
+
+def _key_contacts(history: TrackHistory) -> pd.DataFrame:
+    rows = event_rows(history)
     n_periods = history.panel["period"].nunique()
     ok = rows >= 0
     contact, contacts = pd.factorize(history.events["contact_id"][ok])
