@@ -42,6 +42,7 @@ TEST_KINDS = {
         "test_backtest_synth", "test_granger", "test_identification", "test_power",
         "test_segments", "test_synth", "test_synth_worlds",
         "test_track_campaigns", "test_track_teams", "test_track_upsell",
+        "test_track_actions", "test_track_leads", "test_track_balance", "test_track_units",
     ),
     "e2e": (
         "test_cli", "test_client_mapping", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
