@@ -88,3 +88,15 @@ def history_from_tables(
         plans=tables.get("plans"),
         campaigns=tables.get("campaigns"),
     )
+
+
+@dataclass(frozen=True)
+class TrackList:
+    name: str  # file stem, e.g. "team_performance"
+    title: str  # plain words for the managers' page, e.g. "Reps and teams by RV created per unit of cost"
+    table: pd.DataFrame  # one row per item, columns in plain snake_case; LAST column `reason`:
+    # one plain sentence with the evidence (figures), no jargon
+    evidence: dict[
+        str, Any
+    ]  # JSON-able figures for track.json (counts, intervals, AUC, method names)
+    headline: str  # one plain sentence for the top of the managers' page
