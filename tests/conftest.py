@@ -35,7 +35,7 @@ TEST_KINDS = {
         "test_fuzz", "test_gaps", "test_history", "test_io", "test_io_blocks", "test_one_line_errors",
         "test_hostile_strings", "test_layers", "test_lead_words", "test_lifecycle", "test_norms", "test_packaging",
         "test_plots_plain_text", "test_plots_steps", "test_report",
-        "test_score", "test_secrets", "test_stats_speed_paths", "test_track_history", "test_validate",
+        "test_score", "test_secrets", "test_stats_speed_paths", "test_track_history", "test_track_inputs", "test_validate",
     ),
     "statistical": (
         "test_backtest", "test_backtest_dovssay", "test_backtest_resample",
