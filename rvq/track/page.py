@@ -59,6 +59,13 @@ def _ratio(top: float, bottom: float) -> float:
     return float(top / bottom) if bottom else float("nan")
 
 
+def against_norm(change: float) -> str:
+    """A relative difference in words: "12% above the norm", "at the norm"."""
+    if abs(change) < 0.005:
+        return "at the norm"
+    return f"{abs(change):.0%} {'above' if change > 0 else 'below'} the norm"
+
+
 def plot_stage_balance(frame: pd.DataFrame, period: str, ax=None):
     """Bars: RV per unit of cost by stage in ``period`` against the book's norm (a tick);
     a stage with no interaction in ``period`` says so instead of showing an empty bar."""
@@ -73,7 +80,7 @@ def plot_stage_balance(frame: pd.DataFrame, period: str, ax=None):
         if not np.isfinite(value):
             text = f"no interactions in {period}"
         elif norm and np.isfinite(norm):
-            text = f"{value:,.3g} ({value / norm - 1:+.0%} against the norm of {norm:,.3g})"
+            text = f"{value:,.3g}: {against_norm(value / norm - 1)} of {norm:,.3g}"
         else:
             text = f"{value:,.3g}"
         ax.text(max(np.nan_to_num(value), np.nan_to_num(norm)), yi, "   " + text, va="center",
