@@ -101,10 +101,11 @@ def test_accounts_are_replaced_only_when_they_change(tables, tmp_path):
     with open_store(location) as store:
         store.append(history)
     before = contents(location)
-    renamed = history.accounts.assign(team="renamed")
+    renamed = history.accounts.assign(team="renamed", partner="P1")  # a column more
     with open_store(location) as store:
         store.append(TrackHistory(**{**vars(history), "accounts": renamed}))
         assert set(store.snapshot("accounts")["team"]) == {"renamed"}
+        assert set(store.snapshot("accounts")["partner"]) == {"P1"}
     after = contents(location)
     assert_same(
         {k: v for k, v in before.items() if k not in ("track_accounts", "track_meta")},
@@ -126,3 +127,16 @@ def test_a_url_with_a_password_is_refused_without_showing_it(tmp_path):
     with pytest.raises(StoreError) as caught:
         open_store("postgresql://rvq:s3cret-pw@127.0.0.1:1/x")
     assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_period_whose_export_gained_or_lost_a_column_still_appends(tables, tmp_path):
+    last = history_from_tables(tables)
+    first = history_from_tables(tables, as_of=last.as_of - 1)
+    changed = last.events.assign(new_column="x").drop(columns="source_system")
+    with open_store(tmp_path / "t.duckdb") as store:
+        store.append(first)
+        assert store.append(TrackHistory(**{**vars(last), "events": changed})) == [last.as_of]
+        events = store.history(last.as_of, "Q").events
+    assert "new_column" not in events
+    assert events.loc[events["period"] == last.as_of, "source_system"].isna().all()
+    assert events.loc[events["period"] < last.as_of, "source_system"].notna().all()

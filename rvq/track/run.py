@@ -211,8 +211,10 @@ def write_track_folder(
     team_stage_frame(history).to_pickle(work / "team_stage_figure.pkl")
     text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False)
     (partial / "track.json").write_text(text + "\n", encoding="utf-8")
-    render_track_page(partial, work)
-    shutil.rmtree(work)
+    try:
+        render_track_page(partial, work)
+    finally:
+        shutil.rmtree(work)  # the lists' copies for the page: never left behind
     if folder.exists():
         old = folder.with_name(f".{folder.name}.old")
         shutil.rmtree(old, ignore_errors=True)
@@ -245,7 +247,8 @@ def render_track_page(folder: Path, work: Path) -> Path:
         )
     except Exception as exc:
         raise TrackError(
-            f"the managers' page failed: {type(exc).__name__}: {one_line(exc)}"
+            f"the managers' page failed: {type(exc).__name__}: {one_line(exc)} "
+            f"(the executed notebook is {executed})"
         ) from None
     title = "RV tracking: " + str(_read_json(folder / "track.json").get("as_of", ""))
     return render_notebook_html(executed, folder / "index.html", title=title, back=False)

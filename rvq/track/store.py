@@ -66,6 +66,9 @@ class _DuckDB:
     def read(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
 
+    def columns(self, table: str) -> list[str]:
+        return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[_DuckDB]:
         self.con.begin()
@@ -113,6 +116,11 @@ class _SqlAlchemy:
         from sqlalchemy import inspect
 
         return set(inspect(self.conn or self.engine).get_table_names())
+
+    def columns(self, table: str) -> list[str]:
+        from sqlalchemy import inspect
+
+        return [c["name"] for c in inspect(self.conn or self.engine).get_columns(table)]
 
     def read(self, sql: str, params: list | None = None) -> pd.DataFrame:
         from sqlalchemy import text
@@ -223,8 +231,8 @@ class TrackStore:
             events = events_by_period.get(period, history.events.iloc[:0])
             panel = panel_by_period[period]
             with self.backend.transaction() as db:
-                db.write(EVENTS, _stored(events.assign(seq=range(len(events)))))
-                db.write(PANEL, _stored(panel))
+                self._write_rows(db, EVENTS, _stored(events.assign(seq=range(len(events)))))
+                self._write_rows(db, PANEL, _stored(panel))
                 db.write(
                     PERIODS,
                     pd.DataFrame(
@@ -296,6 +304,14 @@ class TrackStore:
             with self.backend.transaction() as db:
                 db.write(META, pd.DataFrame({"key": list(fresh), "value": list(fresh.values())}))
 
+    @staticmethod
+    def _write_rows(db: _DuckDB | _SqlAlchemy, table: str, frame: pd.DataFrame) -> None:
+        """Append ``frame`` to ``table`` in the columns the table was made with: a column
+        the export gained later is left out, one it lost is stored as missing."""
+        if table in db.tables():
+            frame = frame.reindex(columns=db.columns(table))
+        db.write(table, frame)
+
     def _refresh_snapshots(self, history: TrackHistory) -> None:
         """Replace a snapshot table whose content changed (its fingerprint is in META)."""
         meta = self.meta()
@@ -308,8 +324,8 @@ class TrackStore:
             if meta.get(f"{table}.sha256") == fingerprint:
                 continue
             with self.backend.transaction() as db:
-                if table in db.tables():
-                    db.execute(f"DELETE FROM {table}")
+                if table in db.tables():  # made again: its columns may have changed
+                    db.execute(f"DROP TABLE {table}")
                 db.write(table, frame.assign(seq=range(len(frame))))
                 key = f"{table}.sha256"
                 if key in meta:
