@@ -100,7 +100,8 @@ def run_track(
     if pilot.streamed:
         raise TrackError(
             f"{source}: the interactions were too large to read whole (streamed), and `rvq "
-            "track` keeps every interaction: run it on a machine with more memory"
+            "track` keeps every interaction: set `stream: never` in the config to read them "
+            "whole, or run on a machine with more memory"
         )
     period = tracked_period(pilot, as_of)
     seconds["open_pilot"] = _lap(clock)
@@ -109,7 +110,8 @@ def run_track(
         check_reports_folder(out_dir)
     except PilotError as exc:
         raise TrackError(str(exc)) from None
-    client_dir = out_dir.resolve() / client_folder_name(pilot.client)
+    client, freq, floor = pilot.client, pilot.freq, pilot.min_cell_accounts
+    client_dir = out_dir.resolve() / client_folder_name(client)
     clock = time.perf_counter()
     ids = "pseudonyms" if pilot.privacy.pseudonymize else "raw"
     try:
@@ -117,10 +119,11 @@ def run_track(
             appended = store.append(
                 history_from_pilot(pilot, period), ids=ids, input_version=pilot.key
             )
+            del pilot  # the lists read the store's history: never hold two copies of the book
             seconds["append"] = _lap(clock)
             clock = time.perf_counter()
-            history = store.history(period, pilot.freq)
-            tracked = store.tracked_periods(pilot.freq)
+            history = store.history(period, freq)
+            tracked = store.tracked_periods(freq)
             where = store.where
     except StoreError as exc:
         raise TrackError(str(exc)) from None
@@ -130,9 +133,9 @@ def run_track(
     seconds["lists"] = _lap(clock)
     clock = time.perf_counter()
     document = track_document(
-        client=pilot.client,
+        client=client,
         as_of=str(period),
-        freq=pilot.freq,
+        freq=freq,
         created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         accounts=int(history.panel.loc[history.panel["period"] == period, "account_id"].nunique()),
         interactions=int((history.events["period"] == period).sum()),
@@ -146,9 +149,7 @@ def run_track(
     problems = check_track(document)
     if problems:
         raise TrackError(f"track.json breaks its contract: {problems[0]}")
-    folder = write_track_folder(
-        client_dir / f"track-{period}", items, document, history, pilot.min_cell_accounts
-    )
+    folder = write_track_folder(client_dir / f"track-{period}", items, document, history, floor)
     seconds["page"] = _lap(clock)
     return TrackRun(folder, period, where, appended, tracked, seconds)
 
