@@ -58,13 +58,15 @@ class _DuckDB:
             self.con = duckdb.connect(str(path))
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the tracking store {path}: {exc}") from None
+        self.con.execute("SET enable_progress_bar = false")  # never a bar on a page's stderr
         self.where = str(path)
 
     def tables(self) -> set[str]:
         return {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
 
     def read(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        return self.con.execute(sql, params or []).df()
+        # through Arrow: three times faster than `.df()` on millions of text cells
+        return self.con.sql(sql, params=params or None).to_arrow_table().to_pandas()
 
     def columns(self, table: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
@@ -224,9 +226,11 @@ class TrackStore:
         mix the two, or two period lengths. Returns the periods appended (none on a re-run)."""
         self._check_meta(history.freq, ids)
         done = set(self.tracked_periods(history.freq))
-        periods = sorted(set(history.panel["period"]) - done)
-        events_by_period = dict(tuple(history.events.groupby("period", sort=False)))
-        panel_by_period = dict(tuple(history.panel.groupby("period", sort=False)))
+        periods = sorted(set(history.panel["period"].unique()) - done)
+        new = history.events[history.events["period"].isin(periods)]
+        events_by_period = dict(tuple(new.groupby("period", sort=False, observed=True)))
+        new = history.panel[history.panel["period"].isin(periods)]
+        panel_by_period = dict(tuple(new.groupby("period", sort=False, observed=True)))
         for period in periods:
             events = events_by_period.get(period, history.events.iloc[:0])
             panel = panel_by_period[period]
