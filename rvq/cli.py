@@ -258,6 +258,33 @@ def pilot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_track(p: argparse.ArgumentParser) -> None:
+    _configure_source(p)
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="PERIOD",
+        help="the period to track, e.g. 2025Q3 or 2025-09 (default: the last complete one)",
+    )
+    p.add_argument("--out", help="reports folder (default: the config's `output`, or reports/)")
+    _configure_refresh(p)
+
+
+@register("track", _configure_track)
+def track(args: argparse.Namespace) -> int:
+    """Track RV after the pilot: append the new periods to the store, write the lists and page."""
+    from rvq.track.run import TrackError, run_track
+
+    try:
+        done = run_track(args.source, as_of=args.as_of, out=args.out, refresh=args.refresh)
+    except TrackError as exc:
+        raise CommandError(str(exc)) from exc
+    added = ", ".join(str(p) for p in done.appended) or "none (already tracked)"
+    print(f"store: {done.store} ({len(done.tracked)} periods; appended: {added})")
+    print(f"report: {done.folder / 'index.html'}")
+    return 0
+
+
 def _configure_mapping(p: argparse.ArgumentParser) -> None:
     actions = p.add_subparsers(dest="mapping_action", metavar="ACTION", required=True)
     init = actions.add_parser(

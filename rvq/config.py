@@ -192,6 +192,11 @@ class PilotConfig(BaseModel):
         None, description="periods for RV depth to halve; None keeps the plain cumulative sum"
     )
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    store: str | None = Field(
+        None,
+        description="`rvq track`'s store: a DuckDB file or a SQLAlchemy URL without a password "
+        "(default: reports/<client>/track.duckdb)",
+    )
     formats: dict[str, TableFormat] = Field(
         default_factory=dict,
         description="per table: how its file writes numbers and dates (decimal, thousands, "

@@ -421,7 +421,7 @@ def changed_input(before: list[tuple], after: list[tuple]) -> str | None:
 # --------------------------------------------------------------------------- the entry
 
 #: a Dataset's frames, each stored as a Parquet file of its own
-DATASET_FRAMES = ("interactions", "catalog", "accounts", "outcomes", "voc")
+DATASET_FRAMES = ("interactions", "catalog", "accounts", "outcomes", "voc", "plans", "campaigns")
 
 
 def to_entry(pilot: Pilot) -> dict[str, Any]:

@@ -275,6 +275,8 @@ def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
         accounts=protect("accounts"),
         outcomes=protect("outcomes"),
         voc=protect("voc"),
+        plans=protect("plans"),
+        campaigns=protect("campaigns"),
         validation=protect_validation(dataset.validation, config, key),
     )
 

@@ -63,6 +63,10 @@ CATALOG = TableSpec(
     description="the pro forma model: one row per interaction type (shipped default if absent)",
 )
 
+#: accounts columns only `rvq track` reads (unit comparison, up-sell readiness): kept when
+#: given, never added blank
+TRACK_ACCOUNT_COLUMNS = ("partner", "business_unit", "contract_end")
+
 ACCOUNTS = TableSpec(
     name="accounts",
     required=("account_id",),
@@ -74,6 +78,7 @@ ACCOUNTS = TableSpec(
         "company_revenue",
         "team",
         "community_role",
+        *TRACK_ACCOUNT_COLUMNS,
     ),
     description="one row per account",
 )
@@ -93,8 +98,28 @@ VOC = TableSpec(
     description="Voice-of-Customer survey answers (what customers SAY)",
 )
 
+PLANS = TableSpec(
+    name="plans",
+    required=("account_id", "date", "kind"),
+    optional=("won",),
+    must_exist=False,
+    description="renewals and up-sells, planned or past (`rvq track`): kind renewal or upsell, "
+    "won whether a past one succeeded",
+)
+
+CAMPAIGNS = TableSpec(
+    name="campaigns",
+    required=("account_id", "campaign", "arm", "start_date"),
+    optional=("contact_id",),
+    must_exist=False,
+    description="A/B campaigns (`rvq track`): which account (or contact) got which arm, from when",
+)
+
+#: the kinds of plan the up-sell readiness list knows
+PLAN_KINDS = ("renewal", "upsell")
+
 TABLES: dict[str, TableSpec] = {
-    spec.name: spec for spec in (INTERACTIONS, CATALOG, ACCOUNTS, OUTCOMES, VOC)
+    spec.name: spec for spec in (INTERACTIONS, CATALOG, ACCOUNTS, OUTCOMES, VOC, PLANS, CAMPAIGNS)
 }
 
 #: file suffixes a dataset folder may use for a table, in order of preference

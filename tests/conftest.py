@@ -35,7 +35,7 @@ TEST_KINDS = {
         "test_fuzz", "test_gaps", "test_history", "test_io", "test_io_blocks", "test_one_line_errors",
         "test_hostile_strings", "test_layers", "test_lead_words", "test_lifecycle", "test_norms", "test_packaging",
         "test_plots_plain_text", "test_plots_steps", "test_report",
-        "test_score", "test_secrets", "test_stats_speed_paths", "test_track_history", "test_validate",
+        "test_score", "test_secrets", "test_stats_speed_paths", "test_track_history", "test_track_inputs", "test_validate",
     ),
     "statistical": (
         "test_backtest", "test_backtest_dovssay", "test_backtest_resample",
@@ -48,7 +48,8 @@ TEST_KINDS = {
         "test_cli", "test_client_mapping", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
         "test_privacy_leaks", "test_run_folder",
         "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books", "test_cache_store",
-        "test_european", "test_footprint", "test_bounded_steps",
+        "test_european", "test_footprint", "test_bounded_steps", "test_track_store", "test_track_run",
+        "test_track_browser",
     ),
 }  # fmt: skip
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}

@@ -111,6 +111,8 @@ class Dataset:
     voc: pd.DataFrame | None
     validation: ValidationResult
     config: PilotConfig
+    plans: pd.DataFrame | None = None  # the optional tables only `rvq track` reads
+    campaigns: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -250,4 +252,6 @@ def load_dataset(
         voc=frames.get("voc"),
         validation=result,
         config=config,
+        plans=frames.get("plans"),
+        campaigns=frames.get("campaigns"),
     )

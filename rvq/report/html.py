@@ -43,14 +43,15 @@ def report_css() -> str:
 
 
 def render_notebook_html(
-    notebook: str | os.PathLike, html_path: str | os.PathLike, *, title: str
+    notebook: str | os.PathLike, html_path: str | os.PathLike, *, title: str, back: bool = True
 ) -> Path:
     """Render an executed notebook to one self-contained HTML page with the code hidden.
 
     nbconvert's HTMLExporter with `exclude_input` (never papermill's report mode, which
     nbconvert ignores); the `rvq_notebook` template drops the CDN scripts (MathJax,
     require.js) the lab template would load, so the page opens offline without console
-    errors, and adds a link back to the run's index. Figures are embedded PNGs. The page's
+    errors, and adds a link back to the run's index (unless `back` is False: a page that
+    is its folder's index itself, as `rvq track`'s). Figures are embedded PNGs. The page's
     body is sanitized (`markup.sanitize_page`): client text is escaped where it is written,
     and a script that slipped through anyway still never reaches the reviewer's browser.
     """
@@ -67,7 +68,7 @@ def render_notebook_html(
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(
-        nb, resources={"rvq": {"title": title, "css": report_css()}}
+        nb, resources={"rvq": {"title": title, "css": report_css(), "back": back}}
     )
     path = Path(html_path)
     path.write_text(sanitize_page(body), encoding="utf-8")

@@ -90,6 +90,41 @@ def history_from_tables(
     )
 
 
+def history_from_pilot(pilot: Any, as_of: Any = None) -> TrackHistory:
+    """A :class:`TrackHistory` from an opened pilot (`rvq.pilot.open_pilot`): its validated,
+    scored and (with pseudonyms on) pseudonymised events, panel and accounts, and the
+    optional plans and campaigns of its dataset, cut at ``as_of`` (a Period or its text;
+    default: :func:`last_complete_period`)."""
+    freq = pilot.freq
+    periods = pilot.panel["period"]
+    last = (
+        last_complete_period(periods, pilot.config.resolved_as_of(), freq)
+        if as_of is None
+        else pd.Period(as_of, freq=freq)
+    )
+    events = pilot.events[pilot.events["period"] <= last].reset_index(drop=True)
+    panel = pilot.panel[periods <= last].reset_index(drop=True)
+    dataset = pilot.dataset
+    return TrackHistory(
+        events=events,
+        panel=panel,
+        accounts=dataset.accounts,
+        freq=freq,
+        as_of=last,
+        plans=getattr(dataset, "plans", None),
+        campaigns=getattr(dataset, "campaigns", None),
+    )
+
+
+def last_complete_period(periods: pd.Series, today: Any, freq: str) -> pd.Period:
+    """The last of ``periods`` that had ended by ``today`` (a date): a quarter still under
+    way is not tracked, so its half-filled figures never freeze in the store. When none
+    has ended, the last one."""
+    distinct = pd.PeriodIndex(pd.unique(periods))
+    ended = distinct[distinct.end_time.normalize() <= pd.Timestamp(today)]
+    return (ended if len(ended) else distinct).max()
+
+
 @dataclass(frozen=True)
 class TrackList:
     """One tracking list: its table (one row per item, last column ``reason``: the evidence

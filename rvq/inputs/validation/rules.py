@@ -35,7 +35,15 @@ from rvq.inputs.validation.parse import (
     number_format_hint,
 )
 from rvq.inputs.validation.result import Problem, count_rows
-from rvq.schema import COMMUNITY_ROLES, FUNCTIONS, KINDS, STAGES, TABLES, VALUE_ASPECTS
+from rvq.schema import (
+    COMMUNITY_ROLES,
+    FUNCTIONS,
+    KINDS,
+    STAGES,
+    TABLES,
+    TRACK_ACCOUNT_COLUMNS,
+    VALUE_ASPECTS,
+)
 
 #: dates more than this many years before the as-of date are out of range (set aside): a
 #: placeholder like 1900-01-01 would otherwise stretch the panel over a century
@@ -239,6 +247,25 @@ def _set_aside_dates(
     return unparsed
 
 
+def optional_dates(check: TableCheck, context: Context, column: str) -> pd.Series:
+    """A date column that may lie in the future (a contract's end, a planned renewal), as
+    timestamps: a date that does not parse becomes missing, with a `repaired` problem."""
+    written = iso_dates(check.frame[column], context.fmt.dates)
+    when, zones = as_timestamp(written)
+    bad = (given(written).notna() & when.isna()).to_numpy() & check.used
+    if bad.any():
+        check.problem(
+            "repaired",
+            column,
+            "unparseable_date",
+            f"{count_rows(int(bad.sum()))} whose {column} does not parse as "
+            f"{_date_formats(context.fmt.dates)}: set to missing",
+            bad,
+        )
+    _report_zones(check, column, zones)
+    return when
+
+
 def _dup_values(values: pd.Series, used: np.ndarray) -> np.ndarray:
     if used.all():
         return values.duplicated(keep="first").to_numpy()
@@ -365,10 +392,12 @@ def _check_accounts(check: TableCheck, context: Context) -> pd.DataFrame:
                     odd,
                 )
             out[col] = role.where(~odd)
+        elif col == "contract_end":
+            out[col] = optional_dates(check, context, col)
         else:
             out[col] = as_text(f[col])
     for col in spec.optional:
-        if col not in out:
+        if col not in out and col not in TRACK_ACCOUNT_COLUMNS:
             out[col] = (
                 pd.Series(np.nan, index=f.index, dtype="float64")
                 if col == "company_revenue"

@@ -33,13 +33,16 @@ from rvq.inputs.validation.rules import (
     zones_message,
     zones_rule,
 )
+from rvq.inputs.validation.track_rules import TRACK_TABLE_RULES
 from rvq.schema import TABLE_SUFFIXES, TABLES
 
 if TYPE_CHECKING:
     from rvq.inputs.readers import RawTable
 
 #: the order tables are checked in: later tables refer to the accounts and the catalog
-TABLE_ORDER = ("accounts", "catalog", "interactions", "outcomes", "voc")
+TABLE_ORDER = ("accounts", "catalog", "interactions", "outcomes", "voc", "plans", "campaigns")
+#: per table, the function that runs its rules
+RULES = {**TABLE_RULES, **TRACK_TABLE_RULES}
 
 
 def validate_tables(
@@ -129,7 +132,7 @@ def validate_tables(
             fmt=(formats or {}).get(table) or TableFormat(),
         )
         try:
-            frame = TABLE_RULES[table](check, context)
+            frame = RULES[table](check, context)
         except Exception as exc:  # a value no rule foresaw: say so, never crash the run
             check.problem(
                 "fatal", None, "validation_error", f"could not check: {type(exc).__name__}: {exc}"
