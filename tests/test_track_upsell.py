@@ -12,13 +12,20 @@ from rvq.synth import generate_world
 from rvq.synth.plans import plant_plans
 from rvq.synth.worlds import world_spec
 from rvq.track.history import TrackHistory, history_from_tables
-from rvq.track.upsell import BUILD, READY, account_stages, upsell_readiness
+from rvq.track.stages import stage_panel
+from rvq.track.upsell import BUILD, READY, upsell_readiness
 
 
 def test_stage_is_the_furthest_reached_so_far():
     periods = pd.period_range("2024Q1", periods=4, freq="Q")
     panel = pd.DataFrame(
-        {"account_id": "A1", "period": periods, "rv_flow": 0.0, "age": [np.nan, 0, 1, 2]}
+        {
+            "account_id": "A1",
+            "period": periods,
+            "rv_flow": 0.0,
+            "rv_cum": 0.0,
+            "age": [np.nan, 0, 1, 2],
+        }
     )
     events = pd.DataFrame(
         {
@@ -28,7 +35,7 @@ def test_stage_is_the_furthest_reached_so_far():
         }
     )
     history = TrackHistory(events, panel, pd.DataFrame({"account_id": ["A1"]}), "Q", periods[-1])
-    stages = account_stages(history)
+    stages = stage_panel(history)["stage"]
     assert stages.isna().iloc[0]
     assert list(stages.iloc[1:]) == ["closing", "closing", "retention"]
 

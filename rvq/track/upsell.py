@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rvq.schema import STAGES
 from rvq.stats.norms import norm_bands, position_against_norm
 from rvq.stats.resample import auc_given_weights, bootstrap_counts, percentile_interval
 from rvq.track.history import TrackHistory, TrackList
+from rvq.track.stages import stage_panel
 
 NAME = "upsell_readiness"
 TITLE = "Renewals and up-sells coming up: ready, or build rapport first"
@@ -45,29 +45,10 @@ COLUMNS = [
 ]
 
 
-def account_stages(history: TrackHistory) -> pd.Series:
-    """Per panel row: the furthest lifecycle stage the account's interactions have reached
-    by that period (NaN before its first interaction)."""
-    order = {s: i for i, s in enumerate(STAGES)}
-    events = history.events
-    reached = (
-        events["stage"].map(order).groupby([events["account_id"], events["period"]]).max()
-    ).rename("reached")
-    panel = history.panel[["account_id", "period"]]
-    merged = panel.merge(reached.reset_index(), on=["account_id", "period"], how="left")
-    code = merged.groupby("account_id", observed=True)["reached"].cummax()
-    code = code.groupby(merged["account_id"], observed=True).ffill()
-    return pd.Series(
-        np.array(STAGES, dtype=object)[code.fillna(0).astype(int)], index=panel.index
-    ).where(code.notna().to_numpy())
-
-
 def growth_against_norm(history: TrackHistory, lookback: int) -> pd.DataFrame:
     """Per account and period: ``rv_growth`` (RV flow over the last ``lookback`` periods),
     ``stage``, ``age``, the norm's median and the percentile among peers, and which norm."""
-    panel = history.panel[["account_id", "period", "age", "rv_flow"]].copy()
-    panel["stage"] = account_stages(history).to_numpy()
-    panel = panel.sort_values(["account_id", "period"], ignore_index=True)
+    panel = stage_panel(history)[["account_id", "period", "age", "rv_flow", "stage"]]
     panel["rv_growth"] = panel.groupby("account_id", observed=True)["rv_flow"].transform(
         lambda s: s.rolling(lookback, min_periods=1).sum()
     )
