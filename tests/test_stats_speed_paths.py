@@ -3,8 +3,9 @@
 Each fast path of step f (`rvq.stats`) is compared with the straightforward computation
 it replaced, on a small world: the account bootstrap's counts (the same draws), the
 account-weighted AUC, the Dumitrescu-Hurlin replicates when some fits are rank-deficient
-(the determinant check instead of a pseudo-inverse for every account), and the
-fixed-effects codes and cell counts (counted instead of sorted).
+(the determinant check instead of a pseudo-inverse for every account), the
+fixed-effects codes and cell counts (counted instead of sorted), and the back-test in two
+processes (the same numbers as in one).
 """
 
 from __future__ import annotations
@@ -170,3 +171,50 @@ def test_fixed_effects_fits_do_not_depend_on_how_accounts_are_named(fit):
     by_label = fit(y, X, np.array([f"A{e:04d}" for e in entity]), time.astype(float))
     for field in ("params", "std_errors", "pvalues"):
         assert np.array_equal(getattr(by_code, field), getattr(by_label, field))
+
+
+def _backtest_frames(result) -> dict:
+    leading = result.leading_indicator
+    return {
+        "table": leading.table,
+        "lead_lag": leading.lead_lag,
+        "out_of_time": leading.out_of_time(),
+        "timeline": result.segments.timeline,
+        "do_vs_say": result.do_vs_say.summary(),
+    }
+
+
+def test_backtest_in_two_processes_is_the_backtest_in_one():
+    """The forked share (segments, DO vs SAY, lead-lag profiles) gives bit for bit what
+    one process gives, and the lead-lag profiles kept are those of the tested outcomes."""
+    import json
+
+    import pandas as pd
+
+    from rvq.config import PilotConfig
+    from rvq.inputs.catalog import shipped_catalog
+    from rvq.scoring.panels import account_period_panel
+    from rvq.stats.backtest import run_backtest
+    from rvq.synth import WorldSpec, generate_world
+
+    t = generate_world(WorldSpec(accounts=300, periods=10, seed=3)).tables
+    panel = account_period_panel(
+        t["interactions"], shipped_catalog(), t["outcomes"], t.get("voc"), freq="Q"
+    )
+    config = PilotConfig(horizons=[1, 2])
+    one, two = (run_backtest(panel, t["accounts"], config, workers=w) for w in (1, 2))
+    assert json.dumps(one.to_dict()) == json.dumps(two.to_dict())
+    frames_one, frames_two = _backtest_frames(one), _backtest_frames(two)
+    for name, frame in frames_one.items():
+        pd.testing.assert_frame_equal(frame, frames_two[name], check_exact=True)
+    tested = [o for o, r in one.leading_indicator.outcomes.items() if r.tested]
+    assert tested and sorted(one.leading_indicator.lead_lag["outcome"].unique()) == sorted(tested)
+
+
+def test_a_failing_forked_share_fails_the_caller_with_its_reason():
+    from rvq.stats.parallel import Beside
+
+    with Beside(divmod, 7, 2) as child:
+        assert child.result() == (3, 1)
+    with Beside(divmod, 7, 0) as child, pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        child.result()
