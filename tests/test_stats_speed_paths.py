@@ -70,6 +70,27 @@ def test_auc_with_account_weights_equals_expanded_weights():
     assert np.array_equal(fast, want)
 
 
+def test_auc_of_whole_counts_in_integers_is_the_float_auc(monkeypatch):
+    """Counts take the integer path, other weights the float one: the same bits on
+    counts, with ties and with a replicate lacking the classes (NaN)."""
+    from rvq.stats import resample
+
+    rng = np.random.default_rng(8)
+    groups = rng.integers(0, 40, 300)
+    scores = np.round(rng.normal(size=300), 1)
+    labels = rng.random(300) < 0.5
+    counts = np.concatenate(list(bootstrap_counts(40, 25, 4, 10)))
+    counts[0] = 0.0  # a replicate without either class
+    auc = auc_given_weights(scores, labels, groups)
+    assert resample._counts_fit_int32(counts, np.bincount(groups))
+    assert not resample._counts_fit_int32(counts / 2, np.bincount(groups))
+    fast = auc(counts)
+    monkeypatch.setattr(resample, "_counts_fit_int32", lambda *args: False)
+    slow = auc(counts)
+    assert np.isnan(fast[0]) and np.isnan(slow[0])
+    assert np.array_equal(fast[1:], slow[1:])
+
+
 def test_effect_size_bootstrap_equals_resampling_one_replicate_at_a_time():
     """Cohen's d and Cliff's delta of each replicate as if the values were resampled."""
     rng = np.random.default_rng(4)

@@ -83,7 +83,8 @@ def auc_given_weights(
     With `groups` (a code 0..G-1 per observation) the function takes one weight per group
     (replicates x G, e.g. an account bootstrap's counts) and every observation carries its
     group's weight: the same AUC as expanding the weights first, without the
-    (replicates x observations) matrix.
+    (replicates x observations) matrix. Whole counts (a bootstrap's) are summed in
+    integers (`_auc_in_integers`): the same numbers, about twice as fast.
     """
     scores = np.asarray(scores, dtype=float)
     pos = np.asarray(labels, dtype=bool)
@@ -96,8 +97,13 @@ def auc_given_weights(
     tied = np.flatnonzero(not_above > below)  # positives tied with some negative
     if groups is not None:
         neg_idx, pos_idx = groups[neg_idx], groups[pos_idx]
+        per_weight = np.bincount(groups)  # observations per group
+    else:
+        per_weight = np.ones(len(scores))
 
     def auc(weights: np.ndarray) -> np.ndarray:
+        if _counts_fit_int32(weights, per_weight):
+            return _auc_in_integers(weights, neg_idx, pos_idx, below, not_above, tied)
         cum = np.zeros((len(weights), len(neg_idx) + 1))
         np.cumsum(weights[:, neg_idx], axis=1, out=cum[:, 1:])
         w_pos = weights[:, pos_idx]
@@ -107,6 +113,41 @@ def auc_given_weights(
             return (w_pos * credit).sum(axis=1) / (w_pos.sum(axis=1) * cum[:, -1])
 
     return auc
+
+
+def _counts_fit_int32(weights: np.ndarray, per_weight: np.ndarray) -> bool:
+    """Whether `weights` are whole counts small enough for `_auc_in_integers`: every
+    cumulative weight and product in int32, every sum of the AUC below 2^52 (so the float
+    computation is exact too, and both give the same number)."""
+    if weights.size == 0 or weights.min() < 0 or not np.array_equal(weights, np.floor(weights)):
+        return False
+    # the largest replicate's total weight (groups past the observed ones carry none)
+    total = float((weights[:, : len(per_weight)] @ per_weight).max())
+    return total * max(float(weights.max()), 1.0) < 2**31 and total * total < 2**52
+
+
+def _auc_in_integers(
+    weights: np.ndarray,
+    neg_idx: np.ndarray,
+    pos_idx: np.ndarray,
+    below: np.ndarray,
+    not_above: np.ndarray,
+    tied: np.ndarray,
+) -> np.ndarray:
+    """`auc_given_weights`'s AUC for whole counts, in integers: twice the numerator is an
+    integer, so the sums are exact in any order and equal to the float computation's
+    (exact below 2^52, `_counts_fit_int32`); int32 gathers move half the bytes."""
+    w = weights.astype(np.int32)
+    cum = np.zeros((len(w), len(neg_idx) + 1), dtype=np.int32)
+    np.cumsum(np.take(w, neg_idx, axis=1), axis=1, out=cum[:, 1:])
+    w_pos = np.take(w, pos_idx, axis=1)
+    credit = np.take(cum, below, axis=1)  # W_neg below each positive
+    twice = 2 * (w_pos * credit).sum(axis=1, dtype=np.int64)
+    tied_credit = np.take(cum, not_above[tied], axis=1) - np.take(credit, tied, axis=1)
+    twice += (np.take(w_pos, tied, axis=1) * tied_credit).sum(axis=1, dtype=np.int64)
+    pairs = w_pos.sum(axis=1, dtype=np.int64) * cum[:, -1].astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (twice / 2) / pairs.astype(float)
 
 
 def percentile_interval(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
