@@ -37,10 +37,11 @@ def _reference_counts(n: int, n_boot: int, seed, chunk: int) -> list[np.ndarray]
 )
 def test_bootstrap_counts_are_the_reference_draws(n, n_boot, seed, chunk):
     fast = list(bootstrap_counts(n, n_boot, seed, chunk))
+    reused = [c.copy() for c in bootstrap_counts(n, n_boot, seed, chunk, reuse=True)]
     slow = _reference_counts(n, n_boot, seed, chunk)
-    assert len(fast) == len(slow)
-    for a, b in zip(fast, slow, strict=True):
-        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert len(fast) == len(slow) == len(reused)
+    for a, r, b in zip(fast, reused, slow, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b) and np.array_equal(r, b)
     assert all((c.sum(axis=1) == n).all() for c in fast)
 
 
