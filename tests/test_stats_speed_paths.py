@@ -231,6 +231,9 @@ def test_backtest_in_two_processes_is_the_backtest_in_one():
         pd.testing.assert_frame_equal(frame, frames_two[name], check_exact=True)
     tested = [o for o, r in one.leading_indicator.outcomes.items() if r.tested]
     assert tested and sorted(one.leading_indicator.lead_lag["outcome"].unique()) == sorted(tested)
+    without = run_backtest(panel, t["accounts"], config, lead_lag=False, workers=2)
+    assert without.leading_indicator.lead_lag.empty
+    assert json.dumps(without.to_dict()) == json.dumps(one.to_dict())
 
 
 def test_a_failing_forked_share_fails_the_caller_with_its_reason():

@@ -489,7 +489,8 @@ def run_backtest(
                 progress=progress,
             )
             segments, dvs, profiles = child.result()
-        leading.with_lead_lag(profiles)
+        if lead_lag:
+            leading.with_lead_lag(profiles)
     else:
         leading = leading_indicator_results(
             panel,
