@@ -3,8 +3,9 @@
 Each fast path of step f (`rvq.stats`) is compared with the straightforward computation
 it replaced, on a small world: the account bootstrap's counts (the same draws), the
 account-weighted AUC, the Dumitrescu-Hurlin replicates when some fits are rank-deficient
-(the determinant check instead of a pseudo-inverse for every account), and the
-fixed-effects codes and cell counts (counted instead of sorted).
+(the determinant check instead of a pseudo-inverse for every account), the
+fixed-effects codes and cell counts (counted instead of sorted), and the back-test in two
+processes (the same numbers as in one).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ def _reference_counts(n: int, n_boot: int, seed, chunk: int) -> list[np.ndarray]
 )
 def test_bootstrap_counts_are_the_reference_draws(n, n_boot, seed, chunk):
     fast = list(bootstrap_counts(n, n_boot, seed, chunk))
+    reused = [c.copy() for c in bootstrap_counts(n, n_boot, seed, chunk, reuse=True)]
     slow = _reference_counts(n, n_boot, seed, chunk)
-    assert len(fast) == len(slow)
-    for a, b in zip(fast, slow, strict=True):
-        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert len(fast) == len(slow) == len(reused)
+    for a, r, b in zip(fast, reused, slow, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b) and np.array_equal(r, b)
     assert all((c.sum(axis=1) == n).all() for c in fast)
 
 
@@ -67,6 +69,27 @@ def test_auc_with_account_weights_equals_expanded_weights():
     pairs = np.einsum("ri,ij,rj->r", w[:, labels], above, w[:, ~labels])
     want = pairs / (w[:, labels].sum(axis=1) * w[:, ~labels].sum(axis=1))
     assert np.array_equal(fast, want)
+
+
+def test_auc_of_whole_counts_in_integers_is_the_float_auc(monkeypatch):
+    """Counts take the integer path, other weights the float one: the same bits on
+    counts, with ties and with a replicate lacking the classes (NaN)."""
+    from rvq.stats import resample
+
+    rng = np.random.default_rng(8)
+    groups = rng.integers(0, 40, 300)
+    scores = np.round(rng.normal(size=300), 1)
+    labels = rng.random(300) < 0.5
+    counts = np.concatenate(list(bootstrap_counts(40, 25, 4, 10)))
+    counts[0] = 0.0  # a replicate without either class
+    auc = auc_given_weights(scores, labels, groups)
+    assert resample._counts_fit_int32(counts, np.bincount(groups))
+    assert not resample._counts_fit_int32(counts / 2, np.bincount(groups))
+    fast = auc(counts)
+    monkeypatch.setattr(resample, "_counts_fit_int32", lambda *args: False)
+    slow = auc(counts)
+    assert np.isnan(fast[0]) and np.isnan(slow[0])
+    assert np.array_equal(fast[1:], slow[1:])
 
 
 def test_effect_size_bootstrap_equals_resampling_one_replicate_at_a_time():
@@ -170,3 +193,53 @@ def test_fixed_effects_fits_do_not_depend_on_how_accounts_are_named(fit):
     by_label = fit(y, X, np.array([f"A{e:04d}" for e in entity]), time.astype(float))
     for field in ("params", "std_errors", "pvalues"):
         assert np.array_equal(getattr(by_code, field), getattr(by_label, field))
+
+
+def _backtest_frames(result) -> dict:
+    leading = result.leading_indicator
+    return {
+        "table": leading.table,
+        "lead_lag": leading.lead_lag,
+        "out_of_time": leading.out_of_time(),
+        "timeline": result.segments.timeline,
+        "do_vs_say": result.do_vs_say.summary(),
+    }
+
+
+def test_backtest_in_two_processes_is_the_backtest_in_one():
+    """The forked share (segments, DO vs SAY, lead-lag profiles) gives bit for bit what
+    one process gives, and the lead-lag profiles kept are those of the tested outcomes."""
+    import json
+
+    import pandas as pd
+
+    from rvq.config import PilotConfig
+    from rvq.inputs.catalog import shipped_catalog
+    from rvq.scoring.panels import account_period_panel
+    from rvq.stats.backtest import run_backtest
+    from rvq.synth import WorldSpec, generate_world
+
+    t = generate_world(WorldSpec(accounts=300, periods=10, seed=3)).tables
+    panel = account_period_panel(
+        t["interactions"], shipped_catalog(), t["outcomes"], t.get("voc"), freq="Q"
+    )
+    config = PilotConfig(horizons=[1, 2])
+    one, two = (run_backtest(panel, t["accounts"], config, workers=w) for w in (1, 2))
+    assert json.dumps(one.to_dict()) == json.dumps(two.to_dict())
+    frames_one, frames_two = _backtest_frames(one), _backtest_frames(two)
+    for name, frame in frames_one.items():
+        pd.testing.assert_frame_equal(frame, frames_two[name], check_exact=True)
+    tested = [o for o, r in one.leading_indicator.outcomes.items() if r.tested]
+    assert tested and sorted(one.leading_indicator.lead_lag["outcome"].unique()) == sorted(tested)
+    without = run_backtest(panel, t["accounts"], config, lead_lag=False, workers=2)
+    assert without.leading_indicator.lead_lag.empty
+    assert json.dumps(without.to_dict()) == json.dumps(one.to_dict())
+
+
+def test_a_failing_forked_share_fails_the_caller_with_its_reason():
+    from rvq.stats.parallel import Beside
+
+    with Beside(divmod, 7, 2) as child:
+        assert child.result() == (3, 1)
+    with Beside(divmod, 7, 0) as child, pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        child.result()

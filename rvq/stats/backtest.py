@@ -41,11 +41,17 @@ from rvq.stats.identification import (
 )
 from rvq.stats.leadlag import LEAD_LAG_COLUMNS, lead_lag_profile
 from rvq.stats.oot import forecast_features, out_of_time_gain
+from rvq.stats.parallel import Beside, usable_cores
 from rvq.stats.results import Result, number
 from rvq.stats.segments import SegmentResults, segment_results
 from rvq.stats.trust import TrustNumbers, trust_numbers
 
 DEFAULT_HORIZONS = (1, 2, 3, 4)
+#: bootstrap replicates of the lead test's intervals (out of time, lead-lag)
+N_BOOT = 200
+#: panels of at least this many rows are answered in two processes where two cores are
+#: free (`run_backtest`); below it a fork costs more than it saves
+PARALLEL_MIN_ROWS = 100_000
 
 
 # --------------------------------------------------------------- the lead test's results
@@ -264,6 +270,13 @@ class LeadingIndicatorResults(Result):
         n = self.family_size
         return {o: trust_numbers(r, n) for o, r in self.outcomes.items() if r.tested}
 
+    def with_lead_lag(self, profiles: Mapping[str, pd.DataFrame]) -> None:
+        """Keep the lead-lag profiles of the tested outcomes (in the outcomes' order) as
+        `lead_lag`, the figure's table; untested outcomes have none."""
+        frames = [profiles[o] for o, r in self.outcomes.items() if r.tested]
+        if frames:
+            self.lead_lag = pd.concat(frames, ignore_index=True)
+
     def out_of_time(self) -> pd.DataFrame:
         """Out of time per outcome and horizon (what adding RV does to held-out forecasts)."""
         frames = [
@@ -304,7 +317,7 @@ def leading_indicator_results(
     alpha: float = 0.05,
     rv: str = "rv_flow",
     granger_boot: int = 49,
-    n_boot: int = 200,
+    n_boot: int = N_BOOT,
     lead_lag: bool = True,
     progress: bool = False,
 ) -> LeadingIndicatorResults:
@@ -331,22 +344,37 @@ def leading_indicator_results(
         n_boot=n_boot,
         out_of_time=out_of_time,
     )
-    results, ll_frames = {}, []
-    for i, outcome in enumerate(tqdm(outcomes, desc="lead test", disable=not progress)):
+    results = {}
+    for outcome in tqdm(outcomes, desc="lead test", disable=not progress):
         ev = evidence[outcome]
         decision = decide_lead(ev, alpha=alpha)
-        if decision.conditions and lead_lag:
-            ll_frames.append(lead_lag_profile(data, outcome, n_boot=n_boot, seed=seed + i))
         results[outcome] = LeadingIndicatorResult.from_decision(
             decision, ev, out_of_time.get(outcome) if decision.conditions else None
         )
-    if not ll_frames:
-        return LeadingIndicatorResults(outcomes=results, table=evidence_table(evidence))
-    return LeadingIndicatorResults(
-        outcomes=results,
-        table=evidence_table(evidence),
-        lead_lag=pd.concat(ll_frames, ignore_index=True),
-    )
+    leading = LeadingIndicatorResults(outcomes=results, table=evidence_table(evidence))
+    if lead_lag:
+        tested = [o for o, r in results.items() if r.tested]
+        profiles = lead_lag_profiles(data, outcomes, only=tested, n_boot=n_boot, seed=seed)
+        leading.with_lead_lag(profiles)
+    return leading
+
+
+def lead_lag_profiles(
+    data: pd.DataFrame,
+    outcomes: Sequence[str],
+    *,
+    only: Sequence[str] | None = None,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """The lead-lag profile (`rvq.stats.leadlag`) of each outcome in `only` (default: all
+    of `outcomes`), drawn with seed ``seed + i``, i the outcome's position in `outcomes`.
+    `data`: the panel with derived outcomes and entity codes."""
+    return {
+        outcome: lead_lag_profile(data, outcome, n_boot=n_boot, seed=seed + i)
+        for i, outcome in enumerate(outcomes)
+        if only is None or outcome in only
+    }
 
 
 def _insufficient(outcome: str, reason: str) -> LeadingIndicatorResult:
@@ -426,6 +454,7 @@ def run_backtest(
     min_accounts: int | None = None,
     lead_lag: bool = True,
     progress: bool = False,
+    workers: int | None = None,
 ) -> BacktestResult:
     """Step f: the leading-indicator tests, the segment comparisons and DO vs SAY.
 
@@ -435,14 +464,43 @@ def run_backtest(
     `min_accounts` (default: the config's `privacy.min_cell_accounts`) is the small-cell
     floor of `rvq.stats.segments.segment_results`; `lead_lag=False` skips
     the lead-lag profile, which only the notebook's figure uses.
+
+    `workers=2` answers the lead test in this process and the rest (segments, DO vs SAY,
+    the lead-lag profiles) in a forked one at the same time (`rvq.stats.parallel`): the
+    same numbers, about half the wall time on two free cores. Default: two processes for
+    a panel of `PARALLEL_MIN_ROWS` rows or more where two cores are usable, else one.
     """
     config = config if config is not None else PilotConfig()
     outcomes = tuple(config.outcomes)
     horizons = tuple(int(h) for h in (horizons or config.horizons))
     seed = int(config.seed if seed is None else seed)
-    leading = leading_indicator_results(
-        panel, outcomes=outcomes, horizons=horizons, seed=seed, lead_lag=lead_lag, progress=progress
-    )
+    floor = privacy_settings(config).min_cell_accounts if min_accounts is None else min_accounts
+    others = (panel, accounts, outcomes, horizons, tuple(config.segments), seed, floor)
+    if workers is None:
+        workers = 2 if len(panel) >= PARALLEL_MIN_ROWS and usable_cores() >= 2 else 1
+    if workers >= 2:
+        with Beside(_other_questions, *others, lead_lag=lead_lag) as child:
+            leading = leading_indicator_results(
+                panel,
+                outcomes=outcomes,
+                horizons=horizons,
+                seed=seed,
+                lead_lag=False,
+                progress=progress,
+            )
+            segments, dvs, profiles = child.result()
+        if lead_lag:
+            leading.with_lead_lag(profiles)
+    else:
+        leading = leading_indicator_results(
+            panel,
+            outcomes=outcomes,
+            horizons=horizons,
+            seed=seed,
+            lead_lag=lead_lag,
+            progress=progress,
+        )
+        segments, dvs, _ = _other_questions(*others, lead_lag=False)
     for outcome in OUTCOME_NAMES:  # contract 3 answers every outcome, tested or not
         if outcome not in leading.outcomes:
             leading.outcomes[outcome] = _insufficient(
@@ -450,16 +508,33 @@ def run_backtest(
             )
     return BacktestResult(
         leading_indicator=leading,
-        segments=segment_results(
-            panel,
-            accounts,
-            segments=tuple(config.segments),
-            seed=seed,
-            min_accounts=privacy_settings(config).min_cell_accounts
-            if min_accounts is None
-            else min_accounts,
-        ),
-        do_vs_say=do_vs_say(panel, outcomes=outcomes, horizons=horizons, seed=seed),
+        segments=segments,
+        do_vs_say=dvs,
         seed=seed,
         horizons=horizons,
+    )
+
+
+def _other_questions(
+    panel: pd.DataFrame,
+    accounts: pd.DataFrame | None,
+    outcomes: tuple[str, ...],
+    horizons: tuple[int, ...],
+    segments: tuple[str, ...],
+    seed: int,
+    min_accounts: int,
+    *,
+    lead_lag: bool,
+) -> tuple[SegmentResults, DoVsSayResult, dict[str, pd.DataFrame]]:
+    """Step f beside the lead test: the segment questions, DO vs SAY and (`lead_lag`) the
+    lead-lag profile of every testable outcome (the lead test keeps those it tested)."""
+    profiles = {}
+    if lead_lag:
+        data = with_entity_codes(derive_outcomes(panel))
+        testable = [o for o in outcomes if untestable_reason(data, o, "rv_flow") is None]
+        profiles = lead_lag_profiles(data, outcomes, only=testable, seed=seed)
+    return (
+        segment_results(panel, accounts, segments=segments, seed=seed, min_accounts=min_accounts),
+        do_vs_say(panel, outcomes=outcomes, horizons=horizons, seed=seed),
+        profiles,
     )

@@ -249,6 +249,10 @@ def _d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     def moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ok = np.isfinite(x)
+        if ok.all():  # RV is never missing: the same sums without the masks
+            n = np.full(x.shape[1], len(x))
+            mean = x.sum(axis=0) / n
+            return n, mean, ((x - mean) ** 2).sum(axis=0)
         n = ok.sum(axis=0)
         mean = np.where(ok, x, 0.0).sum(axis=0) / n
         ss = (np.where(ok, x - mean, 0.0) ** 2).sum(axis=0)
@@ -265,10 +269,11 @@ def _reference(third: int, div: int) -> int:
     return third if div > third else max(1, div // 2)
 
 
-def _group_sd(x: np.ndarray, in_a: np.ndarray) -> np.ndarray:
-    """Pooled within-group SD per column of x (rows: the accounts of both groups)."""
-    na, nb = int(in_a.sum()), int((~in_a).sum())
-    va, vb = x[in_a].var(axis=0, ddof=1), x[~in_a].var(axis=0, ddof=1)
+def _group_sd(x: np.ndarray, na: int) -> np.ndarray:
+    """Pooled within-group SD per column of x (rows: the `na` accounts of group A, then
+    those of group B)."""
+    nb = len(x) - na
+    va, vb = x[:na].var(axis=0, ddof=1), x[na:].var(axis=0, ddof=1)
     return np.sqrt(((na - 1) * va + (nb - 1) * vb) / (na + nb - 2))
 
 
@@ -278,27 +283,33 @@ def _procedure(p: _Paths, rows: np.ndarray, question: str, quantile: float, min_
     scan. Groups smaller than `min_group` give only their sizes.
 
     Every regression (RV gained at t, or over the window, on [1, group, the outcome up to
-    then]) is solved from one cross-product matrix of all columns."""
+    then]) is solved from one cross-product matrix of all columns. Rows are gathered with
+    `np.take` (the same rows as fancy indexing, several times faster) and the design is
+    filled in place: a replicate is 600 of these at 100,000 accounts."""
     T, third = p.change.shape[1], p.third
     a, b, label_b = _groups(p.score[rows], question, quantile)
     out = {"n_a": int(a.sum()), "n_b": int(b.sum()), "label_b": label_b}
     if out["n_a"] < min_group or out["n_b"] < min_group:
         return out
     ra, rb = rows[a], rows[b]
-    gap = _d(p.change[ra], p.change[rb])
+    gap = _d(np.take(p.change, ra, axis=0), np.take(p.change, rb, axis=0))
     final = np.nanmean(gap[T - third :]) if np.isfinite(gap[T - third :]).any() else np.nan
     reached = np.flatnonzero(np.nan_to_num(gap * np.sign(final)) >= 0.5 * abs(final))
     reached = reached[reached >= third]  # the start window is the reference, not a divergence
     div = int(reached[0]) if len(reached) and np.isfinite(final) and final != 0 else T
     ref = _reference(third, div)
-    both = np.concatenate([ra, rb])
-    in_a = np.arange(len(both)) < len(ra)
-    gained = p.rv[both] - p.rv[both, :ref].mean(axis=1, keepdims=True)
-    window = gained[:, ref:div].mean(axis=1) if div > ref else np.zeros(len(both))
-    ys = np.column_stack([gained, window])  # T + 1 dependents
-    Z = np.column_stack([np.ones(len(both)), in_a, ys, p.controls[both]])
+    both, na = np.concatenate([ra, rb]), len(ra)  # the rows of group A come first
+    rv = np.take(p.rv, both, axis=0)
+    # Z = [1, group, RV gained per period, RV gained over the window, the controls]
+    Z = np.empty((len(both), 3 + T + p.controls.shape[1]))
+    Z[:, 0], Z[:na, 1], Z[na:, 1] = 1.0, 1.0, 0.0
+    gained = Z[:, 2 : 2 + T]
+    np.subtract(rv, rv[:, :ref].mean(axis=1, keepdims=True), out=gained)
+    Z[:, 2 + T] = gained[:, ref:div].mean(axis=1) if div > ref else 0.0
+    Z[:, 3 + T :] = np.take(p.controls, both, axis=0)
+    ys, window = Z[:, 2 : 3 + T], Z[:, 2 + T].copy()  # T + 1 dependents
     M = Z.T @ Z
-    sd = _group_sd(ys, in_a)
+    sd = _group_sd(ys, na)
     first = 2 + T + 1  # the outcome columns, then their missing flags
 
     def columns(through: int) -> list[int]:
@@ -315,12 +326,12 @@ def _procedure(p: _Paths, rows: np.ndarray, question: str, quantile: float, min_
     scan = np.full(T, np.nan)
     for t in range(ref, T):
         scan[t] = adjusted(t, t)
-    out.update(gap=gap, div=div, ref=ref, scan=scan, rv_gap=_d(p.rv[ra], p.rv[rb]))
+    out.update(gap=gap, div=div, ref=ref, scan=scan, rv_gap=_d(rv[:na], rv[na:]))
     if div > ref:
-        out["raw"] = float(_d(window[in_a, None], window[~in_a, None])[0])
+        out["raw"] = float(_d(window[:na, None], window[na:, None])[0])
         out["adjusted"] = adjusted(T, div - 1)
         out["adjusted_se"] = _robust_se(Z[:, columns(div - 1)], window) / sd[T]
-        out["mean_a"], out["mean_b"] = float(window[in_a].mean()), float(window[~in_a].mean())
+        out["mean_a"], out["mean_b"] = float(window[:na].mean()), float(window[na:].mean())
     return out
 
 

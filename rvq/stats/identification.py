@@ -470,11 +470,12 @@ def _within_sd(v: np.ndarray, entity: np.ndarray) -> float:
 
 
 def horizon_test(
-    terms: list[tuple[np.ndarray, int]], horizon: int, *, trends: bool = False
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray], horizon: int, *, trends: bool = False
 ) -> HorizonTest:
     """Regress the first term on the others with account and period effects (and account
-    trends); test the second term (the focal one). See `_rows` for the terms."""
-    values, entity, time = _rows(terms)
+    trends); test the second term (the focal one). `rows`: the terms' `_rows`, stacked
+    once for the fits with and without account trends."""
+    values, entity, time = rows
     n_acc = int(np.count_nonzero(np.bincount(entity)))  # codes 0..n-1: counted, not sorted
     empty = HorizonTest(horizon, n_obs=len(values), n_accounts=n_acc)
     if n_acc < MIN_ACCOUNTS or np.count_nonzero(np.bincount(time)) < 3:
@@ -615,14 +616,15 @@ def lead_evidence(
     # versions are robustness checks at the one horizon the rule reads, not a search.
     searched, reverse, trends, reverse_trends = {}, {}, {}, {}
     for outcome, w in wides.items():
-        searched[outcome] = [horizon_test(_forward_terms(w, h), h) for h in horizons]
-        trends[outcome] = tuple(
-            horizon_test(_forward_terms(w, h), h, trends=True) for h in horizons
-        )
-        reverse[outcome] = [horizon_test(_reverse_terms(w, h), h) for h in horizons]
-        reverse_trends[outcome] = tuple(
-            horizon_test(_reverse_terms(w, h), h, trends=True) for h in horizons
-        )
+        for plain, with_trends, terms in (
+            (searched, trends, _forward_terms),
+            (reverse, reverse_trends, _reverse_terms),
+        ):
+            plain[outcome], with_trends[outcome] = [], []
+            for h in horizons:  # one stack of rows for the fits with and without trends
+                rows = _rows(terms(w, h))
+                plain[outcome].append(horizon_test(rows, h))
+                with_trends[outcome].append(horizon_test(rows, h, trends=True))
     searched, reverse = _with_holm(searched), _with_holm(reverse)
 
     evidence = {}
@@ -634,7 +636,7 @@ def lead_evidence(
         h = best_horizon(forward)
         placebo = granger = oot = None
         if h is not None:
-            placebo = horizon_test(_forward_terms(w, h, focal_offset=h + 1), h)
+            placebo = horizon_test(_rows(_forward_terms(w, h, focal_offset=h + 1)), h)
             granger = _granger_check(w, h, alpha, granger_boot, seed + i)
             table = (out_of_time or {}).get(outcome)
             rows = table[table["horizon"] == h] if table is not None else ()
@@ -643,9 +645,9 @@ def lead_evidence(
         evidence[outcome] = Evidence(
             outcome,
             forward=forward,
-            trends=trends[outcome],
+            trends=tuple(trends[outcome]),
             reverse=reverse[outcome],
-            reverse_trends=reverse_trends[outcome],
+            reverse_trends=tuple(reverse_trends[outcome]),
             placebo=placebo,
             **({"granger": granger, "out_of_time": oot} if h is not None else {}),
         )

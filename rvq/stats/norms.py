@@ -106,8 +106,10 @@ def norm_bands(
     """
     by = _by_list(by)
     contacts = "contact_id" in panel.columns
-    frame = with_attributes(panel, by, accounts)
     columns = [*by, "age", value] + (["account_id"] if contacts else [])
+    # only the columns a norm reads are joined (not a copy of the whole panel per subset)
+    own = [c for c in dict.fromkeys(["account_id", *columns]) if c in panel.columns]
+    frame = with_attributes(panel[own], by, accounts)
     frame = frame.loc[frame["age"].notna(), columns]
     frame = frame.assign(age=frame["age"].astype(np.int64)).dropna(subset=by)
     if frame.empty:  # e.g. a subset column the accounts table leaves blank: no norm

@@ -265,7 +265,8 @@ def _growth_auc(
     auc_base, auc_full = (auc_given_weights(sc, label, codes) for sc in scores)
     auc_b, auc_f = (float(f(np.ones((1, len(uniques))))[0]) for f in (auc_base, auc_full))
     draws = [
-        auc_full(c) - auc_base(c) for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20)
+        auc_full(c) - auc_base(c)
+        for c in bootstrap_counts(len(uniques), n_boot, (seed, 1), 20, reuse=True)
     ]
     lo, hi = percentile_interval(np.concatenate(draws) if draws else np.array([]))
     return {
