@@ -46,7 +46,7 @@ TEST_KINDS = {
         "test_cli", "test_client_mapping", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
         "test_privacy_leaks", "test_run_folder",
         "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books", "test_cache_store",
-        "test_european", "test_footprint",
+        "test_european", "test_footprint", "test_stream_parquet",
     ),
 }  # fmt: skip
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}

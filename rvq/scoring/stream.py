@@ -1,8 +1,10 @@
 """Interaction files larger than memory: validated block by block, scored on DuckDB.
 
-`rvq.inputs.dataset.load_dataset` reads the interactions whole. For a CSV bigger than the memory at
-hand, `streamed_panel` never holds it: `rvq.inputs.readers.csv_blocks` hands it over in blocks
-(`block_size` bytes, read exactly as `rvq.inputs.readers.read_csv` reads a whole file); each block
+`rvq.inputs.dataset.load_dataset` reads the interactions whole. For a CSV or Parquet file bigger
+than the memory at hand, `streamed_panel` never holds it: `rvq.inputs.readers.csv_blocks` hands a
+CSV over in blocks (`block_size` bytes, read exactly as `rvq.inputs.readers.read_csv` reads a whole
+file), `rvq.inputs.readers.parquet_blocks` a Parquet file (`block_size / TEXT_BYTES_PER_ROW`
+rows, read as `rvq.inputs.readers.read_parquet` reads it whole); each block
 goes through the same rules as a whole table (`rvq.inputs.validation.validate_tables`, against
 the small validated accounts and catalog), its usable rows are appended to a Parquet
 file and the rest are counted. The blocks' problems are merged as the whole file's
@@ -36,7 +38,7 @@ from rvq.inputs.dataset import ReadTables, locate_tables, read_tables
 from rvq.inputs.digest import SINGLE_VALUED, RowDigest
 from rvq.inputs.mappings import table_mapping
 from rvq.inputs.presets import SlashOrderNote
-from rvq.inputs.readers import RawTable, csv_blocks
+from rvq.inputs.readers import RawTable, csv_blocks, parquet_blocks, read_parquet, reader_for
 from rvq.inputs.validation import (
     MAX_EXAMPLES,
     OUTLYING_SHARE,
@@ -56,6 +58,9 @@ from rvq.scoring.footprint import path_choice
 
 #: bytes of CSV text per block (validation needs some 30 times a block at its peak)
 BLOCK_SIZE = 16 << 20
+#: bytes of CSV text per interaction row (the demo's: 1.8 GB for 13.6M rows), to size a
+#: Parquet file's blocks in rows like a CSV's
+TEXT_BYTES_PER_ROW = 128
 #: optional interaction columns kept beside the canonical ones: the event cells group by them
 CELL_LABELS = ("source_system", "team")
 #: and those only step e's row checks read (`row_digest`)
@@ -65,10 +70,10 @@ _TRUNC = {"M": "month", "Q": "quarter"}
 
 
 def streamed_interactions(config: PilotConfig, available: int | None = None) -> Path | None:
-    """The interactions CSV a pilot must stream, or None to read it whole: the config's
-    `stream` decides, `auto` from the in-memory path's expected footprint against
-    `available` bytes (`rvq.scoring.footprint.path_choice`, which also says why). Database
-    tables and Parquet files are never streamed here."""
+    """The interactions file (CSV or Parquet) a pilot must stream, or None to read it
+    whole: the config's `stream` decides, `auto` from the in-memory path's expected
+    footprint against `available` bytes (`rvq.scoring.footprint.path_choice`, which also
+    says why). Database tables are never streamed here."""
     choice = path_choice(config, available)
     return None if choice is None else choice.streamed
 
@@ -347,7 +352,8 @@ def streamed_validation(
     block_size: int | None = None,
     memory_limit: str = "1GB",
 ) -> StreamedPilot:
-    """Validate, block by block, a dataset whose interactions CSV is larger than memory.
+    """Validate, block by block, a dataset whose interactions file (CSV or Parquet) is
+    larger than memory.
 
     `source` is a dataset folder, a YAML config or a PilotConfig (its `as_of`, `freq`,
     mapping and catalog apply as in `rvq.inputs.dataset.load_dataset`). The usable interactions go to
@@ -380,7 +386,7 @@ def streamed_validation(
     dates = config.table_format("interactions").dates
     assumed = None  # a CRM preset's note that its slash dates were read month first, unproven
     writer, columns = None, set()
-    blocks = csv_blocks(path, block_size)  # read as `rvq.inputs.readers.read_csv` reads it whole
+    blocks = interaction_blocks(path, block_size)
     try:
         while True:
             try:
@@ -470,6 +476,14 @@ def streamed_validation(
     )
 
 
+def interaction_blocks(path: Path, block_size: int):
+    """The interactions file in blocks of about `block_size` bytes of CSV text, each read
+    as the file's reader reads it whole: a Parquet file's in rows (`TEXT_BYTES_PER_ROW`)."""
+    if reader_for(path) is read_parquet:
+        return parquet_blocks(path, max(block_size // TEXT_BYTES_PER_ROW, 1))
+    return csv_blocks(path, block_size)
+
+
 def _slash_order_so_far(
     notes: list[str], dates: str, assumed: SlashOrderNote | None
 ) -> tuple[str, SlashOrderNote | None]:
@@ -502,7 +516,7 @@ def streamed_panel(
     block_size: int | None = None,
     memory_limit: str = "1GB",
 ) -> StreamedPilot:
-    """Validate and score a dataset whose interactions CSV is larger than memory: the
+    """Validate and score a dataset whose interactions file is larger than memory: the
     account x period panel and the event cells, both from DuckDB over the Parquet file of
     `streamed_validation` (same arguments). FatalInputError (a ValueError) when the
     validation is fatal."""
