@@ -54,7 +54,7 @@ from rvq.inputs.validation import (
 )
 from rvq.inputs.validation.parse import nanosecond_times
 from rvq.scoring.cells import CELL_ATTRIBUTES
-from rvq.scoring.footprint import path_choice
+from rvq.scoring.footprint import available_memory, path_choice
 
 #: bytes of CSV text per block (validation needs some 30 times a block at its peak)
 BLOCK_SIZE = 16 << 20
@@ -65,8 +65,19 @@ TEXT_BYTES_PER_ROW = 128
 CELL_LABELS = ("source_system", "team")
 #: and those only step e's row checks read (`row_digest`)
 ROW_ATTRIBUTES = ("rep_id",)
+#: DuckDB's share of the available memory while a pilot is scored (the parent process runs
+#: alone then), between 1 GB and 8 GB: at a million accounts its sorts and windows over
+#: 136M rows spill far less than under 1 GB
+DUCKDB_SHARE = 0.25
 #: DuckDB's date_trunc unit of each panel frequency
 _TRUNC = {"M": "month", "Q": "quarter"}
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for scoring a streamed pilot: `DUCKDB_SHARE` of the available
+    memory (`rvq.scoring.footprint.available_memory`), between 1 GB and 8 GB."""
+    gb = min(max(available_memory() * DUCKDB_SHARE / 1e9, 1.0), 8.0)
+    return f"{gb:.1f}GB"
 
 
 def streamed_interactions(config: PilotConfig, available: int | None = None) -> Path | None:
@@ -514,13 +525,15 @@ def streamed_panel(
     *,
     work_dir: str | os.PathLike | None = None,
     block_size: int | None = None,
-    memory_limit: str = "1GB",
+    memory_limit: str | None = None,
 ) -> StreamedPilot:
     """Validate and score a dataset whose interactions file is larger than memory: the
     account x period panel and the event cells, both from DuckDB over the Parquet file of
-    `streamed_validation` (same arguments). FatalInputError (a ValueError) when the
-    validation is fatal."""
+    `streamed_validation` (same arguments; `memory_limit` by default
+    `duckdb_memory_limit()`). FatalInputError (a ValueError) when the validation is fatal."""
     from rvq import scoring
+
+    memory_limit = memory_limit or duckdb_memory_limit()
 
     result = streamed_validation(
         source, work_dir=work_dir, block_size=block_size, memory_limit=memory_limit
@@ -601,20 +614,29 @@ def streamed_cells(
         }
     )
     keys = ["account_id", "period_start", "interaction_code", *labels]
+    texts = ["account_id", "interaction_code", *labels]
+    source = f"read_parquet({_quoted(parquet)})"
     con = _duckdb(memory_limit, Path(parquet).parent)
     try:
         con.register("rates", rates)
-        label_sql = "".join(f", e.{c}" for c in labels)
+        for column in texts:  # text as an ENUM of its sorted values: Arrow dictionaries
+            con.execute(
+                f"CREATE TYPE {column}_values AS ENUM (SELECT DISTINCT {column} FROM {source} "
+                f"WHERE {column} IS NOT NULL ORDER BY 1)"
+            )
+        as_enum = {c: f"CAST(e.{c} AS {c}_values) AS {c}" for c in texts}
+        label_sql = "".join(f", {as_enum[c]}" for c in labels)
         relation = con.sql(
             f"""
-            SELECT e.account_id, date_trunc('{_TRUNC[freq]}', e.timestamp) AS period_start,
-                   e.interaction_code{label_sql},
+            SELECT {as_enum["account_id"]},
+                   date_trunc('{_TRUNC[freq]}', e.timestamp) AS period_start,
+                   {as_enum["interaction_code"]}{label_sql},
                    count(*) AS n_events,
                    sum(r.rv) AS rv,
                    coalesce(sum(coalesce(e.cost, r.cost)), 0) AS cost,
                    max(e.timestamp) AS timestamp,
                    min(e.timestamp) AS first_timestamp
-            FROM read_parquet({_quoted(parquet)}) e
+            FROM {source} e
             JOIN rates r USING (interaction_code)
             GROUP BY ALL
             ORDER BY {", ".join(keys)}
@@ -625,12 +647,12 @@ def streamed_cells(
         )
     finally:
         con.close()
-    # tens of millions of cells: their text as categories (a third of the memory), decoded
-    # from Arrow without a text copy; sorted above by DuckDB (text in code-point order, as
-    # pandas sorts it), so categories are put in sorted order too
-    cells = table.to_pandas(strings_to_categorical=True, split_blocks=True, self_destruct=True)
+    # tens of millions of cells: their text as categories, from DuckDB's ENUMs (Arrow
+    # dictionaries: the text is never materialized per cell), in sorted order (DuckDB's
+    # code-point order, as pandas sorts text)
+    cells = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
-    for column in ["account_id", "interaction_code", *labels]:
+    for column in texts:
         values = cells[column].astype("category")
         cells[column] = values.cat.reorder_categories(sorted(values.cat.categories))
     cells["period"] = pd.PeriodIndex(cells.pop("period_start"), freq=freq)
