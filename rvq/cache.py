@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,11 +253,13 @@ def write_entry(folder: Path, parts: Mapping[str, Any], about: Mapping[str, Any]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_entry(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """The parts of the entry `folder` and its manifest. Every file is checked against the
     manifest's size and sha256 before it is parsed (Parquet as a DataFrame, JSON as data:
     nothing read can run code). Raises FileNotFoundError when there is no entry,
-    `CacheEntryError` naming the file when the entry cannot be read whole."""
+    `CacheEntryError` naming the file when the entry cannot be read whole. Parts named in
+    `lazy` (Parquet) are checked, and given as a function that reads them when called:
+    a process that never uses a large part does not hold it."""
     if not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no cache entry", str(folder))
     try:
@@ -280,6 +283,9 @@ def read_entry(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             raise CacheEntryError(f"{filename}: {(exc.strerror or str(exc)).lower()}") from None
         if found != {k: expected.get(k) for k in ("sha256", "bytes")}:
             raise CacheEntryError(f"{filename} is not the file that was written (checksum)")
+        if name in lazy and suffix == "parquet":
+            parts[name] = functools.partial(pd.read_parquet, path)
+            continue
         try:
             parts[name] = (
                 pd.read_parquet(path) if suffix == "parquet" else json.loads(path.read_bytes())

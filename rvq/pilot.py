@@ -44,6 +44,27 @@ from rvq.errors import PilotInputError, one_line
 from rvq.privacy import privacy_settings
 
 
+class _LoadedOnUse:
+    """A Pilot field that may be given as a function returning its value (a large cached
+    frame, `rvq.cache.read_entry`'s `lazy`): called on first use, so a notebook that never
+    reads it never holds it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, pilot: Any, owner: type | None = None) -> Any:
+        if pilot is None:
+            raise AttributeError(self.slot)  # for dataclass: the field has no default
+        value = getattr(pilot, self.slot)
+        if callable(value):
+            value = value()
+            setattr(pilot, self.slot, value)
+        return value
+
+    def __set__(self, pilot: Any, value: Any) -> None:
+        setattr(pilot, self.slot, value)
+
+
 @dataclass
 class Pilot:
     """One validated and scored pilot: what every notebook works from.
@@ -62,7 +83,7 @@ class Pilot:
     source: Path
     key: str
     dataset: Any
-    events: pd.DataFrame
+    events: pd.DataFrame = _LoadedOnUse()  # type: ignore[assignment]
     panel: pd.DataFrame
     cache_dir: Path | None = None
     run_dir: Path | None = None
@@ -349,7 +370,7 @@ def run_entry(entry: Path, source: Path) -> Pilot:
     """The pilot a run opened, from its cache entry; `PilotInputError` (one line) when the
     entry is gone or damaged, or an input file has changed since it was built."""
     try:
-        parts, manifest = read_entry(entry)
+        parts, manifest = read_entry(entry, lazy=("events",))  # steps a, c, f, g never read them
         pilot = from_entry(parts)
         recorded = [tuple(s) for s in manifest["inputs"]]
     except FileNotFoundError:
