@@ -158,3 +158,41 @@ def test_a_book_above_the_threshold_is_written_in_shards(tmp_path, monkeypatch):
     assert streamed.panel["account_id"].nunique() == 150
     whole = inputs.load_dataset(out, progress=False)
     assert len(whole.interactions) == len(events)
+
+
+def test_account_sample_is_fixed_and_holds_the_accounts_to_keep():
+    accounts = [f"A{i:05d}" for i in range(1, 1001)]
+    sample = stream.account_sample(accounts, 100, keep=["A00999", "A00500"])
+    assert len(sample) == 100 and {"A00999", "A00500"} <= set(sample)
+    assert sample == sorted(sample)
+    assert stream.account_sample(accounts[::-1], 100, keep=["A00500", "A00999"]) == sample
+    assert stream.account_sample(accounts, 1000) is None  # all of them: no sample
+
+
+def test_a_book_of_many_accounts_keeps_the_cells_of_a_sample(
+    world_dir, pilots, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(stream, "CELL_ACCOUNTS", 40)
+    monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump({"data": str(world_dir), "stream": "always", "priority_customers": 5})
+    )
+    sampled = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")
+    whole = pilots[0]
+    assert sampled.cell_sample == (40, 60)
+    assert "steps b, d and e read the events of 40 of 60 accounts" in sampled.path_line
+    kept = set(sampled.events["account_id"].astype(str))
+    assert len(kept) == 40
+    priority = history.priority_customers(sampled.dataset.outcomes, n=5)["account_id"]
+    assert set(priority) <= kept
+    assert set(sampled.event_panel["account_id"]) == kept and len(sampled.panel) == len(whole.panel)
+    events = scoring.score_events(
+        whole.dataset.interactions, whole.dataset.catalog, freq=whole.freq
+    )
+    expected = cells.event_cells(events[events["account_id"].isin(kept)])
+    pd.testing.assert_frame_equal(
+        cells.as_text(sampled.events), cells.as_text(expected), check_dtype=False, atol=1e-9
+    )
+    again = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")  # from the cache
+    assert again.cell_sample == (40, 60) and set(again.events["account_id"].astype(str)) == kept

@@ -112,6 +112,31 @@ class StreamedPilot:
     cells: pd.DataFrame | None = None
     config: PilotConfig | None = None
     digest: RowDigest | None = None
+    #: (accounts whose events the cells hold, accounts of the panel) when the cells hold
+    #: a sample (`account_sample`); None: every account's
+    cell_sample: tuple[int, int] | None = None
+
+
+#: above this many accounts in the panel, the event cells hold a fixed sample of this many:
+#: a million accounts' cells (0.7 per event, 97M) do not fit a step kernel; 200,000
+#: accounts' do (the 100,000-account scale table: 4.3 GB at step 04)
+CELL_ACCOUNTS = 200_000
+#: the key of the hash that picks the sample (16 bytes; fixed: the same accounts each run)
+_SAMPLE_KEY = "rvq.cell.sample!"
+
+
+def account_sample(accounts, n: int, keep=()) -> list[str] | None:
+    """`n` of `accounts` (ids), sorted: every one of `keep` (e.g. the priority customers),
+    then those of smallest hash of their id -- a fixed sample, whatever the order or the
+    run. None when there are no more than `n`."""
+    accounts = pd.Index(pd.unique(np.asarray(accounts, dtype=object)))
+    if len(accounts) <= n:
+        return None
+    kept = accounts.isin(list(keep))
+    rest = accounts[~kept]
+    hashes = pd.util.hash_array(rest.to_numpy(dtype=object), hash_key=_SAMPLE_KEY)
+    chosen = rest[np.argsort(hashes, kind="stable")[: max(n - int(kept.sum()), 0)]]
+    return sorted([*accounts[kept], *chosen])
 
 
 #: the keys set-aside rows are counted by in a streamed pilot (`_aside_cells`)
@@ -526,11 +551,15 @@ def streamed_panel(
     work_dir: str | os.PathLike | None = None,
     block_size: int | None = None,
     memory_limit: str | None = None,
+    keep=None,
 ) -> StreamedPilot:
     """Validate and score a dataset whose interactions file is larger than memory: the
     account x period panel and the event cells, both from DuckDB over the Parquet file of
     `streamed_validation` (same arguments; `memory_limit` by default
-    `duckdb_memory_limit()`). FatalInputError (a ValueError) when the validation is fatal."""
+    `duckdb_memory_limit()`). A panel of more than `CELL_ACCOUNTS` accounts keeps the cells
+    of `CELL_ACCOUNTS` of them (`account_sample`; `keep(frames)` names accounts the
+    sample must hold: the priority customers), said in `cell_sample`. FatalInputError
+    (a ValueError) when the validation is fatal."""
     from rvq import scoring
 
     memory_limit = memory_limit or duckdb_memory_limit()
@@ -551,8 +580,16 @@ def streamed_panel(
         engine="duckdb",
         engine_options={"memory_limit": memory_limit},
     )
+    accounts = result.panel["account_id"].unique()
+    sample = account_sample(accounts, CELL_ACCOUNTS, keep(frames) if keep else ())
+    if sample is not None:
+        result.cell_sample = (len(sample), len(accounts))
     result.cells = streamed_cells(
-        result.interactions, frames["catalog"], freq=config.freq, memory_limit=memory_limit
+        result.interactions,
+        frames["catalog"],
+        freq=config.freq,
+        memory_limit=memory_limit,
+        accounts=sample,
     )
     result.digest = row_digest(result.interactions, memory_limit=memory_limit)
     return result
@@ -599,8 +636,10 @@ def streamed_cells(
     freq: str,
     labels: tuple[str, ...] = CELL_LABELS,
     memory_limit: str = "1GB",
+    accounts: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The scored events of a Parquet file of usable interactions, summed per account,
+    """The scored events of a Parquet file of usable interactions (of `accounts` only,
+    when given), summed per account,
     period, interaction and source/team label on DuckDB: `rvq.scoring.cells.event_cells`' result
     without holding the events. RV and cost as `rvq.scoring.events.score_events` gives them (the
     row's own cost where given, else the catalog's). `labels`: the label columns (an
@@ -619,6 +658,9 @@ def streamed_cells(
     con = _duckdb(memory_limit, Path(parquet).parent)
     try:
         con.register("rates", rates)
+        if accounts is not None:
+            con.register("sample", pd.DataFrame({"account_id": pd.Series(accounts, dtype=str)}))
+            source = f"(SELECT * FROM {source} WHERE account_id IN (SELECT account_id FROM sample))"
         for column in texts:  # text as an ENUM of its sorted values: Arrow dictionaries
             con.execute(
                 f"CREATE TYPE {column}_values AS ENUM (SELECT DISTINCT {column} FROM {source} "
