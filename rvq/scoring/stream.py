@@ -52,7 +52,7 @@ from rvq.inputs.validation import (
     outlying_dates_message,
     validate_tables,
 )
-from rvq.inputs.validation.parse import nanosecond_times
+from rvq.inputs.validation.parse import as_text, isin, nanosecond_times
 from rvq.scoring.cells import CELL_ATTRIBUTES
 from rvq.scoring.footprint import available_memory, path_choice
 
@@ -407,11 +407,7 @@ def streamed_validation(
     frames, small = tables.validate(config)
     small.problems[:] = [p for p in small.problems if p.table != "interactions"]
     small.counts.pop("interactions", None)
-    accounts_raw = (
-        RawTable(frames["accounts"], "<validated accounts>")
-        if frames["accounts"] is not None
-        else None
-    )
+    accounts = frames["accounts"]
     catalog = frames["catalog"]
 
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="rvq-stream-"))
@@ -441,8 +437,8 @@ def streamed_validation(
                 break
             columns.update(block.frame.columns)
             pair = {"interactions": block}
-            if accounts_raw is not None:
-                pair["accounts"] = accounts_raw
+            if accounts is not None:
+                pair["accounts"] = _accounts_named(block, accounts)
             usable, result = validate_tables(
                 pair, catalog, freq=config.freq, as_of=config.as_of, formats=config.formats
             )
@@ -709,6 +705,17 @@ def streamed_cells(
     sums = ["n_events", "rv", "cost", "timestamp", "first_timestamp"]
     keys = ["account_id", "period", "interaction_code", *labels]
     return cells[keys + attributes + sums]
+
+
+def _accounts_named(block: RawTable, accounts: pd.DataFrame) -> RawTable:
+    """The validated accounts a block's rows name (at least one): all its unknown-account
+    rule needs, the same verdicts as every account gives, without validating every account
+    again per block (a million accounts: 15 times the block's own work)."""
+    named = np.zeros(len(accounts), dtype=bool)
+    if "account_id" in block.frame:
+        named = np.array(isin(accounts["account_id"], as_text(block.frame["account_id"])))
+    named[: 1 if not named.any() else 0] = True  # never an empty table (a fatal problem)
+    return RawTable(accounts.loc[named].reset_index(drop=True), "<validated accounts>")
 
 
 def _used_mask(result: ValidationResult, block: RawTable) -> np.ndarray:
