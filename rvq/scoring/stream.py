@@ -274,20 +274,30 @@ def _drop_cross_block_duplicates(
     `row_hash`). Returns the new file, how many, example rows and their `_aside_cells`."""
     out = parquet.with_name(parquet.stem + "-unique.parquet")
     con = _duckdb(memory_limit, parquet.parent)
+    source = f"read_parquet({_quoted(parquet)})"
+
+    def key(row: str) -> str:
+        return f"coalesce({row}.event_id, CAST({row}.row_hash AS VARCHAR))"
+
     try:
-        ranked = (
-            "SELECT *, row_number() OVER (PARTITION BY coalesce(event_id, "
-            "CAST(row_hash AS VARCHAR)) ORDER BY line) AS rn "
-            f"FROM read_parquet({_quoted(parquet)})"
+        # the keys seen twice or more, and each one's first line: one aggregate over the
+        # keys (a window over whole rows, sorted per key, took far longer at 136M rows)
+        con.execute(
+            f"CREATE TEMP TABLE repeated AS SELECT {key('s')} AS k, min(s.line) AS first_line "
+            f"FROM {source} s GROUP BY k HAVING count(*) > 1"
+        )
+        joined = f"FROM {source} s LEFT JOIN repeated r ON {key('s')} = r.k"
+        con.execute(
+            f"COPY (SELECT s.* {joined} WHERE r.k IS NULL OR s.line = r.first_line) "
+            f"TO {_quoted(out)} (FORMAT parquet)"
         )
         con.execute(
-            f"COPY (SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn = 1) TO {_quoted(out)} "
-            "(FORMAT parquet)"
+            f"CREATE TEMP TABLE dropped AS SELECT s.* {joined} "
+            "WHERE r.k IS NOT NULL AND s.line > r.first_line"
         )
-        con.execute(f"CREATE TEMP TABLE dropped AS SELECT * FROM ({ranked}) WHERE rn > 1")
         dropped = con.execute("SELECT count(*) FROM dropped").fetchone()[0]
         examples = con.execute(
-            f"SELECT * EXCLUDE (rn, row_hash) FROM dropped ORDER BY line LIMIT {MAX_EXAMPLES}"
+            f"SELECT * EXCLUDE (row_hash) FROM dropped ORDER BY line LIMIT {MAX_EXAMPLES}"
         ).df()
         keys = ", ".join(k for k in ASIDE_KEYS if k != "reason")
         cells = con.execute(
