@@ -355,4 +355,34 @@ accounts interactions generate s setup s    01 s/GB    02 s/GB    03 s/GB    04 
 
 setup 110 -> 75 s (streamed: 5.5 us per interaction), whole pilot 294 -> 262 s, summed peak
 unchanged (5.25 GB); verdicts unchanged. 06_rv_backtest (107 s) is now the largest part.
+
+1,000,000 accounts, 2026-12-05 20:08-21:40 UTC, load 5-14 on the 2 shared cores (five other
+engineers' jobs; nice), Parquet. The whole pilot did NOT finish in this session.
+
+Generation: `rvq demo --accounts 1000000 --format parquet` (10 shards of 100,000 accounts,
+`rvq.synth.shards`): 138,680,978 interactions, 3.8 GB of Parquet (interactions 3.5 GB),
+913 s, peak 5.5 GB resident (/usr/bin/time; one shard in memory at a time).
+
+Run A (code 1c761bd, `--kill-above 14`): stopped by hand after 6 min: the streamed path
+validated every Parquet block of 131,072 rows beside all 1,000,000 validated accounts
+(the accounts table checked again per block): 16.7 s a block instead of 1.1 s (cProfile
+of one block, load ~9): 1,058 blocks, some 4.9 hours. Fixed in 83d3093 (a block is
+validated beside the accounts it names: the same verdicts).
+
+Run B (code 83d3093): the parent's setup only. The small tables (outcomes: 12M rows) and
+the 1,058 Parquet blocks were validated and written in 28 min 20 s (20:35:20-21:03:40,
+load 8-12; the parent's RSS grew from 3.1 to 6.6 GB over the blocks, not found why:
+nothing was set aside, so no state grows; allocator retention is the likely cause).
+Then DuckDB's cross-block duplicate search (a window over whole rows, PARTITION BY the
+event key, ORDER BY line, run twice) died after 4 min 40 s: `OutOfMemoryException:
+failed to allocate data of size 1.0 MiB (2.7 GiB/2.7 GiB used)` under the limit of a
+quarter of the 11 GB then free. `rvq pilot` exited with that error (exit 1), no step ran;
+wall 2,003 s, parent peak 10.1 GB (= the summed peak: no kernel had started).
+Fixed in 2d1c942: the keys seen twice are one aggregate over the keys, then a join
+(on 14M rows: 70 s instead of 146 s, the same rows kept and set aside).
+
+The DuckDB phases after the blocks, measured apart at 1,000,000 accounts on the demo
+book's Parquet (benchmark script /work/big1m/phases/phases.py of this session, DuckDB
+under 2.7 GB, load ~14; seconds, and the process's peak RSS so far):
+PHASES
 """
