@@ -384,5 +384,22 @@ Fixed in 2d1c942: the keys seen twice are one aggregate over the keys, then a jo
 The DuckDB phases after the blocks, measured apart at 1,000,000 accounts on the demo
 book's Parquet (benchmark script /work/big1m/phases/phases.py of this session, DuckDB
 under 2.7 GB, load ~14; seconds, and the process's peak RSS so far):
-PHASES
+  cross-block duplicates, the new aggregate over 138.7M event keys:  253 s, peak 2.0 GB
+    (the join that writes the unique file, a streaming pass, was not timed)
+  small tables read and validated (outcomes: 12M rows):             236 s, peak 3.4 GB
+  account x quarter panel on DuckDB (12,000,000 rows x 32, 3.17 GB): 1,270 s, peak 7.9 GB
+  sample of 200,000 accounts (priority customers first):             14 s
+  event cells of the sample (19,346,228 cells, 1.16 GB):             192 s, peak 7.9 GB
+  step e's row digest:                                               67 s, peak 9.2 GB
+  total 2,034 s (34 min) at load ~14, one process, DuckDB under 2.7 GB.
+
+What dominates at 1,000,000 accounts (load 8-14): the parent's setup, about an hour
+before the first step: the 1,058 Parquet blocks' validation (28 min) and the DuckDB
+panel (21 min) first, then the duplicates, the small tables and the cells (4 min each).
+Memory: the parent peaks near 10 GB (6.6 GB left after the blocks, plus DuckDB's limit
+and the panel); with the cells of 200,000 accounts (1.16 GB, the 100,000-account scale
+is 0.6 GB) and the panel (3.2 GB, read by every kernel), each step kernel is expected at
+4-9 GB: not measured. The steps were not reached in this session; the next run is
+`--data /work/big1m/demo --kill-above 14` on a quieter machine (expect 1-1.5 h at load
+~2).
 """
