@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -26,7 +27,7 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,11 +253,13 @@ def write_entry(folder: Path, parts: Mapping[str, Any], about: Mapping[str, Any]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_entry(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """The parts of the entry `folder` and its manifest. Every file is checked against the
     manifest's size and sha256 before it is parsed (Parquet as a DataFrame, JSON as data:
     nothing read can run code). Raises FileNotFoundError when there is no entry,
-    `CacheEntryError` naming the file when the entry cannot be read whole."""
+    `CacheEntryError` naming the file when the entry cannot be read whole. Parts named in
+    `lazy` (Parquet) are checked, and given as a function that reads them when called:
+    a process that never uses a large part does not hold it."""
     if not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no cache entry", str(folder))
     try:
@@ -280,6 +283,9 @@ def read_entry(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             raise CacheEntryError(f"{filename}: {(exc.strerror or str(exc)).lower()}") from None
         if found != {k: expected.get(k) for k in ("sha256", "bytes")}:
             raise CacheEntryError(f"{filename} is not the file that was written (checksum)")
+        if name in lazy and suffix == "parquet":
+            parts[name] = functools.partial(pd.read_parquet, path)
+            continue
         try:
             parts[name] = (
                 pd.read_parquet(path) if suffix == "parquet" else json.loads(path.read_bytes())
@@ -314,11 +320,29 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         _to_parquet(plain, path)
 
 
+#: rows of a frame converted to Arrow at a time when it is written (a million accounts'
+#: event cells, 97M rows, would otherwise be held twice: as pandas and as Arrow)
+WRITE_ROWS = 5_000_000
+
+
 def _to_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Uncompressed, so that text in an entry is there as written: a search of the cache
     for a client's names or raw ids (with pseudonyms on: an audit) finds what is there.
-    zstd would halve the demo's entry (10 MB instead of 20) and hide it."""
-    frame.to_parquet(path, engine="pyarrow", compression="none")
+    zstd would halve the demo's entry (10 MB instead of 20) and hide it. A long frame
+    with the default index is written `WRITE_ROWS` rows at a time: the same file."""
+    default_index = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0
+    if len(frame) <= WRITE_ROWS or not default_index or frame.index.step != 1:
+        frame.to_parquet(path, engine="pyarrow", compression="none")
+        return
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(frame.iloc[:1], preserve_index=False)
+    whole = pa.Schema.from_pandas(frame, preserve_index=None)  # its pandas metadata
+    schema = schema.with_metadata(whole.metadata)
+    with pq.ParquetWriter(path, schema, compression="none") as writer:
+        for start in range(0, len(frame), WRITE_ROWS):
+            rows = frame.iloc[start : start + WRITE_ROWS]
+            writer.write_table(pa.Table.from_pandas(rows, schema=schema, preserve_index=False))
 
 
 def json_bytes(value: Any) -> bytes:

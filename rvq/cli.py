@@ -67,6 +67,7 @@ def demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rvq import synth
+    from rvq.synth import shards
     from rvq.synth.worlds import WORLDS
 
     if args.accounts < 10 or args.periods < 4:
@@ -90,11 +91,15 @@ def demo(args: argparse.Namespace) -> int:
         **overrides,
     )
     started = time.perf_counter()
-    world = synth.generate_world(spec, progress=not args.quiet)
     out = Path(args.out)
-    synth.write_world(world, out, fmt=args.fmt)
+    if spec.accounts > shards.SHARD_THRESHOLD:  # one shard in memory at a time
+        book = shards.write_sharded_world(spec, out, args.fmt, progress=not args.quiet)
+        n_events = book.interactions
+    else:
+        world = synth.generate_world(spec, progress=not args.quiet)
+        synth.write_world(world, out, fmt=args.fmt)
+        n_events = len(world.tables["interactions"])
     seconds = time.perf_counter() - started
-    n_events = len(world.tables["interactions"])
     size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
     print(
         f"wrote {out}: {f'{args.world} world, ' if args.world else ''}"

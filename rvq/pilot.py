@@ -44,6 +44,27 @@ from rvq.errors import PilotInputError, one_line
 from rvq.privacy import privacy_settings
 
 
+class _LoadedOnUse:
+    """A Pilot field that may be given as a function returning its value (a large cached
+    frame, `rvq.cache.read_entry`'s `lazy`): called on first use, so a notebook that never
+    reads it never holds it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, pilot: Any, owner: type | None = None) -> Any:
+        if pilot is None:
+            raise AttributeError(self.slot)  # for dataclass: the field has no default
+        value = getattr(pilot, self.slot)
+        if callable(value):
+            value = value()
+            setattr(pilot, self.slot, value)
+        return value
+
+    def __set__(self, pilot: Any, value: Any) -> None:
+        setattr(pilot, self.slot, value)
+
+
 @dataclass
 class Pilot:
     """One validated and scored pilot: what every notebook works from.
@@ -65,13 +86,16 @@ class Pilot:
     source: Path
     key: str
     dataset: Any
-    events: pd.DataFrame
+    events: pd.DataFrame = _LoadedOnUse()  # type: ignore[assignment]
     panel: pd.DataFrame
     cache_dir: Path | None = None
     run_dir: Path | None = None
     streamed: bool = False
     digest: Any = None  # with cells, the rows' `rvq.inputs.digest.RowDigest` (step e's row checks)
     path_line: str = ""  # how the interactions were read and why (`rvq.scoring.footprint`)
+    #: (accounts whose events `events` holds, accounts of the panel) when a streamed book
+    #: too large for event cells of every account keeps a sample's (`rvq.scoring.stream`)
+    cell_sample: tuple[int, int] | None = None
 
     @property
     def config(self) -> Any:
@@ -85,6 +109,14 @@ class Pilot:
         from rvq.scoring.cells import is_cells
 
         return None if is_cells(self.events) else self.events
+
+    @property
+    def event_panel(self) -> pd.DataFrame:
+        """The panel of the accounts `events` holds: the whole panel, unless the event
+        cells hold a sample of accounts (`cell_sample`)."""
+        if self.cell_sample is None:
+            return self.panel
+        return self.panel.loc[self.panel["account_id"].isin(self.events["account_id"].unique())]
 
     @property
     def validation(self) -> Any:
@@ -211,7 +243,14 @@ def score_pilot(source: Path, key: str) -> Pilot:
     if choice is not None and choice.streamed is None and not choice.fits:
         print(f"warning: {line}", file=sys.stderr)  # now, before a read that may not fit
     if choice is not None and choice.streamed is not None:
-        return replace(_score_streamed(source, key, config), path_line=line)
+        pilot = _score_streamed(source, key, config)
+        if pilot.cell_sample is not None:
+            sampled, accounts = pilot.cell_sample
+            line += (
+                f"; steps b, d and e read the events of {sampled:,} of {accounts:,} accounts "
+                f"(a fixed sample, the {config.priority_customers} priority customers among them)"
+            )
+        return replace(pilot, path_line=line)
     try:
         dataset = inputs.load_dataset(source, progress=False)
     except FileNotFoundError as exc:
@@ -264,10 +303,17 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
     from rvq import inputs, privacy
     from rvq.scoring import cells as cell_table
     from rvq.scoring import stream
+    from rvq.steps.history import priority_customers
+
+    def priority(frames: dict) -> list:  # step e's customers: their events are always kept
+        outcomes = frames.get("outcomes")
+        if outcomes is None:
+            return []
+        return list(priority_customers(outcomes, n=config.priority_customers)["account_id"])
 
     work = Path(tempfile.mkdtemp(prefix="rvq-stream-"))
     try:
-        streamed = stream.streamed_panel(config, work_dir=work)
+        streamed = stream.streamed_panel(config, work_dir=work, keep=priority)
     except FileNotFoundError as exc:
         raise PilotInputError(f"no such dataset or config: {exc}") from exc
     except stream.FatalInputError as exc:  # named as for a whole read
@@ -308,6 +354,7 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
         panel=panel,
         streamed=True,
         digest=digest,
+        cell_sample=streamed.cell_sample,
     )
 
 
@@ -383,7 +430,7 @@ def run_entry(entry: Path, source: Path) -> Pilot:
     """The pilot a run opened, from its cache entry; `PilotInputError` (one line) when the
     entry is gone or damaged, or an input file has changed since it was built."""
     try:
-        parts, manifest = read_entry(entry)
+        parts, manifest = read_entry(entry, lazy=("events",))  # steps a, c, f, g never read them
         pilot = from_entry(parts)
         recorded = [tuple(s) for s in manifest["inputs"]]
     except FileNotFoundError:
@@ -436,6 +483,7 @@ def to_entry(pilot: Pilot) -> dict[str, Any]:
             "key": pilot.key,
             "streamed": pilot.streamed,
             "path_line": pilot.path_line,
+            "cell_sample": pilot.cell_sample,
             "config": dataset.config.model_dump(mode="json"),
             "problems": [asdict(p) for p in validation.problems],
             "counts": validation.counts,
@@ -495,6 +543,7 @@ def from_entry(parts: dict[str, Any]) -> Pilot:
         streamed=bool(info["streamed"]),
         digest=digest,
         path_line=str(info.get("path_line", "")),
+        cell_sample=tuple(info["cell_sample"]) if info.get("cell_sample") else None,
     )
 
 

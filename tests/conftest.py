@@ -50,6 +50,7 @@ TEST_KINDS = {
         "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books", "test_cache_store",
         "test_european", "test_footprint", "test_bounded_steps", "test_track_store", "test_track_run",
         "test_track_browser",
+        "test_stream_parquet",
     ),
 }  # fmt: skip
 KIND_OF_MODULE = {module: kind for kind, modules in TEST_KINDS.items() for module in modules}

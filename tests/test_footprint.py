@@ -95,7 +95,7 @@ def test_auto_weighs_the_expected_peak_not_the_file_size(demo):
     assert stream.streamed_interactions(always) == demo / "interactions.csv"
 
 
-def test_a_parquet_book_expected_not_to_fit_is_warned_about(tmp_path, demo, monkeypatch, capsys):
+def test_a_parquet_book_expected_not_to_fit_is_streamed(tmp_path, demo, monkeypatch, capsys):
     folder = tmp_path / "parquet"
     folder.mkdir()
     for table in ("accounts", "outcomes", "voc"):
@@ -103,17 +103,15 @@ def test_a_parquet_book_expected_not_to_fit_is_warned_about(tmp_path, demo, monk
     pd.read_csv(demo / "interactions.csv", dtype=str).to_parquet(folder / "interactions.parquet")
     config = load_config(folder)
     roomy = footprint.path_choice(config)
-    assert roomy.streamed is None and "expected not to fit" not in roomy.line
+    assert roomy.streamed is None and "read whole" in roomy.line
     tight = footprint.path_choice(config, available=1_000_000)
-    assert tight.streamed is None  # the streamed reader is CSV-only: read whole, but warned
+    assert tight.streamed == folder / "interactions.parquet"
     assert "\n" not in tight.line
-    assert "expected not to fit: export the interactions as CSV and set `stream: always`" in (
-        tight.line
-    )
+    assert "streamed (stream: auto; set `stream: never` to force reading whole)" in tight.line
     monkeypatch.setenv(footprint.BUDGET_VARIABLE, "1MB")
-    pilot = open_pilot(folder, cache_dir=tmp_path / "cache")  # small enough to read all the same
-    assert not pilot.streamed and "expected not to fit" in pilot.path_line
-    assert f"warning: {pilot.path_line}" in capsys.readouterr().err  # said before the read
+    pilot = open_pilot(folder, cache_dir=tmp_path / "cache")
+    assert pilot.streamed and "streamed (stream: auto" in pilot.path_line
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_a_tiny_budget_streams_the_demo_and_the_run_log_says_why(

@@ -99,7 +99,7 @@ def test_streamed_cells_equal_the_cells_of_the_scored_events(world_dir, tmp_path
     )
 
 
-def test_the_stream_setting_decides_which_csv_is_streamed(world_dir, tmp_path):
+def test_the_stream_setting_decides_which_file_is_streamed(world_dir, tmp_path):
     config = load_config(world_dir)
     size = (world_dir / "interactions.csv").stat().st_size
     assert config.stream == "auto"
@@ -116,7 +116,9 @@ def test_the_stream_setting_decides_which_csv_is_streamed(world_dir, tmp_path):
         parquet / "interactions.parquet"
     )
     parquet_config = load_config(parquet).model_copy(update={"stream": "always"})
-    assert stream.streamed_interactions(parquet_config, available=1) is None
+    assert stream.streamed_interactions(parquet_config) == parquet / "interactions.parquet"
+    parquet_never = parquet_config.model_copy(update={"stream": "never"})
+    assert stream.streamed_interactions(parquet_never, available=1) is None
 
 
 def test_a_streamed_pilot_keeps_cells_not_events(pilots):

@@ -29,6 +29,7 @@ from rvq.inputs.readers import (
     csv_blocks,
     csv_text_size,
     detect_encoding,
+    parquet_blocks,
     read_csv,
     read_parquet,
     reader_for,

@@ -4,7 +4,8 @@
 ("postgresql://", registered by `rvq.inputs.sql`) to a reader; `register_reader` adds one,
 so a new source is one entry, never a new branch. CSV files are read as text with their
 encoding and delimiter detected, malformed rows set aside with their line numbers
-(`read_csv`), or in blocks exactly as a whole read would read them (`csv_blocks`).
+(`read_csv`), or in blocks exactly as a whole read would read them (`csv_blocks`); Parquet files whole
+(`read_parquet`) or in blocks of rows (`parquet_blocks`).
 Export mappings are in `rvq.inputs.mappings`; the dataset they make in `rvq.inputs.dataset`.
 """
 
@@ -527,6 +528,29 @@ def read_parquet(path: Path) -> RawTable:
     frame = pd.read_parquet(path, engine="pyarrow")
     frame.columns = [str(c).strip() for c in frame.columns]
     return RawTable(frame.reset_index(drop=True), str(path), None, np.arange(1, len(frame) + 1))
+
+
+def parquet_blocks(path: str | Path, block_rows: int) -> Iterator[RawTable]:
+    """A Parquet file too large for memory, as `RawTable` blocks of at most `block_rows`
+    rows, each read as `read_parquet` reads the whole file (its own column types, rows
+    numbered from 1 across the blocks): the blocks' frames, concatenated, are its frame.
+    A file with no rows gives one empty block."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    file = pq.ParquetFile(path)
+    first = 1
+    empty = True
+    for batch in file.iter_batches(batch_size=block_rows, use_pandas_metadata=True):
+        frame = pa.Table.from_batches([batch]).to_pandas().reset_index(drop=True)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        yield RawTable(frame, str(path), None, np.arange(first, first + len(frame)))
+        first += len(frame)
+        empty = False
+    if empty:
+        frame = file.schema_arrow.empty_table().to_pandas()
+        frame.columns = [str(c).strip() for c in frame.columns]
+        yield RawTable(frame, str(path), None, np.arange(1, 1))
 
 
 for _suffix in (".csv", ".csv.gz"):

@@ -7,10 +7,9 @@ need). So the decision counts rows cheaply -- a Parquet file's metadata, or a CS
 over the mean length of its lines in a sample (`SAMPLE_BYTES` from the start and from
 the middle) -- and multiplies them by `PEAK_BYTES_PER_ROW`, measured. `stream: auto`
 streams a CSV when that expected peak exceeds `MEMORY_SHARE` of the available memory
-(`available_memory`: the system's, or `RVQ_MEMORY_BUDGET` when set). Parquet is never
-streamed (the streamed reader is CSV-only); it is read whole, with a warning when it is
-expected not to fit. `path_choice` returns the decision and one line saying which path
-and why, for the run's log.
+(`available_memory`: the system's, or `RVQ_MEMORY_BUDGET` when set); a Parquet file
+alike (`rvq.scoring.stream` reads either in blocks). `path_choice` returns the decision
+and one line saying which path and why, for the run's log.
 """
 
 from __future__ import annotations
@@ -113,7 +112,7 @@ def gigabytes(n_bytes: float) -> str:
 
 @dataclass(frozen=True)
 class PathChoice:
-    """How a pilot reads its interactions: `streamed` is the CSV to stream (None: read
+    """How a pilot reads its interactions: `streamed` is the file to stream (None: read
     whole); `line` says which path and why in one line; `fits` whether the in-memory
     path's expected peak (`expected` bytes for `rows` rows) is within `MEMORY_SHARE` of
     `available`."""
@@ -129,10 +128,9 @@ class PathChoice:
 def path_choice(config: PilotConfig, available: int | None = None) -> PathChoice | None:
     """The path the config's `stream` setting takes for its interactions file, and why.
 
-    `never` reads whole; `always` streams any CSV; `auto` (the default) streams a CSV when
-    the in-memory path's expected peak (`expected_peak`) exceeds `MEMORY_SHARE` of
-    `available` bytes (default: `available_memory()`). Parquet is read whole whatever
-    the setting, with a warning in the line when it is expected not to fit. None when
+    `never` reads whole; `always` streams any CSV or Parquet file; `auto` (the default)
+    streams one when the in-memory path's expected peak (`expected_peak`) exceeds
+    `MEMORY_SHARE` of `available` bytes (default: `available_memory()`). None when
     there is no interactions file to size (a database table, a missing file, a format
     with no reader: the whole read reports those).
     """
@@ -153,19 +151,12 @@ def path_choice(config: PilotConfig, available: int | None = None) -> PathChoice
     fits = expected <= MEMORY_SHARE * available
     csv = reader_for(path) is read_csv
     mode = config.stream
-    stream = csv and (mode == "always" or (mode == "auto" and not fits))
+    stream = mode == "always" or (mode == "auto" and not fits)
     sizes = (
-        f"interactions: {'' if not csv else '~'}{_rows_word(rows)} rows, expected ~{gigabytes(expected)} per step in "
-        f"memory, {gigabytes(available)} free{budget}"
+        f"interactions: {'' if not csv else '~'}{_rows_word(rows)} rows, expected "
+        f"~{gigabytes(expected)} per step in memory, {gigabytes(available)} free{budget}"
     )
-    if not csv:
-        line = f"{sizes}: read whole (Parquet is never streamed)"
-        if not fits:
-            line += (
-                "; expected not to fit: export the interactions as CSV and set "
-                "`stream: always`, or run on a machine with more memory"
-            )
-    elif stream:
+    if stream:
         why = "" if mode == "always" else "; set `stream: never` to force reading whole"
         line = f"{sizes}: streamed (stream: {mode}{why})"
     elif fits:

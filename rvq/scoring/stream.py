@@ -1,8 +1,10 @@
 """Interaction files larger than memory: validated block by block, scored on DuckDB.
 
-`rvq.inputs.dataset.load_dataset` reads the interactions whole. For a CSV bigger than the memory at
-hand, `streamed_panel` never holds it: `rvq.inputs.readers.csv_blocks` hands it over in blocks
-(`block_size` bytes, read exactly as `rvq.inputs.readers.read_csv` reads a whole file); each block
+`rvq.inputs.dataset.load_dataset` reads the interactions whole. For a CSV or Parquet file bigger
+than the memory at hand, `streamed_panel` never holds it: `rvq.inputs.readers.csv_blocks` hands a
+CSV over in blocks (`block_size` bytes, read exactly as `rvq.inputs.readers.read_csv` reads a whole
+file), `rvq.inputs.readers.parquet_blocks` a Parquet file (`block_size / TEXT_BYTES_PER_ROW`
+rows, read as `rvq.inputs.readers.read_parquet` reads it whole); each block
 goes through the same rules as a whole table (`rvq.inputs.validation.validate_tables`, against
 the small validated accounts and catalog), its usable rows are appended to a Parquet
 file and the rest are counted. The blocks' problems are merged as the whole file's
@@ -36,7 +38,7 @@ from rvq.inputs.dataset import ReadTables, locate_tables, read_tables
 from rvq.inputs.digest import SINGLE_VALUED, RowDigest
 from rvq.inputs.mappings import table_mapping
 from rvq.inputs.presets import SlashOrderNote
-from rvq.inputs.readers import RawTable, csv_blocks
+from rvq.inputs.readers import RawTable, csv_blocks, parquet_blocks, read_parquet, reader_for
 from rvq.inputs.validation import (
     MAX_EXAMPLES,
     OUTLYING_SHARE,
@@ -50,25 +52,39 @@ from rvq.inputs.validation import (
     outlying_dates_message,
     validate_tables,
 )
-from rvq.inputs.validation.parse import nanosecond_times
+from rvq.inputs.validation.parse import as_text, isin, nanosecond_times
 from rvq.scoring.cells import CELL_ATTRIBUTES
-from rvq.scoring.footprint import path_choice
+from rvq.scoring.footprint import available_memory, path_choice
 
 #: bytes of CSV text per block (validation needs some 30 times a block at its peak)
 BLOCK_SIZE = 16 << 20
+#: bytes of CSV text per interaction row (the demo's: 1.8 GB for 13.6M rows), to size a
+#: Parquet file's blocks in rows like a CSV's
+TEXT_BYTES_PER_ROW = 128
 #: optional interaction columns kept beside the canonical ones: the event cells group by them
 CELL_LABELS = ("source_system", "team")
 #: and those only step e's row checks read (`row_digest`)
 ROW_ATTRIBUTES = ("rep_id",)
+#: DuckDB's share of the available memory while a pilot is scored (the parent process runs
+#: alone then), between 1 GB and 8 GB: at a million accounts its sorts and windows over
+#: 136M rows spill far less than under 1 GB
+DUCKDB_SHARE = 0.25
 #: DuckDB's date_trunc unit of each panel frequency
 _TRUNC = {"M": "month", "Q": "quarter"}
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for scoring a streamed pilot: `DUCKDB_SHARE` of the available
+    memory (`rvq.scoring.footprint.available_memory`), between 1 GB and 8 GB."""
+    gb = min(max(available_memory() * DUCKDB_SHARE / 1e9, 1.0), 8.0)
+    return f"{gb:.1f}GB"
+
+
 def streamed_interactions(config: PilotConfig, available: int | None = None) -> Path | None:
-    """The interactions CSV a pilot must stream, or None to read it whole: the config's
-    `stream` decides, `auto` from the in-memory path's expected footprint against
-    `available` bytes (`rvq.scoring.footprint.path_choice`, which also says why). Database
-    tables and Parquet files are never streamed here."""
+    """The interactions file (CSV or Parquet) a pilot must stream, or None to read it
+    whole: the config's `stream` decides, `auto` from the in-memory path's expected
+    footprint against `available` bytes (`rvq.scoring.footprint.path_choice`, which also
+    says why). Database tables are never streamed here."""
     choice = path_choice(config, available)
     return None if choice is None else choice.streamed
 
@@ -96,6 +112,31 @@ class StreamedPilot:
     cells: pd.DataFrame | None = None
     config: PilotConfig | None = None
     digest: RowDigest | None = None
+    #: (accounts whose events the cells hold, accounts of the panel) when the cells hold
+    #: a sample (`account_sample`); None: every account's
+    cell_sample: tuple[int, int] | None = None
+
+
+#: above this many accounts in the panel, the event cells hold a fixed sample of this many:
+#: a million accounts' cells (0.7 per event, 97M) do not fit a step kernel; 200,000
+#: accounts' do (the 100,000-account scale table: 4.3 GB at step 04)
+CELL_ACCOUNTS = 200_000
+#: the key of the hash that picks the sample (16 bytes; fixed: the same accounts each run)
+_SAMPLE_KEY = "rvq.cell.sample!"
+
+
+def account_sample(accounts, n: int, keep=()) -> list[str] | None:
+    """`n` of `accounts` (ids), sorted: every one of `keep` (e.g. the priority customers),
+    then those of smallest hash of their id -- a fixed sample, whatever the order or the
+    run. None when there are no more than `n`."""
+    accounts = pd.Index(pd.unique(np.asarray(accounts, dtype=object)))
+    if len(accounts) <= n:
+        return None
+    kept = accounts.isin(list(keep))
+    rest = accounts[~kept]
+    hashes = pd.util.hash_array(rest.to_numpy(dtype=object), hash_key=_SAMPLE_KEY)
+    chosen = rest[np.argsort(hashes, kind="stable")[: max(n - int(kept.sum()), 0)]]
+    return sorted([*accounts[kept], *chosen])
 
 
 #: the keys set-aside rows are counted by in a streamed pilot (`_aside_cells`)
@@ -233,20 +274,30 @@ def _drop_cross_block_duplicates(
     `row_hash`). Returns the new file, how many, example rows and their `_aside_cells`."""
     out = parquet.with_name(parquet.stem + "-unique.parquet")
     con = _duckdb(memory_limit, parquet.parent)
+    source = f"read_parquet({_quoted(parquet)})"
+
+    def key(row: str) -> str:
+        return f"coalesce({row}.event_id, CAST({row}.row_hash AS VARCHAR))"
+
     try:
-        ranked = (
-            "SELECT *, row_number() OVER (PARTITION BY coalesce(event_id, "
-            "CAST(row_hash AS VARCHAR)) ORDER BY line) AS rn "
-            f"FROM read_parquet({_quoted(parquet)})"
+        # the keys seen twice or more, and each one's first line: one aggregate over the
+        # keys (a window over whole rows, sorted per key, took far longer at 136M rows)
+        con.execute(
+            f"CREATE TEMP TABLE repeated AS SELECT {key('s')} AS k, min(s.line) AS first_line "
+            f"FROM {source} s GROUP BY k HAVING count(*) > 1"
+        )
+        joined = f"FROM {source} s LEFT JOIN repeated r ON {key('s')} = r.k"
+        con.execute(
+            f"COPY (SELECT s.* {joined} WHERE r.k IS NULL OR s.line = r.first_line) "
+            f"TO {_quoted(out)} (FORMAT parquet)"
         )
         con.execute(
-            f"COPY (SELECT * EXCLUDE (rn) FROM ({ranked}) WHERE rn = 1) TO {_quoted(out)} "
-            "(FORMAT parquet)"
+            f"CREATE TEMP TABLE dropped AS SELECT s.* {joined} "
+            "WHERE r.k IS NOT NULL AND s.line > r.first_line"
         )
-        con.execute(f"CREATE TEMP TABLE dropped AS SELECT * FROM ({ranked}) WHERE rn > 1")
         dropped = con.execute("SELECT count(*) FROM dropped").fetchone()[0]
         examples = con.execute(
-            f"SELECT * EXCLUDE (rn, row_hash) FROM dropped ORDER BY line LIMIT {MAX_EXAMPLES}"
+            f"SELECT * EXCLUDE (row_hash) FROM dropped ORDER BY line LIMIT {MAX_EXAMPLES}"
         ).df()
         keys = ", ".join(k for k in ASIDE_KEYS if k != "reason")
         cells = con.execute(
@@ -347,7 +398,8 @@ def streamed_validation(
     block_size: int | None = None,
     memory_limit: str = "1GB",
 ) -> StreamedPilot:
-    """Validate, block by block, a dataset whose interactions CSV is larger than memory.
+    """Validate, block by block, a dataset whose interactions file (CSV or Parquet) is
+    larger than memory.
 
     `source` is a dataset folder, a YAML config or a PilotConfig (its `as_of`, `freq`,
     mapping and catalog apply as in `rvq.inputs.dataset.load_dataset`). The usable interactions go to
@@ -365,11 +417,7 @@ def streamed_validation(
     frames, small = tables.validate(config)
     small.problems[:] = [p for p in small.problems if p.table != "interactions"]
     small.counts.pop("interactions", None)
-    accounts_raw = (
-        RawTable(frames["accounts"], "<validated accounts>")
-        if frames["accounts"] is not None
-        else None
-    )
+    accounts = frames["accounts"]
     catalog = frames["catalog"]
 
     work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="rvq-stream-"))
@@ -380,7 +428,7 @@ def streamed_validation(
     dates = config.table_format("interactions").dates
     assumed = None  # a CRM preset's note that its slash dates were read month first, unproven
     writer, columns = None, set()
-    blocks = csv_blocks(path, block_size)  # read as `rvq.inputs.readers.read_csv` reads it whole
+    blocks = interaction_blocks(path, block_size)
     try:
         while True:
             try:
@@ -399,8 +447,8 @@ def streamed_validation(
                 break
             columns.update(block.frame.columns)
             pair = {"interactions": block}
-            if accounts_raw is not None:
-                pair["accounts"] = accounts_raw
+            if accounts is not None:
+                pair["accounts"] = _accounts_named(block, accounts)
             usable, result = validate_tables(
                 pair, catalog, freq=config.freq, as_of=config.as_of, formats=config.formats
             )
@@ -470,6 +518,14 @@ def streamed_validation(
     )
 
 
+def interaction_blocks(path: Path, block_size: int):
+    """The interactions file in blocks of about `block_size` bytes of CSV text, each read
+    as the file's reader reads it whole: a Parquet file's in rows (`TEXT_BYTES_PER_ROW`)."""
+    if reader_for(path) is read_parquet:
+        return parquet_blocks(path, max(block_size // TEXT_BYTES_PER_ROW, 1))
+    return csv_blocks(path, block_size)
+
+
 def _slash_order_so_far(
     notes: list[str], dates: str, assumed: SlashOrderNote | None
 ) -> tuple[str, SlashOrderNote | None]:
@@ -500,13 +556,19 @@ def streamed_panel(
     *,
     work_dir: str | os.PathLike | None = None,
     block_size: int | None = None,
-    memory_limit: str = "1GB",
+    memory_limit: str | None = None,
+    keep=None,
 ) -> StreamedPilot:
-    """Validate and score a dataset whose interactions CSV is larger than memory: the
+    """Validate and score a dataset whose interactions file is larger than memory: the
     account x period panel and the event cells, both from DuckDB over the Parquet file of
-    `streamed_validation` (same arguments). FatalInputError (a ValueError) when the
-    validation is fatal."""
+    `streamed_validation` (same arguments; `memory_limit` by default
+    `duckdb_memory_limit()`). A panel of more than `CELL_ACCOUNTS` accounts keeps the cells
+    of `CELL_ACCOUNTS` of them (`account_sample`; `keep(frames)` names accounts the
+    sample must hold: the priority customers), said in `cell_sample`. FatalInputError
+    (a ValueError) when the validation is fatal."""
     from rvq import scoring
+
+    memory_limit = memory_limit or duckdb_memory_limit()
 
     result = streamed_validation(
         source, work_dir=work_dir, block_size=block_size, memory_limit=memory_limit
@@ -524,8 +586,16 @@ def streamed_panel(
         engine="duckdb",
         engine_options={"memory_limit": memory_limit},
     )
+    accounts = result.panel["account_id"].unique()
+    sample = account_sample(accounts, CELL_ACCOUNTS, keep(frames) if keep else ())
+    if sample is not None:
+        result.cell_sample = (len(sample), len(accounts))
     result.cells = streamed_cells(
-        result.interactions, frames["catalog"], freq=config.freq, memory_limit=memory_limit
+        result.interactions,
+        frames["catalog"],
+        freq=config.freq,
+        memory_limit=memory_limit,
+        accounts=sample,
     )
     result.digest = row_digest(result.interactions, memory_limit=memory_limit)
     return result
@@ -572,8 +642,10 @@ def streamed_cells(
     freq: str,
     labels: tuple[str, ...] = CELL_LABELS,
     memory_limit: str = "1GB",
+    accounts: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The scored events of a Parquet file of usable interactions, summed per account,
+    """The scored events of a Parquet file of usable interactions (of `accounts` only,
+    when given), summed per account,
     period, interaction and source/team label on DuckDB: `rvq.scoring.cells.event_cells`' result
     without holding the events. RV and cost as `rvq.scoring.events.score_events` gives them (the
     row's own cost where given, else the catalog's). `labels`: the label columns (an
@@ -587,20 +659,32 @@ def streamed_cells(
         }
     )
     keys = ["account_id", "period_start", "interaction_code", *labels]
+    texts = ["account_id", "interaction_code", *labels]
+    source = f"read_parquet({_quoted(parquet)})"
     con = _duckdb(memory_limit, Path(parquet).parent)
     try:
         con.register("rates", rates)
-        label_sql = "".join(f", e.{c}" for c in labels)
+        if accounts is not None:
+            con.register("sample", pd.DataFrame({"account_id": pd.Series(accounts, dtype=str)}))
+            source = f"(SELECT * FROM {source} WHERE account_id IN (SELECT account_id FROM sample))"
+        for column in texts:  # text as an ENUM of its sorted values: Arrow dictionaries
+            con.execute(
+                f"CREATE TYPE {column}_values AS ENUM (SELECT DISTINCT {column} FROM {source} "
+                f"WHERE {column} IS NOT NULL ORDER BY 1)"
+            )
+        as_enum = {c: f"CAST(e.{c} AS {c}_values) AS {c}" for c in texts}
+        label_sql = "".join(f", {as_enum[c]}" for c in labels)
         relation = con.sql(
             f"""
-            SELECT e.account_id, date_trunc('{_TRUNC[freq]}', e.timestamp) AS period_start,
-                   e.interaction_code{label_sql},
+            SELECT {as_enum["account_id"]},
+                   date_trunc('{_TRUNC[freq]}', e.timestamp) AS period_start,
+                   {as_enum["interaction_code"]}{label_sql},
                    count(*) AS n_events,
                    sum(r.rv) AS rv,
                    coalesce(sum(coalesce(e.cost, r.cost)), 0) AS cost,
                    max(e.timestamp) AS timestamp,
                    min(e.timestamp) AS first_timestamp
-            FROM read_parquet({_quoted(parquet)}) e
+            FROM {source} e
             JOIN rates r USING (interaction_code)
             GROUP BY ALL
             ORDER BY {", ".join(keys)}
@@ -611,12 +695,12 @@ def streamed_cells(
         )
     finally:
         con.close()
-    # tens of millions of cells: their text as categories (a third of the memory), decoded
-    # from Arrow without a text copy; sorted above by DuckDB (text in code-point order, as
-    # pandas sorts it), so categories are put in sorted order too
-    cells = table.to_pandas(strings_to_categorical=True, split_blocks=True, self_destruct=True)
+    # tens of millions of cells: their text as categories, from DuckDB's ENUMs (Arrow
+    # dictionaries: the text is never materialized per cell), in sorted order (DuckDB's
+    # code-point order, as pandas sorts text)
+    cells = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
-    for column in ["account_id", "interaction_code", *labels]:
+    for column in texts:
         values = cells[column].astype("category")
         cells[column] = values.cat.reorder_categories(sorted(values.cat.categories))
     cells["period"] = pd.PeriodIndex(cells.pop("period_start"), freq=freq)
@@ -631,6 +715,17 @@ def streamed_cells(
     sums = ["n_events", "rv", "cost", "timestamp", "first_timestamp"]
     keys = ["account_id", "period", "interaction_code", *labels]
     return cells[keys + attributes + sums]
+
+
+def _accounts_named(block: RawTable, accounts: pd.DataFrame) -> RawTable:
+    """The validated accounts a block's rows name (at least one): all its unknown-account
+    rule needs, the same verdicts as every account gives, without validating every account
+    again per block (a million accounts: 15 times the block's own work)."""
+    named = np.zeros(len(accounts), dtype=bool)
+    if "account_id" in block.frame:
+        named = np.array(isin(accounts["account_id"], as_text(block.frame["account_id"])))
+    named[: 1 if not named.any() else 0] = True  # never an empty table (a fatal problem)
+    return RawTable(accounts.loc[named].reset_index(drop=True), "<validated accounts>")
 
 
 def _used_mask(result: ValidationResult, block: RawTable) -> np.ndarray:

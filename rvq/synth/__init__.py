@@ -25,8 +25,8 @@ Generation is vectorized over accounts and events; the only Python loop is over 
 Modules: `spec` (ModelConstants, WorldSpec, World), `accounts` (the accounts' fixed
 traits), `catalog` (the catalog's streams), `generate` (`generate_world` and the latent
 dynamics), `tables` (the latents as the canonical input tables), `confounders` (the
-confounder options), `truth` (truth.json), `files` (`write_world`) and `worlds` (the named
-presets).
+confounder options), `truth` (truth.json), `files` (`write_world`), `shards` (a book too
+large to hold, written shard by shard) and `worlds` (the named presets).
 """
 
 from rvq.synth.accounts import CONTACT_ROLES

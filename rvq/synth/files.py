@@ -6,10 +6,21 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from rvq.synth.spec import World
+
+
+def arrow_table(name: str, frame: pd.DataFrame) -> pa.Table:
+    """A world's table as written: Arrow, survey answers with a date, not a time."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if name == "voc":
+        table = table.set_column(
+            table.schema.get_field_index("date"), "date", pc.cast(table["date"], pa.date32())
+        )
+    return table
 
 
 def write_world(world: World, out_dir: str | os.PathLike, fmt: str = "csv") -> Path:
@@ -23,11 +34,7 @@ def write_world(world: World, out_dir: str | os.PathLike, fmt: str = "csv") -> P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in world.tables.items():
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if name == "voc":  # survey answers carry a date, not a time
-            table = table.set_column(
-                table.schema.get_field_index("date"), "date", pc.cast(table["date"], pa.date32())
-            )
+        table = arrow_table(name, frame)
         target = out / f"{name}.{fmt}"
         tmp = out / f".{name}.{fmt}.tmp"
         if fmt == "parquet":

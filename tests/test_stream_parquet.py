@@ -1,0 +1,198 @@
+"""A pilot whose interactions are a Parquet file streamed in blocks (`rvq.scoring.stream`)
+equals the pilot read whole, and `rvq demo` writes a book too large to hold in shards
+(`rvq.synth.shards`).
+
+Blocks here are 128 rows (`SMALL_BLOCKS` bytes over `TEXT_BYTES_PER_ROW`), so a world of a
+few thousand rows crosses many block boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from rvq import inputs, scoring, synth
+from rvq import pilot as pilot_cache
+from rvq.cli import main
+from rvq.config import load_config
+from rvq.inputs.readers import parquet_blocks, read_parquet
+from rvq.scoring import cells, stream
+from rvq.steps import datamap, gaps, history
+from rvq.synth import shards
+
+SMALL_BLOCKS = 1 << 14
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory) -> Path:
+    """A synthetic dataset as Parquet, with an event repeated blocks apart (a duplicate
+    a whole read sets aside) and rows without a team."""
+    world = synth.generate_world(synth.WorldSpec(accounts=60, periods=8, seed=11))
+    data = synth.write_world(world, tmp_path_factory.mktemp("parquet") / "data", fmt="parquet")
+    path = data / "interactions.parquet"
+    frame = pd.read_parquet(path)
+    frame.loc[frame.index[::13], "team"] = None
+    frame = pd.concat([frame, frame.iloc[[5]]], ignore_index=True)  # same event_id, far apart
+    frame.to_parquet(path, index=False)
+    return data
+
+
+def config_file(folder: Path, data: Path, mode: str) -> Path:
+    path = folder / f"pilot-{mode}.yaml"
+    path.write_text(yaml.safe_dump({"data": str(data), "stream": mode}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pilots(world_dir, tmp_path_factory):
+    """The same Parquet dataset opened read whole (`stream: never`) and streamed (`always`)."""
+    folder = tmp_path_factory.mktemp("configs")
+    small = pytest.MonkeyPatch()
+    small.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    try:
+        opened = {
+            mode: pilot_cache.open_pilot(
+                config_file(folder, world_dir, mode), cache_dir=folder / "cache"
+            )
+            for mode in ("never", "always")
+        }
+    finally:
+        small.undo()
+    return opened["never"], opened["always"]
+
+
+def test_parquet_blocks_are_the_whole_read_in_pieces(world_dir, tmp_path):
+    path = world_dir / "interactions.parquet"
+    whole = read_parquet(path)
+    blocks = list(parquet_blocks(path, 500))
+    assert len(blocks) == -(-len(whole.frame) // 500) > 5
+    pd.testing.assert_frame_equal(
+        pd.concat([b.frame for b in blocks], ignore_index=True), whole.frame
+    )
+    assert (np.concatenate([b.lines for b in blocks]) == whole.lines).all()
+    empty = tmp_path / "empty.parquet"
+    whole.frame.iloc[:0].to_parquet(empty)
+    [block] = parquet_blocks(empty, 500)
+    assert list(block.frame.columns) == list(whole.frame.columns) and len(block.frame) == 0
+
+
+def test_a_streamed_parquet_pilot_counts_and_scores_as_the_whole_one(pilots, world_dir):
+    whole, streamed = pilots
+    assert not whole.streamed and streamed.streamed
+    assert streamed.dataset.interactions is None
+    assert streamed.data_counts() == whole.data_counts()
+    assert streamed.table_counts() == whole.table_counts()
+    assert streamed.table_counts()["interactions"]["set_aside"] == 1  # the repeated event
+    keys = ["account_id", "period"]
+    expected = whole.panel.sort_values(keys, ignore_index=True)
+    got = streamed.panel.sort_values(keys, ignore_index=True)[expected.columns]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-9)
+    events = scoring.score_events(
+        whole.dataset.interactions, whole.dataset.catalog, freq=whole.freq
+    )
+    pd.testing.assert_frame_equal(
+        cells.as_text(streamed.events),
+        cells.as_text(cells.event_cells(events)),
+        check_dtype=False,
+        atol=1e-9,
+    )
+
+
+def test_a_streamed_parquet_pilot_runs_steps_b_d_e_as_the_whole_one(pilots):
+    whole, streamed = pilots
+    catalog = whole.dataset.catalog
+    for label in ("source_system", "team"):
+        pd.testing.assert_frame_equal(
+            datamap.source_coverage(streamed.events, by=label, freq=streamed.freq),
+            datamap.source_coverage(whole.events, by=label, freq=whole.freq),
+            check_dtype=False,
+        )
+    kinds = ("backward", "costly")
+    from_cells = gaps.process_gaps(streamed.events, streamed.panel, catalog, kinds=kinds)
+    from_events = gaps.process_gaps(whole.events, whole.panel, catalog, kinds=kinds)
+    pd.testing.assert_frame_equal(from_cells.summary, from_events.summary, check_dtype=False)
+    found = [
+        history.duplicates_and_conflicts(
+            p.dataset.interactions, p.validation, p.dataset.outcomes, p.dataset.accounts,
+            digest=p.digest,
+        )
+        for p in pilots
+    ]  # fmt: skip
+    assert "duplicate_set_aside" in set(found[1]["check"])
+    pd.testing.assert_frame_equal(found[1], found[0], check_dtype=False)
+
+
+def test_auto_streams_a_parquet_book_expected_not_to_fit(world_dir):
+    config = load_config(world_dir)
+    assert stream.streamed_interactions(config, available=10**12) is None
+    assert stream.streamed_interactions(config, available=1) == world_dir / "interactions.parquet"
+
+
+def test_a_book_above_the_threshold_is_written_in_shards(tmp_path, monkeypatch):
+    monkeypatch.setattr(shards, "SHARD_THRESHOLD", 100)
+    monkeypatch.setattr(shards, "SHARD_ACCOUNTS", 60)
+    out = tmp_path / "book"
+    assert main(["demo", "--accounts", "150", "--format", "parquet", "--out", str(out)]) == 0
+    assert shards.shard_sizes(150) == [50, 50, 50]
+    accounts = pd.read_parquet(out / "accounts.parquet")
+    events = pd.read_parquet(out / "interactions.parquet")
+    assert list(accounts["account_id"]) == [f"A{i:05d}" for i in range(1, 151)]
+    assert accounts["name"].is_unique and events["event_id"].is_unique
+    assert set(events["account_id"]) <= set(accounts["account_id"])
+    assert (events["contact_id"].str[:6] == events["account_id"]).all()
+    assert pq.ParquetFile(out / "interactions.parquet").metadata.num_row_groups == 3
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["spec"]["accounts"] == 150 and len(truth["shards"]) == 3
+    assert len({s["seed"] for s in truth["shards"]}) == 3  # distinct draws of one spec
+    assert truth["counts"]["interactions"] == len(events)
+    assert set(truth["hostage"]["contract_end"]) <= set(accounts["account_id"])
+    streamed = stream.streamed_panel(out, work_dir=tmp_path / "work")
+    assert not streamed.validation.fatal
+    assert streamed.validation.counts["interactions"]["set_aside"] == 0
+    assert streamed.panel["account_id"].nunique() == 150
+    whole = inputs.load_dataset(out, progress=False)
+    assert len(whole.interactions) == len(events)
+
+
+def test_account_sample_is_fixed_and_holds_the_accounts_to_keep():
+    accounts = [f"A{i:05d}" for i in range(1, 1001)]
+    sample = stream.account_sample(accounts, 100, keep=["A00999", "A00500"])
+    assert len(sample) == 100 and {"A00999", "A00500"} <= set(sample)
+    assert sample == sorted(sample)
+    assert stream.account_sample(accounts[::-1], 100, keep=["A00500", "A00999"]) == sample
+    assert stream.account_sample(accounts, 1000) is None  # all of them: no sample
+
+
+def test_a_book_of_many_accounts_keeps_the_cells_of_a_sample(
+    world_dir, pilots, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(stream, "CELL_ACCOUNTS", 40)
+    monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    config = tmp_path / "pilot.yaml"
+    config.write_text(
+        yaml.safe_dump({"data": str(world_dir), "stream": "always", "priority_customers": 5})
+    )
+    sampled = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")
+    whole = pilots[0]
+    assert sampled.cell_sample == (40, 60)
+    assert "steps b, d and e read the events of 40 of 60 accounts" in sampled.path_line
+    kept = set(sampled.events["account_id"].astype(str))
+    assert len(kept) == 40
+    priority = history.priority_customers(sampled.dataset.outcomes, n=5)["account_id"]
+    assert set(priority) <= kept
+    assert set(sampled.event_panel["account_id"]) == kept and len(sampled.panel) == len(whole.panel)
+    events = scoring.score_events(
+        whole.dataset.interactions, whole.dataset.catalog, freq=whole.freq
+    )
+    expected = cells.event_cells(events[events["account_id"].isin(kept)])
+    pd.testing.assert_frame_equal(
+        cells.as_text(sampled.events), cells.as_text(expected), check_dtype=False, atol=1e-9
+    )
+    again = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")  # from the cache
+    assert again.cell_sample == (40, 60) and set(again.events["account_id"].astype(str)) == kept
