@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from rvq import inputs, scoring, synth
+from rvq import inputs, synth
 from rvq import pilot as pilot_cache
 from rvq.cli import main
 from rvq.config import load_config
@@ -93,9 +93,7 @@ def test_a_streamed_parquet_pilot_counts_and_scores_as_the_whole_one(pilots, wor
     expected = whole.panel.sort_values(keys, ignore_index=True)
     got = streamed.panel.sort_values(keys, ignore_index=True)[expected.columns]
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-9)
-    events = scoring.score_events(
-        whole.dataset.interactions, whole.dataset.catalog, freq=whole.freq
-    )
+    events = whole.interaction_rows  # the scored rows of the book read whole
     pd.testing.assert_frame_equal(
         cells.as_text(streamed.events),
         cells.as_text(cells.event_cells(events)),
@@ -187,9 +185,7 @@ def test_a_book_of_many_accounts_keeps_the_cells_of_a_sample(
     priority = history.priority_customers(sampled.dataset.outcomes, n=5)["account_id"]
     assert set(priority) <= kept
     assert set(sampled.event_panel["account_id"]) == kept and len(sampled.panel) == len(whole.panel)
-    events = scoring.score_events(
-        whole.dataset.interactions, whole.dataset.catalog, freq=whole.freq
-    )
+    events = whole.interaction_rows  # the scored rows of the book read whole
     expected = cells.event_cells(events[events["account_id"].isin(kept)])
     pd.testing.assert_frame_equal(
         cells.as_text(sampled.events), cells.as_text(expected), check_dtype=False, atol=1e-9
