@@ -385,6 +385,21 @@ free under the other engineers' work); they are streamed by `auto`, and their st
 kernel works on cells that are now categories and copied by column (4.3 GB before).
 
     @property
+Everything of this session merged (code 57bc2d9: bounded steps, one copy per process, lazy
+events in kernels, step f's second process and exact speed-ups), 100,000 accounts, CSV,
+every default, cold cache, 2026-12-05 21:55 UTC, load 1.5-2.2 (the machine otherwise idle):
+
+accounts interactions generate s setup s    01 s/GB    02 s/GB    03 s/GB    04 s/GB    05 s/GB    06 s/GB    07 s/GB parent GB sum GB  wall s
+  100000   13,595,964       16.8    61.0    3.6/1.1   11.3/2.6   20.4/1.2   20.3/4.0    9.8/2.9   67.8/3.0    5.0/2.1      4.26   4.56   199.8
+
+  path: ~13.6M rows, expected ~21 GB per step in memory, 24 GB free: streamed (stream: auto)
+  summed peak GB by phase: setup 4.26, 01 1.61, 02 3.07, 03 1.67, 04 4.56, 05 3.48, 06 1.59,
+  07 3.55; verdicts leading x3 at h = 2 (the planted lag), segments differs_before x3.
+
+Issue 15's targets at 100,000 accounts: 200 s (3 min 20 s; was 262 s and 294 s before
+that) against 5 minutes, and 4.56 GB summed (was 5.25) against 8 GB. 06_rv_backtest
+107 -> 68 s (the lead test and the rest of step f in two processes); setup 75 -> 61 s.
+
 1,000,000 accounts, 2026-12-05 20:08-21:40 UTC, load 5-14 on the 2 shared cores (five other
 engineers' jobs; nice), Parquet. The whole pilot did NOT finish in this session.
 
