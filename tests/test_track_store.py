@@ -140,3 +140,36 @@ def test_a_period_whose_export_gained_or_lost_a_column_still_appends(tables, tmp
     assert "new_column" not in events
     assert events.loc[events["period"] == last.as_of, "source_system"].isna().all()
     assert events.loc[events["period"] < last.as_of, "source_system"].notna().all()
+
+
+def test_an_account_that_first_appears_later_gets_a_complete_grid_and_every_list_runs(
+    tables, tmp_path
+):
+    """Tracked periods are frozen: an account new in a later period has no rows in the
+    earlier ones, and the lists need a complete account x period grid."""
+    from rvq.track.run import LISTS
+
+    newcomer = tables["accounts"]["account_id"].iloc[0]
+    full = history_from_tables(tables)
+    first_two = full.periods[:2]
+    early = {
+        name: frame[frame["account_id"] != newcomer] if "account_id" in frame else frame
+        for name, frame in tables.items()
+    }
+    with open_store(tmp_path / "track.duckdb") as store:
+        store.append(history_from_tables(early, as_of=first_two[-1]))
+        store.append(full)
+        history = store.history(full.as_of, "Q")
+    accounts, periods = history.panel["account_id"].nunique(), len(full.periods)
+    assert len(history.panel) == accounts * periods
+    before = history.panel[
+        (history.panel["account_id"] == newcomer) & history.panel["period"].isin(first_two)
+    ]
+    assert (
+        len(before) == 2
+        and (before["rv_flow"] == 0).all()
+        and (before["n_interactions"] == 0).all()
+    )
+    assert before["age"].isna().all() and before["revenue"].isna().all()
+    for name, build in LISTS.items():
+        assert build(history).name == name

@@ -31,6 +31,7 @@ import pandas as pd
 
 from rvq.config import mask_url
 from rvq.inputs.dataset import dictionary_encoded
+from rvq.scoring.columns import OUTCOME_COLUMNS
 from rvq.track.history import TrackHistory
 
 PERIODS, PANEL, EVENTS, META = "track_periods", "track_panel", "track_events", "track_meta"
@@ -269,7 +270,7 @@ class TrackStore:
         snapshots = {name: self.snapshot(name) for name in SNAPSHOTS}
         return TrackHistory(
             events=dictionary_encoded(_loaded(events.drop(columns="seq"), freq)),  # as a pilot's
-            panel=_loaded(panel, freq),
+            panel=complete_grid(_loaded(panel, freq)),
             accounts=snapshots["accounts"],
             freq=freq,
             as_of=as_of,
@@ -345,6 +346,32 @@ def _stored(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(dtype, pd.PeriodDtype | pd.CategoricalDtype):
             out[column] = out[column].astype(str).astype(object)
     return out
+
+
+#: panel columns that are missing, not zero, before an account's first interaction
+_MISSING_BEFORE_FIRST = frozenset(("age", "rv_per_cost", "nps", "csat") + OUTCOME_COLUMNS)
+
+
+def complete_grid(panel: pd.DataFrame) -> pd.DataFrame:
+    """The stored panel as a complete account x period grid, sorted by account and period.
+
+    A tracked period is never rewritten, so an account that first appears in a later period
+    has no rows in the earlier ones; they are added as the panel has them before an
+    account's first interaction (flows and counts 0, age, outcomes and VoC scores missing).
+    """
+    accounts = pd.unique(panel["account_id"])
+    periods = pd.PeriodIndex(pd.unique(panel["period"])).sort_values()
+    if len(panel) == len(accounts) * len(periods):
+        return panel
+    grid = pd.MultiIndex.from_product([sorted(accounts), periods], names=["account_id", "period"])
+    full = panel.set_index(["account_id", "period"]).reindex(grid).reset_index()
+    added = full["period_index"].isna() if "period_index" in full else None
+    for column in full.columns.difference(["account_id", "period", *_MISSING_BEFORE_FIRST]):
+        if pd.api.types.is_numeric_dtype(full[column]):
+            full[column] = full[column].fillna(0).astype(panel[column].dtype)
+    if added is not None:
+        full.loc[added, "period_index"] = periods.get_indexer(full.loc[added, "period"])
+    return full[panel.columns]
 
 
 def _loaded(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
