@@ -50,6 +50,15 @@ def test_plans_keep_future_dates_and_set_aside_what_cannot_be_used(tmp_path, val
     assert ds.validation.counts["plans"] == {"read": 5, "used": 2, "set_aside": 3}
 
 
+def test_a_numeric_won_column_with_a_blank_reads_as_won_and_lost(tmp_path, valid_tables):
+    """Parquet, SQL and Excel give 0/1 outcomes with a blank as floats (1.0, 0.0, NaN)."""
+    table = plans().iloc[:2].assign(won=[1.0, float("nan")])
+    table = pd.concat([table, table.iloc[[1]].assign(won=0.0)], ignore_index=True)
+    ds = load(tmp_path, {**valid_tables, "plans": table}, fmt="parquet")
+    assert ds.plans["won"].tolist()[0] is True and ds.plans["won"].tolist()[2] is False
+    assert "unreadable_won" not in {p.rule for p in ds.validation.problems}
+
+
 def test_campaigns_keep_one_assignment_per_contact_and_campaign(tmp_path, valid_tables):
     ds = load(tmp_path, {**valid_tables, "campaigns": campaigns()})
     frame = ds.campaigns

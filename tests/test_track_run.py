@@ -104,3 +104,19 @@ def test_the_command_runs_every_list(source, tmp_path, monkeypatch, capsys):
     code = cli.main(["track", str(source), "--out", str(tmp_path / "r"), "--as-of", "1999Q1"])
     assert code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_suppressed_row_shows_no_figure_not_even_in_its_reason():
+    from rvq.track.history import TrackList
+    from rvq.track.run import shown_table
+
+    teams = pd.DataFrame({"name": ["R-1", "R-2"], "n_accounts": [3, 40], "rv": [9.66, 5.1]}).assign(
+        reason=["9.66 RV per 100 of cost over 3 accounts", "5.1 RV over 40 accounts"]
+    )
+    shown = shown_table(TrackList("team_performance", "", teams, {}, ""), 5)
+    assert shown["reason"].iloc[0] == "Figures suppressed (< 5 accounts)."
+    assert "9.66" not in shown.to_csv() and shown["reason"].iloc[1] == teams["reason"].iloc[1]
+    arms = pd.DataFrame({"n_arm": [40, 40], "n_control": [2, 40], "difference": [1.5, 2.5]})
+    arms["reason"] = ["a difference of +1.5", "a difference of +2.5"]
+    shown = shown_table(TrackList("campaign_effects", "", arms, {}, ""), 5)
+    assert "+1.5" not in shown.to_csv() and "+2.5" in shown.to_csv()

@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,15 @@ from rvq.pipeline import (
     client_folder_name,
     this_interpreter_kernel_manager,
 )
-from rvq.privacy import ACCOUNT_COUNT_COLUMNS, suppress_small_cells
+from rvq.privacy import (
+    ACCOUNT_COUNT_COLUMNS,
+    small_cell_mask,
+    suppress_small_cells,
+    suppressed_text,
+)
 from rvq.report.html import TEMPLATES, render_notebook_html
 from rvq.report.tables import write_csv_for_people
+from rvq.scoring.cells import CELLS_ABOVE_ROWS
 from rvq.track.actions import next_best_actions
 from rvq.track.balance import stage_balance
 from rvq.track.campaigns import campaign_effects
@@ -97,11 +104,11 @@ def run_track(
         pilot = open_pilot(source, cache_dir=cache_dir, refresh=refresh)
     except PilotInputError as exc:
         raise TrackError(str(exc)) from None
-    if pilot.streamed:
+    if pilot.interaction_rows is None:
         raise TrackError(
-            f"{source}: the interactions were too large to read whole (streamed), and `rvq "
-            "track` keeps every interaction: set `stream: never` in the config to read them "
-            "whole, or run on a machine with more memory"
+            f"{source}: the pilot keeps its interactions summed (streamed, or more than "
+            f"{CELLS_ABOVE_ROWS:,} rows), and `rvq track` needs every interaction: set "
+            "`stream: never` in the config to read them whole, or run on a machine with more memory"
         )
     period = tracked_period(pilot, as_of)
     seconds["open_pilot"] = _lap(clock)
@@ -129,7 +136,10 @@ def run_track(
         raise TrackError(str(exc)) from None
     seconds["read_history"] = _lap(clock)
     clock = time.perf_counter()
-    items = [make(history) for make in (lists or LISTS).values()]
+    builders = dict(lists or LISTS)
+    if lists is None:  # the client's small-cell floor, not the list's default
+        builders["unit_comparison"] = partial(unit_comparison, min_cell_accounts=floor)
+    items = [make(history) for make in builders.values()]
     seconds["lists"] = _lap(clock)
     clock = time.perf_counter()
     document = track_document(
@@ -180,12 +190,25 @@ def _lap(started: float) -> float:
 
 def shown_table(item: TrackList, min_accounts: int) -> pd.DataFrame:
     """A list's table as managers get it: rows that sum up several accounts (a count
-    column of `rvq.privacy.ACCOUNT_COUNT_COLUMNS`) under the pilot's small-cell floor are
-    suppressed; rows about one account keep their figures (they name a pseudonym when
-    privacy is on, and acting on that account is the list's purpose)."""
-    if any(c in item.table.columns for c in ACCOUNT_COUNT_COLUMNS):
-        return suppress_small_cells(item.table, min_accounts)
-    return item.table
+    column of `rvq.privacy.ACCOUNT_COUNT_COLUMNS`; a campaign row: its smaller arm) under
+    the pilot's small-cell floor are suppressed, their `reason` too (it quotes the figures);
+    rows about one account keep their figures (they name a pseudonym when privacy is on,
+    and acting on that account is the list's purpose)."""
+    table = item.table
+    if {"n_arm", "n_control"} <= set(table.columns):
+        counts = table[["n_arm", "n_control"]].min(axis=1)
+    else:
+        column = next((c for c in ACCOUNT_COUNT_COLUMNS if c in table.columns), None)
+        if column is None:
+            return table
+        counts = table[column]
+    small = small_cell_mask(counts, min_accounts)
+    if not small.any():
+        return table
+    shown = suppress_small_cells(table, min_accounts, accounts=counts)
+    if "reason" in shown.columns:
+        shown.loc[small, "reason"] = f"Figures {suppressed_text(min_accounts)}."
+    return shown
 
 
 def write_track_folder(

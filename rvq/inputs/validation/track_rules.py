@@ -28,11 +28,11 @@ from rvq.inputs.validation.rules import (
 from rvq.schema import PLAN_KINDS
 
 #: how a plan's kind may be written -> the kind
-KIND_SPELLINGS = {"up-sell": "upsell", "up_sell": "upsell", "up sell": "upsell"}
+KIND_SPELLINGS = {"up_sell": "upsell"}  # norm_label writes "up-sell" and "up sell" so
 #: how a plan's outcome may be written -> won
 WON_SPELLINGS = {
-    **dict.fromkeys(("1", "yes", "y", "true", "won", "success"), True),
-    **dict.fromkeys(("0", "no", "n", "false", "lost", "failed"), False),
+    **dict.fromkeys(("1", "1.0", "yes", "y", "true", "won", "success"), True),
+    **dict.fromkeys(("0", "0.0", "no", "n", "false", "lost", "failed"), False),
 }
 
 
