@@ -158,6 +158,26 @@ def test_a_book_above_the_threshold_is_written_in_shards(tmp_path, monkeypatch):
     assert len(whole.interactions) == len(events)
 
 
+def test_a_sharded_book_that_fails_midway_publishes_no_table(tmp_path, monkeypatch):
+    """A failure (or Ctrl-C) at the second shard leaves no truncated table under a real name."""
+    monkeypatch.setattr(shards, "SHARD_THRESHOLD", 100)
+    monkeypatch.setattr(shards, "SHARD_ACCOUNTS", 60)
+    made = []
+    real = shards.generate_world
+
+    def fails_second(spec):
+        if made:
+            raise KeyboardInterrupt
+        made.append(spec)
+        return real(spec)
+
+    monkeypatch.setattr(shards, "generate_world", fails_second)
+    out = tmp_path / "book"
+    with pytest.raises(KeyboardInterrupt):
+        shards.write_sharded_world(shards.WorldSpec(accounts=150), out, "parquet", progress=False)
+    assert made and sorted(p.name for p in out.iterdir()) == []
+
+
 def test_account_sample_is_fixed_and_holds_the_accounts_to_keep():
     accounts = [f"A{i:05d}" for i in range(1, 1001)]
     sample = stream.account_sample(accounts, 100, keep=["A00999", "A00500"])

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from rvq.config import ConfigError, PilotConfig, load_config
 from rvq.inputs.dataset import ReadTables, locate_tables, read_tables
-from rvq.inputs.digest import SINGLE_VALUED, RowDigest
+from rvq.inputs.digest import REPEAT_KEYS, SINGLE_VALUED, RowDigest
 from rvq.inputs.mappings import table_mapping
 from rvq.inputs.presets import SlashOrderNote
 from rvq.inputs.readers import RawTable, csv_blocks, parquet_blocks, read_parquet, reader_for
@@ -396,7 +396,7 @@ def streamed_validation(
     *,
     work_dir: str | os.PathLike | None = None,
     block_size: int | None = None,
-    memory_limit: str = "1GB",
+    memory_limit: str | None = None,
 ) -> StreamedPilot:
     """Validate, block by block, a dataset whose interactions file (CSV or Parquet) is
     larger than memory.
@@ -404,11 +404,12 @@ def streamed_validation(
     `source` is a dataset folder, a YAML config or a PilotConfig (its `as_of`, `freq`,
     mapping and catalog apply as in `rvq.inputs.dataset.load_dataset`). The usable interactions go to
     `<work_dir>/interactions.parquet` (default: a new temporary folder); DuckDB works
-    under `memory_limit`. Data problems never raise: they are in the result's
+    under `memory_limit` (default `duckdb_memory_limit()`). Data problems never raise: they are in the result's
     `validation` (its `panel` is empty; `streamed_panel` scores).
     """
     config = source if isinstance(source, PilotConfig) else load_config(source)
     block_size = block_size or BLOCK_SIZE
+    memory_limit = memory_limit or duckdb_memory_limit()
     config = config.model_copy(update={"as_of": config.resolved_as_of()})
     tables = read_tables(config, skip=("interactions",))
     path = locate_tables(config).get("interactions")
@@ -601,18 +602,18 @@ def streamed_panel(
     return result
 
 
-def row_digest(parquet: str | os.PathLike, *, memory_limit: str = "1GB") -> RowDigest:
+def row_digest(parquet: str | os.PathLike, *, memory_limit: str | None = None) -> RowDigest:
     """Step e's row checks of a Parquet file of usable interactions, on DuckDB
     (`rvq.inputs.digest.RowDigest`): the extra rows per account repeating account, contact,
     timestamp and code, and the value pairs of the `SINGLE_VALUED` interaction attributes."""
-    con = _duckdb(memory_limit, Path(parquet).parent)
+    con = _duckdb(memory_limit or duckdb_memory_limit(), Path(parquet).parent)
     source = f"read_parquet({_quoted(parquet)})"
     try:
         repeats = con.execute(
             f"""
             SELECT account_id, sum(n - 1) AS n_rows FROM (
                 SELECT account_id, count(*) AS n FROM {source}
-                GROUP BY account_id, contact_id, timestamp, interaction_code
+                GROUP BY {", ".join(REPEAT_KEYS)}
             ) WHERE n > 1 GROUP BY account_id
             """
         ).df()
@@ -641,7 +642,7 @@ def streamed_cells(
     *,
     freq: str,
     labels: tuple[str, ...] = CELL_LABELS,
-    memory_limit: str = "1GB",
+    memory_limit: str | None = None,
     accounts: list[str] | None = None,
 ) -> pd.DataFrame:
     """The scored events of a Parquet file of usable interactions (of `accounts` only,
@@ -661,7 +662,7 @@ def streamed_cells(
     keys = ["account_id", "period_start", "interaction_code", *labels]
     texts = ["account_id", "interaction_code", *labels]
     source = f"read_parquet({_quoted(parquet)})"
-    con = _duckdb(memory_limit, Path(parquet).parent)
+    con = _duckdb(memory_limit or duckdb_memory_limit(), Path(parquet).parent)
     try:
         con.register("rates", rates)
         if accounts is not None:

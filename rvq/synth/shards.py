@@ -123,6 +123,12 @@ class _Appender:
                 self.writers[name] = pcsv.CSVWriter(self._tmp(name), self.schemas[name])
         self.writers[name].write_table(table.cast(self.schemas[name]))
 
+    def abort(self) -> None:
+        """Close the writers and remove the partial files: a failed book is not published."""
+        for name, writer in self.writers.items():
+            writer.close()
+            self._tmp(name).unlink(missing_ok=True)
+
     def close(self) -> None:
         for name, writer in self.writers.items():
             writer.close()
@@ -170,8 +176,10 @@ def write_sharded_world(
                     file=sys.stderr,
                     flush=True,
                 )
-    finally:
-        appender.close()
+    except BaseException:  # Ctrl-C included: never leave truncated tables under real names
+        appender.abort()
+        raise
+    appender.close()
     seconds = time.perf_counter() - started
     truth = merged_truth(spec, truths, width, seconds)
     tmp = out / ".truth.json.tmp"
