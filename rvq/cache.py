@@ -278,14 +278,19 @@ def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any]
             raise CacheEntryError(f"{MANIFEST} lists a file no entry holds: {filename!r}")
         path, expected = folder / filename, record if isinstance(record, dict) else {}
         try:  # hashed as a stream: a large table is not held twice while it is checked
-            found = _file_record(path)
+            handle = path.open("rb")
+            found = _handle_record(handle)
         except OSError as exc:
             raise CacheEntryError(f"{filename}: {(exc.strerror or str(exc)).lower()}") from None
         if found != {k: expected.get(k) for k in ("sha256", "bytes")}:
+            handle.close()
             raise CacheEntryError(f"{filename} is not the file that was written (checksum)")
         if name in lazy and suffix == "parquet":
-            parts[name] = functools.partial(pd.read_parquet, path)
+            # read later from the handle checked now: a refresh or `rvq cache clear` in
+            # between cannot remove or swap the bytes under it
+            parts[name] = functools.partial(_read_and_close, handle)
             continue
+        handle.close()
         try:
             parts[name] = (
                 pd.read_parquet(path) if suffix == "parquet" else json.loads(path.read_bytes())
@@ -298,8 +303,21 @@ def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any]
 def _file_record(path: Path) -> dict[str, Any]:
     """A file's sha256 and size, as the manifest lists them (hashed as a stream)."""
     with path.open("rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        return {"sha256": hashlib.file_digest(fh, "sha256").hexdigest(), "bytes": size}
+        return _handle_record(fh)
+
+
+def _handle_record(fh: Any) -> dict[str, Any]:
+    size = os.fstat(fh.fileno()).st_size
+    return {"sha256": hashlib.file_digest(fh, "sha256").hexdigest(), "bytes": size}
+
+
+def _read_and_close(handle: Any) -> pd.DataFrame:
+    """A lazy part of an entry, read from the handle its check opened."""
+    try:
+        handle.seek(0)
+        return pd.read_parquet(handle)
+    finally:
+        handle.close()
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

@@ -312,3 +312,18 @@ def test_a_run_stops_when_its_data_change_under_it(meanwhile, dataset, tmp_path,
     assert "\n" not in message
     [failed] = (tmp_path / "reports").glob("*/*.failed")
     assert reason in (failed / "error.html").read_text()
+
+
+def test_a_lazy_part_reads_the_bytes_checked_even_when_the_entry_is_removed_meanwhile(
+    dataset, tmp_path
+):
+    """A step kernel loads `events` on first use, minutes after opening the entry; a refresh
+    or `rvq cache clear` in between must not turn that into a bare FileNotFoundError."""
+    store = tmp_path / "cache"
+    scored = pilots.open_pilot(dataset, cache_dir=store)
+    entry = the_entry(store)
+    parts, _ = cache.read_entry(entry, lazy={"events"})
+    assert callable(parts["events"])
+    cache.remove_entry(entry)
+    assert not entry.exists()
+    pd.testing.assert_frame_equal(parts["events"](), scored.events)
