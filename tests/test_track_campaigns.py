@@ -91,6 +91,13 @@ def test_planted_campaign_is_found_and_the_null_is_not(planted):
     assert np.isfinite(result.table["difference"]).all()
 
 
+def test_reasons_write_money_as_managers_read_it(planted):
+    _, result = planted
+    revenue = result.table[result.table["measure"] == "revenue"]
+    assert len(revenue) and not revenue["reason"].str.contains(r"\de[+-]\d").any()
+    assert revenue["reason"].str.contains(r"[+-]?\d{1,3}(?:,\d{3})+").all()  # thousands separated
+
+
 def test_contact_level_campaign_uses_the_contacts_own_flow(planted):
     world, _ = planted
     history = history_from_tables(world.tables)

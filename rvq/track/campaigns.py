@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from rvq.report.words import number_text
 from rvq.track.history import TrackHistory, TrackList
 
 NAME = "campaign_effects"
@@ -149,6 +150,11 @@ def _verdict(row: dict) -> str:
     return "no clear difference"
 
 
+def _signed(value: float) -> str:
+    """A change as a manager reads it: sign, thousands separated (`+3,353`, `-7.680`)."""
+    return ("+" if value > 0 else "") + number_text(value)
+
+
 def _reason(row: dict, unit: str, pre: int, level: float) -> str:
     what = "RV flow" if row["measure"] == "rv_flow" else row["measure"].replace("_", " ")
     if not np.isfinite(row["ci_low"]):
@@ -157,11 +163,12 @@ def _reason(row: dict, unit: str, pre: int, level: float) -> str:
             f"'{row['control_arm']}' ({row['n_control']}): at least 2 in each are needed."
         )
     return (
-        f"From {row['start']} on, {what} per period changed by {row['change_arm']:+.3g} for "
-        f"the {row['n_arm']} {unit}s in '{row['arm']}' and by {row['change_control']:+.3g} "
-        f"for the {row['n_control']} in '{row['control_arm']}' (against their {pre} periods "
-        f"before): a difference of {row['difference']:+.3g} ({level:.0%} interval "
-        f"{row['ci_low']:+.3g} to {row['ci_high']:+.3g}), so the campaign "
+        f"From {row['start']} on, {what} per period changed by {_signed(row['change_arm'])} "
+        f"for the {row['n_arm']} {unit}s in '{row['arm']}' and by "
+        f"{_signed(row['change_control'])} for the {row['n_control']} in "
+        f"'{row['control_arm']}' (against their {pre} periods before): a difference of "
+        f"{_signed(row['difference'])} ({level:.0%} interval {_signed(row['ci_low'])} to "
+        f"{_signed(row['ci_high'])}), so the campaign "
         + {
             "raised": f"raised {what}.",
             "lowered": f"lowered {what}.",
