@@ -446,4 +446,18 @@ is 0.6 GB) and the panel (3.2 GB, read by every kernel), each step kernel is exp
 4-9 GB: not measured. The steps were not reached in this session; the next run is
 `--data /work/big1m/demo --kill-above 14` on a quieter machine (expect 1-1.5 h at load
 ~2).
+
+Later the same evening (load 1-4): the whole pilot at 1,000,000 accounts, Parquet, every default,
+cold cache, code 57bc2d9. Setup (blocks validated, duplicates, DuckDB panel, the sample's cells,
+digest, cache write) **1,434 s (24 min), parent peak 11.52 GB**; `auto` streamed ("138.7M rows,
+expected ~208 GB per step in memory, 24 GB free"; steps b, d, e on a fixed sample of 200,000
+accounts). Step 01 then stopped because the code in the repository changed during the run (a
+kernel imports the new code, whose cache key differs: the run refuses to mix code versions);
+the steps were rerun on the cached pilot with the run's own code (57bc2d9 in a worktree):
+  01 9 s / 7.9 GB, 02 31 s / 8.7 GB, 03 308 s / 8.0 GB, 04 49 s / 11 GB, 05 55 s / 9.8 GB
+  (seconds / kernel peak resident), 06 still running after 7 min when the session ended
+  (kernel 8.1 GB plus its forked worker 6.0 GB resident, much of it shared pages).
+What dominates at 1,000,000 accounts: the parent's setup (24 min), then step 03 (5 min: the
+lifecycle on the 12M-row panel) and step 06; every kernel holds 8-11 GB (the 12M-row panel,
+3.2 GB as Parquet, and its copies): one kernel at a time fits this 24 GB machine, two would not.
 """
