@@ -245,3 +245,40 @@ def assert_counts_balance(result) -> None:
         assert c["read"] == c["used"] + c["set_aside"], table
         aside = result.set_aside.get(table)
         assert c["set_aside"] == (0 if aside is None else len(aside)), table
+
+
+# --------------------------------------------------------------------------- streamed vs whole
+
+#: bytes per streamed block in the stream tests: a few hundred rows, so a small world has many
+STREAM_TEST_BLOCKS = 1 << 14
+
+
+def config_file(folder: Path, data: Path, mode: str, **extra) -> Path:
+    """A pilot config reading `data` with `stream: mode` (and `extra` settings)."""
+    import yaml
+
+    path = folder / f"pilot-{mode}.yaml"
+    path.write_text(yaml.safe_dump({"data": str(data), "stream": mode, **extra}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pilots(world_dir, tmp_path_factory):
+    """The module's `world_dir` opened read whole (`stream: never`) and streamed (`always`,
+    in blocks of `STREAM_TEST_BLOCKS` bytes)."""
+    from rvq import pilot as pilot_cache
+    from rvq.scoring import stream
+
+    folder = tmp_path_factory.mktemp("configs")
+    small_blocks = pytest.MonkeyPatch()
+    small_blocks.setattr(stream, "BLOCK_SIZE", STREAM_TEST_BLOCKS)
+    try:
+        opened = {
+            mode: pilot_cache.open_pilot(
+                config_file(folder, world_dir, mode), cache_dir=folder / "cache"
+            )
+            for mode in ("never", "always")
+        }
+    finally:
+        small_blocks.undo()
+    return opened["never"], opened["always"]

@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import STREAM_TEST_BLOCKS as SMALL_BLOCKS
+from conftest import config_file
 
 from rvq import inputs, scoring, synth
 from rvq import pilot as pilot_cache
@@ -23,8 +25,6 @@ from rvq.cli import main
 from rvq.config import load_config
 from rvq.scoring import cells, stream
 from rvq.steps import datamap, gaps, history
-
-SMALL_BLOCKS = 1 << 14
 
 
 @pytest.fixture(scope="module")
@@ -55,30 +55,6 @@ def plain(frame: pd.DataFrame) -> pd.DataFrame:
             c.astype(c.cat.categories.dtype) if isinstance(c.dtype, pd.CategoricalDtype) else c
         )
     )
-
-
-def config_file(folder: Path, data: Path, mode: str, **extra) -> Path:
-    path = folder / f"pilot-{mode}.yaml"
-    path.write_text(yaml.safe_dump({"data": str(data), "stream": mode, **extra}))
-    return path
-
-
-@pytest.fixture(scope="module")
-def pilots(world_dir, tmp_path_factory):
-    """The same dataset opened read whole (`stream: never`) and streamed (`always`)."""
-    folder = tmp_path_factory.mktemp("configs")
-    stream_blocks = pytest.MonkeyPatch()
-    stream_blocks.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
-    try:
-        opened = {
-            mode: pilot_cache.open_pilot(
-                config_file(folder, world_dir, mode), cache_dir=folder / "cache"
-            )
-            for mode in ("never", "always")
-        }
-    finally:
-        stream_blocks.undo()
-    return opened["never"], opened["always"]
 
 
 def test_streamed_cells_equal_the_cells_of_the_scored_events(world_dir, tmp_path):

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import STREAM_TEST_BLOCKS as SMALL_BLOCKS
 
 from rvq import inputs, synth
 from rvq import pilot as pilot_cache
@@ -25,8 +26,6 @@ from rvq.inputs.readers import parquet_blocks, read_parquet
 from rvq.scoring import cells, stream
 from rvq.steps import datamap, gaps, history
 from rvq.synth import shards
-
-SMALL_BLOCKS = 1 << 14
 
 
 @pytest.fixture(scope="module")
@@ -41,30 +40,6 @@ def world_dir(tmp_path_factory) -> Path:
     frame = pd.concat([frame, frame.iloc[[5]]], ignore_index=True)  # same event_id, far apart
     frame.to_parquet(path, index=False)
     return data
-
-
-def config_file(folder: Path, data: Path, mode: str) -> Path:
-    path = folder / f"pilot-{mode}.yaml"
-    path.write_text(yaml.safe_dump({"data": str(data), "stream": mode}))
-    return path
-
-
-@pytest.fixture(scope="module")
-def pilots(world_dir, tmp_path_factory):
-    """The same Parquet dataset opened read whole (`stream: never`) and streamed (`always`)."""
-    folder = tmp_path_factory.mktemp("configs")
-    small = pytest.MonkeyPatch()
-    small.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
-    try:
-        opened = {
-            mode: pilot_cache.open_pilot(
-                config_file(folder, world_dir, mode), cache_dir=folder / "cache"
-            )
-            for mode in ("never", "always")
-        }
-    finally:
-        small.undo()
-    return opened["never"], opened["always"]
 
 
 def test_parquet_blocks_are_the_whole_read_in_pieces(world_dir, tmp_path):
