@@ -39,7 +39,7 @@ import rvq
 from rvq.errors import CacheWriteError, PilotInputError, folder_error_line, one_line
 
 #: bump when an entry's files change shape, so old cache entries are not read
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 

@@ -96,6 +96,9 @@ class Pilot:
     #: (accounts whose events `events` holds, accounts of the panel) when a streamed book
     #: too large for event cells of every account keeps a sample's (`rvq.scoring.stream`)
     cell_sample: tuple[int, int] | None = None
+    #: with `cell_sample`, the ids of the sampled accounts, pseudonymized as the panel's
+    #: are (a sampled account may have no interactions, so no cells)
+    cell_accounts: pd.Series | None = None
 
     @property
     def config(self) -> Any:
@@ -112,11 +115,12 @@ class Pilot:
 
     @property
     def event_panel(self) -> pd.DataFrame:
-        """The panel of the accounts `events` holds: the whole panel, unless the event
-        cells hold a sample of accounts (`cell_sample`)."""
+        """The panel of the accounts whose events `events` holds: the whole panel, unless
+        the event cells hold a sample of accounts (`cell_sample`): then the panel of
+        exactly the sampled accounts (`cell_accounts`), those without interactions too."""
         if self.cell_sample is None:
             return self.panel
-        return self.panel.loc[self.panel["account_id"].isin(self.events["account_id"].unique())]
+        return self.panel.loc[self.panel["account_id"].isin(self.cell_accounts)]
 
     @property
     def validation(self) -> Any:
@@ -333,6 +337,9 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
         config=streamed.config,
     )
     panel, cells, digest = streamed.panel, streamed.cells, streamed.digest
+    sampled = None
+    if streamed.cell_accounts is not None:
+        sampled = pd.DataFrame({"account_id": pd.Series(streamed.cell_accounts, dtype=str)})
     try:
         if privacy.privacy_settings(config).pseudonymize:
             secret = privacy.pseudonym_key(config)  # looked up once (a secrets file is read)
@@ -344,6 +351,8 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
             keys = [k for k in cell_table.CELL_KEYS if k in cells]
             cells = cells.sort_values(keys, ignore_index=True)
             digest = privacy.protect_digest(digest, secret)
+            if sampled is not None:
+                sampled = privacy.pseudonymize_frame(sampled, secret)
     except privacy.PrivacyKeyError as exc:
         raise PilotInputError(str(exc)) from None
     return Pilot(
@@ -355,6 +364,7 @@ def _score_streamed(source: Path, key: str, config: Any) -> Pilot:
         streamed=True,
         digest=digest,
         cell_sample=streamed.cell_sample,
+        cell_accounts=None if sampled is None else sampled["account_id"],
     )
 
 
@@ -499,6 +509,8 @@ def to_entry(pilot: Pilot) -> dict[str, Any]:
             parts[f"dataset.{name}"] = getattr(dataset, name)
     for table, frame in validation.set_aside.items():
         parts[f"set_aside.{table}"] = frame
+    if pilot.cell_accounts is not None:
+        parts["cell_accounts"] = pilot.cell_accounts.to_frame("account_id")
     if digest is not None:
         parts["digest.repeats"] = digest.repeats
         for i, frame in enumerate(digest.pairs.values()):
@@ -544,6 +556,7 @@ def from_entry(parts: dict[str, Any]) -> Pilot:
         digest=digest,
         path_line=str(info.get("path_line", "")),
         cell_sample=tuple(info["cell_sample"]) if info.get("cell_sample") else None,
+        cell_accounts=parts["cell_accounts"]["account_id"] if "cell_accounts" in parts else None,
     )
 
 

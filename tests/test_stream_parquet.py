@@ -187,3 +187,38 @@ def test_a_book_of_many_accounts_keeps_the_cells_of_a_sample(
     )
     again = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")  # from the cache
     assert again.cell_sample == (40, 60) and set(again.events["account_id"].astype(str)) == kept
+
+
+@pytest.mark.parametrize("pseudonymize", [False, True])
+def test_the_event_panel_of_a_sample_is_the_panel_of_exactly_the_sampled_accounts(
+    world_dir, tmp_path, monkeypatch, pseudonymize
+):
+    """A sampled account without interactions has no cells, yet its panel rows are
+    the sample's (pseudonymized as the panel's ids are)."""
+    monkeypatch.setenv("RVQ_PSEUDONYM_KEY", "sample-key")
+    monkeypatch.setattr(stream, "CELL_ACCOUNTS", 40)
+    monkeypatch.setattr(stream, "BLOCK_SIZE", SMALL_BLOCKS)
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in world_dir.iterdir():
+        (data / path.name).write_bytes(path.read_bytes())
+    rows = pd.read_parquet(data / "interactions.parquet")
+    quiet = "A00007"  # keeps its outcomes (its panel rows) but loses every interaction
+    rows.loc[rows["account_id"] != quiet].to_parquet(data / "interactions.parquet", index=False)
+    real = stream.account_sample
+    monkeypatch.setattr(
+        stream, "account_sample", lambda ids, n, keep=(): real(ids, n, [*keep, quiet])
+    )
+    config = tmp_path / "pilot.yaml"
+    settings = {"data": str(data), "stream": "always", "priority_customers": 5}
+    settings["privacy"] = {"pseudonymize": pseudonymize}
+    config.write_text(yaml.safe_dump(settings))
+    for _ in range(2):  # scored, then from the cache
+        sampled = pilot_cache.open_pilot(config, cache_dir=tmp_path / "cache")
+        assert sampled.cell_sample[0] == 40 and len(sampled.cell_accounts) == 40
+        held = set(sampled.events["account_id"].astype(str))
+        assert len(held) == 39 and held < set(sampled.cell_accounts)
+        (missing,) = set(sampled.cell_accounts) - held
+        assert (missing == quiet) != pseudonymize
+        assert set(sampled.cell_accounts) <= set(sampled.panel["account_id"])
+        assert set(sampled.event_panel["account_id"]) == set(sampled.cell_accounts)

@@ -115,6 +115,8 @@ class StreamedPilot:
     #: (accounts whose events the cells hold, accounts of the panel) when the cells hold
     #: a sample (`account_sample`); None: every account's
     cell_sample: tuple[int, int] | None = None
+    #: the ids of the sampled accounts (`account_sample`), with or without interactions
+    cell_accounts: list[str] | None = None
 
 
 #: above this many accounts in the panel, the event cells hold a fixed sample of this many:
@@ -591,6 +593,7 @@ def streamed_panel(
     sample = account_sample(accounts, CELL_ACCOUNTS, keep(frames) if keep else ())
     if sample is not None:
         result.cell_sample = (len(sample), len(accounts))
+        result.cell_accounts = sample
     result.cells = streamed_cells(
         result.interactions,
         frames["catalog"],
