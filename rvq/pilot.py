@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,20 +42,28 @@ from rvq.cache import (
 )
 from rvq.config import PrivacyConfig
 from rvq.errors import PilotInputError, one_line
+from rvq.inputs.dataset import Dataset
 from rvq.privacy import privacy_settings
+
+_REQUIRED = object()
 
 
 class _LoadedOnUse:
-    """A Pilot field that may be given as a function returning its value (a large cached
-    frame, `rvq.cache.read_entry`'s `lazy`): called on first use, so a notebook that never
-    reads it never holds it."""
+    """A dataclass field that may be given as a function returning its value (a large
+    cached frame, `rvq.cache.read_entry`'s `lazy`): called on first use, so a notebook that
+    never reads it never holds it. `default`: the field's default (none: required)."""
+
+    def __init__(self, default: Any = _REQUIRED) -> None:
+        self.default = default
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = f"_{name}"
 
     def __get__(self, pilot: Any, owner: type | None = None) -> Any:
         if pilot is None:
-            raise AttributeError(self.slot)  # for dataclass: the field has no default
+            if self.default is _REQUIRED:
+                raise AttributeError(self.slot)  # for dataclass: the field has no default
+            return self.default
         value = getattr(pilot, self.slot)
         if callable(value):
             value = value()
@@ -87,11 +96,12 @@ class Pilot:
     key: str
     dataset: Any
     events: pd.DataFrame = _LoadedOnUse()  # type: ignore[assignment]
-    panel: pd.DataFrame
+    panel: pd.DataFrame = _LoadedOnUse()  # type: ignore[assignment]
     cache_dir: Path | None = None
     run_dir: Path | None = None
     streamed: bool = False
-    digest: Any = None  # with cells, the rows' `rvq.inputs.digest.RowDigest` (step e's row checks)
+    #: with cells, the rows' `rvq.inputs.digest.RowDigest` (step e's row checks)
+    digest: Any = _LoadedOnUse(None)
     path_line: str = ""  # how the interactions were read and why (`rvq.scoring.footprint`)
     #: (accounts whose events `events` holds, accounts of the panel) when a streamed book
     #: too large for event cells of every account keeps a sample's (`rvq.scoring.stream`)
@@ -99,6 +109,8 @@ class Pilot:
     #: with `cell_sample`, the ids of the sampled accounts, pseudonymized as the panel's
     #: are (a sampled account may have no interactions, so no cells)
     cell_accounts: pd.Series | None = None
+    #: `data_counts` as the cache entry stored them (a step then reads neither panel nor events)
+    stored_counts: dict[str, Any] | None = None
 
     @property
     def config(self) -> Any:
@@ -121,6 +133,26 @@ class Pilot:
         if self.cell_sample is None:
             return self.panel
         return self.panel.loc[self.panel["account_id"].isin(self.cell_accounts)]
+
+    @property
+    def panel_names(self) -> list[str]:
+        """The panel's column names (in a step kernel, without reading the panel)."""
+        stored = self._panel  # the frame, or its `rvq.cache.LazyPart` when not yet read
+        return list(stored.names if callable(stored) else self.panel.columns)
+
+    def panel_columns(self, wanted: Iterable[str], *, sampled: bool = False) -> pd.DataFrame:
+        """The panel's columns among `wanted`, in the panel's order, of every account (of
+        `event_panel`'s accounts with `sampled`): what a step reads of the panel. A step
+        kernel then reads only those columns from the cache and holds only them."""
+        wanted = set(wanted)
+        stored = self._panel  # the frame, or its `rvq.cache.LazyPart` when not yet read
+        if callable(stored):
+            panel = stored([c for c in stored.names if c in wanted])
+        else:
+            panel = self.panel[[c for c in self.panel.columns if c in wanted]]
+        if sampled and self.cell_sample is not None:
+            panel = panel.loc[panel["account_id"].isin(self.cell_accounts)]
+        return panel
 
     @property
     def validation(self) -> Any:
@@ -180,6 +212,8 @@ class Pilot:
         accounts and periods of the panel, first and last period."""
         from rvq.scoring.cells import event_counts
 
+        if self.stored_counts is not None:
+            return dict(self.stored_counts)
         used = int(event_counts(self.events).sum())  # a streamed pilot's events are cells
         events = self.table_counts().get("interactions") or {
             "read": used,
@@ -440,7 +474,7 @@ def run_entry(entry: Path, source: Path) -> Pilot:
     """The pilot a run opened, from its cache entry; `PilotInputError` (one line) when the
     entry is gone or damaged, or an input file has changed since it was built."""
     try:
-        parts, manifest = read_entry(entry, lazy=("events",))  # steps a, c, f, g never read them
+        parts, manifest = read_entry(entry, lazy=LAZY_PARTS)
         pilot = from_entry(parts)
         recorded = [tuple(s) for s in manifest["inputs"]]
     except FileNotFoundError:
@@ -477,6 +511,20 @@ def changed_input(before: list[tuple], after: list[tuple]) -> str | None:
 
 # --------------------------------------------------------------------------- the entry
 
+#: the parts of an entry a step kernel reads on first use (`rvq.cache.read_entry`'s
+#: `lazy`; a name ending in "." stands for every part it begins): each step reads a few
+#: of them (step a none, f the panel and accounts), a million accounts' take 1-3 GB each
+LAZY_PARTS = (
+    "events",
+    "panel",
+    "dataset.accounts",
+    "dataset.outcomes",
+    "dataset.voc",
+    "dataset.plans",
+    "dataset.campaigns",
+    "digest.",
+)
+
 #: a Dataset's frames, each stored as a Parquet file of its own
 DATASET_FRAMES = ("interactions", "catalog", "accounts", "outcomes", "voc", "plans", "campaigns")
 
@@ -500,6 +548,7 @@ def to_entry(pilot: Pilot) -> dict[str, Any]:
             "files": validation.files,
             "zones": validation.zones,
             "digest_pairs": None if digest is None else [list(k) for k in digest.pairs],
+            "data_counts": pilot.data_counts(),
         },
         "events": pilot.events,
         "panel": pilot.panel,
@@ -521,7 +570,6 @@ def to_entry(pilot: Pilot) -> dict[str, Any]:
 def from_entry(parts: dict[str, Any]) -> Pilot:
     """The pilot `to_entry` stored, from the parts read back (`rvq.cache.read_entry`)."""
     from rvq.config import PilotConfig
-    from rvq.inputs.dataset import Dataset
     from rvq.inputs.digest import RowDigest
     from rvq.inputs.validation import Problem, ValidationResult
 
@@ -537,15 +585,19 @@ def from_entry(parts: dict[str, Any]) -> Pilot:
         files=info["files"],
         zones=info["zones"],
     )
-    dataset = Dataset(
+    dataset = _EntryDataset(
         **{name: parts.get(f"dataset.{name}") for name in DATASET_FRAMES},
         validation=validation,
         config=PilotConfig.model_validate(info["config"]),
     )
     digest = None
     if info["digest_pairs"] is not None:
-        pairs = {tuple(k): parts[f"digest.pairs.{i}"] for i, k in enumerate(info["digest_pairs"])}
-        digest = RowDigest(repeats=parts["digest.repeats"], pairs=pairs)
+        keys = [tuple(k) for k in info["digest_pairs"]]
+
+        def digest() -> RowDigest:  # its parts may be read on use (`LAZY_PARTS`)
+            pairs = {k: _read(parts[f"digest.pairs.{i}"]) for i, k in enumerate(keys)}
+            return RowDigest(repeats=_read(parts["digest.repeats"]), pairs=pairs)
+
     return Pilot(
         source=Path(info["source"]),
         key=str(info["key"]),
@@ -557,7 +609,26 @@ def from_entry(parts: dict[str, Any]) -> Pilot:
         path_line=str(info.get("path_line", "")),
         cell_sample=tuple(info["cell_sample"]) if info.get("cell_sample") else None,
         cell_accounts=parts["cell_accounts"]["account_id"] if "cell_accounts" in parts else None,
+        stored_counts=info.get("data_counts"),
     )
+
+
+def _read(part: Any) -> Any:
+    """A part of an entry: read now when it was given as a function (`LAZY_PARTS`)."""
+    return part() if callable(part) else part
+
+
+@dataclass
+class _EntryDataset(Dataset):
+    """A `Dataset` from a cache entry whose large frames may be given as functions that
+    read them (`LAZY_PARTS`): read on first use, so a step never holds the tables it
+    does not read (step c: neither outcomes nor accounts)."""
+
+    accounts: pd.DataFrame | None = _LoadedOnUse()  # type: ignore[assignment]
+    outcomes: pd.DataFrame | None = _LoadedOnUse()  # type: ignore[assignment]
+    voc: pd.DataFrame | None = _LoadedOnUse()  # type: ignore[assignment]
+    plans: pd.DataFrame | None = _LoadedOnUse(None)  # type: ignore[assignment]
+    campaigns: pd.DataFrame | None = _LoadedOnUse(None)  # type: ignore[assignment]
 
 
 def run_input_version(run_dir: str | os.PathLike, source: Path) -> str | None:

@@ -232,6 +232,16 @@ def source_coverage(
     return matrix.loc[matrix.sum(axis=1).sort_values(ascending=False, kind="stable").index]
 
 
+def completeness_columns(scored_events: bool = True) -> list[str]:
+    """The panel columns `account_completeness` reads (with or without `scored_events`):
+    a step kernel reads only these of a large panel (`rvq.pilot.Pilot.panel_columns`)."""
+    columns = ["account_id", "period", "n_interactions", "revenue", "profit", "n_surveys"]
+    columns += ["nps", "csat"]
+    if not scored_events:
+        columns += [f"rv_stage_{s}" for s in STAGES] + [f"rv_function_{f}" for f in FUNCTIONS]
+    return columns
+
+
 def account_completeness(
     panel: pd.DataFrame, scored_events: pd.DataFrame | None = None
 ) -> pd.DataFrame:

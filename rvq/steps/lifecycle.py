@@ -41,6 +41,18 @@ DIVERGENCE_COLUMNS = [
 ]
 
 
+#: the panel column each derived outcome of `account_outcome` is computed from
+OUTCOME_BASES = {"revenue_growth": "revenue", "share_of_wallet_change": "share_of_wallet"}
+
+
+def lifecycle_columns(panel_columns: Sequence[str], outcomes: Sequence[str]) -> list[str]:
+    """The columns of a panel with `panel_columns` that `lifecycle_rankings` of `outcomes`
+    and `lifecycle_paths` of profit read: a step kernel reads only these of a large panel
+    (`rvq.pilot.Pilot.panel_columns`)."""
+    needed = {"account_id", "period", "profit"} | {OUTCOME_BASES.get(o, o) for o in outcomes}
+    return [c for c in panel_columns if c in needed or c.startswith(COMPONENT_PREFIXES)]
+
+
 def account_outcome(panel: pd.DataFrame, outcome: str) -> pd.Series:
     """One number per account summarising `outcome` over the window (NaN periods skipped).
 
@@ -54,7 +66,7 @@ def account_outcome(panel: pd.DataFrame, outcome: str) -> pd.Series:
       period, so accounts observed for fewer periods compare fairly.
     Halves: with an odd number of observed periods the middle one is left out.
     """
-    base = {"revenue_growth": "revenue", "share_of_wallet_change": "share_of_wallet"}.get(outcome)
+    base = OUTCOME_BASES.get(outcome)
     if base is None:
         if outcome not in panel:
             raise KeyError(f"panel has no column {outcome!r}")
