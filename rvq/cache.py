@@ -252,14 +252,22 @@ def write_entry(folder: Path, parts: Mapping[str, Any], about: Mapping[str, Any]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_entry(
+    folder: Path, lazy: Collection[str] = (), checked: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The parts of the entry `folder` and its manifest. Every file is checked against the
     manifest's size and sha256 before it is parsed (Parquet as a DataFrame, JSON as data:
     nothing read can run code). Raises FileNotFoundError when there is no entry,
     `CacheEntryError` naming the file when the entry cannot be read whole. Parts named in
     `lazy` (Parquet; a name ending in "." names every part it begins) are checked, and
     given as a function that reads them when called (`LazyPart`): a process that never
-    uses a large part does not hold it."""
+    uses a large part does not hold it.
+
+    `checked` (`checked_files`, taken by the process that opened the entry for a run):
+    a file whose stamp (`file_stamp`) is the one recorded there is the file hashed then,
+    and is not hashed again; any other is hashed and must have the recorded sha256 too,
+    so a file changed or put in place since then is refused (a step kernel of a run
+    reads the bytes the run opened, without hashing a million accounts' entry again)."""
     if not folder.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no cache entry", str(folder))
     try:
@@ -277,14 +285,22 @@ def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any]
         if not _PART_NAME.fullmatch(name) or suffix not in ("parquet", "json"):
             raise CacheEntryError(f"{MANIFEST} lists a file no entry holds: {filename!r}")
         path, expected = folder / filename, record if isinstance(record, dict) else {}
+        known = (checked or {}).get(filename) or {}
         try:  # hashed as a stream: a large table is not held twice while it is checked
             handle = path.open("rb")
-            found = _handle_record(handle)
+            stamp = file_stamp(os.fstat(handle.fileno()))
+            if known.get("stamp") == stamp:  # the very file hashed when the run opened it
+                found = {"sha256": known.get("sha256"), "bytes": stamp[0]}
+            else:
+                found = _handle_record(handle)
         except OSError as exc:
             raise CacheEntryError(f"{filename}: {(exc.strerror or str(exc)).lower()}") from None
         if found != {k: expected.get(k) for k in ("sha256", "bytes")}:
             handle.close()
             raise CacheEntryError(f"{filename} is not the file that was written (checksum)")
+        if known and found["sha256"] != known.get("sha256"):
+            handle.close()
+            raise CacheEntryError(f"{filename} is not the file this run opened (checksum)")
         is_lazy = name in lazy or any(p.endswith(".") and name.startswith(p) for p in lazy)
         if is_lazy and suffix == "parquet":
             # read later from the handle checked now: a refresh or `rvq cache clear` in
@@ -299,6 +315,32 @@ def read_entry(folder: Path, lazy: Collection[str] = ()) -> tuple[dict[str, Any]
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise CacheEntryError(f"{filename}: {type(exc).__name__}: {one_line(exc)}") from None
     return parts, manifest
+
+
+def file_stamp(st: os.stat_result) -> list[int]:
+    """What changes when a file's bytes may have: its size, modification time, change
+    time (set by any write or any change of the other two, and never set back), inode
+    and device (another file put in its place)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def checked_files(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each file of the entry `folder` that matches its manifest (sha256 and size), with
+    its stamp taken before it was hashed: `read_entry`'s `checked`. A file that does not
+    match is left out (`read_entry` then hashes it, and refuses it); empty when the entry
+    cannot be read."""
+    try:
+        files = json.loads((folder / MANIFEST).read_bytes())["files"]
+        out = {}
+        for filename, record in files.items():
+            with (folder / filename).open("rb") as fh:
+                stamp = file_stamp(os.fstat(fh.fileno()))
+                found = _handle_record(fh)
+            if found == {k: record.get(k) for k in ("sha256", "bytes")}:
+                out[filename] = {"sha256": found["sha256"], "stamp": stamp}
+        return out
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _file_record(path: Path) -> dict[str, Any]:

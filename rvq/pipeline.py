@@ -33,7 +33,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rvq import __version__, report
 from rvq.errors import folder_error_line
 from rvq.inputs.dataset import table_file_notes
-from rvq.pilot import Pilot, PilotInputError, one_line, open_pilot, pilot_info
+from rvq.pilot import (
+    Pilot,
+    PilotInputError,
+    entry_checked_files,
+    one_line,
+    open_pilot,
+    pilot_info,
+)
 from rvq.scoring.footprint import gigabytes
 
 KERNEL_NAME = "python3"
@@ -489,6 +496,7 @@ def run_pilot(
         "timings": timings,
         "kernel_peak_gb": peaks,
         "notes": notes,
+        "entry_checked": entry_checked_files(pilot),  # the kernels hash only what changed
     }
     report.record_findings(report.RUN_RECORD, run_record, run_dir=run_dir)
     streamed = bool(pilot.streamed)

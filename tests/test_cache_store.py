@@ -331,3 +331,59 @@ def test_a_lazy_part_reads_the_bytes_checked_even_when_the_entry_is_removed_mean
     cache.remove_entry(entry)
     assert not entry.exists()
     pd.testing.assert_frame_equal(parts["events"](), scored.events)
+
+
+# --------------------------------------------------------------------------- checked once
+
+
+def test_a_run_hashes_its_entry_once_and_refuses_a_part_changed_since(
+    dataset, tmp_path, monkeypatch
+):
+    """The files as the run checked them (`checked_files`) spare a step kernel the hashing
+    of an unchanged entry; a file touched since is hashed again, and one whose bytes
+    changed is refused, even when the manifest was changed to match it."""
+    import json
+    import os
+
+    store = tmp_path / "cache"
+    pilots.open_pilot(dataset, cache_dir=store)
+    entry = the_entry(store)
+    checked = cache.checked_files(entry)
+    assert set(checked) == set(json.loads((entry / cache.MANIFEST).read_bytes())["files"])
+    hashed = []
+    real = cache._handle_record
+    monkeypatch.setattr(cache, "_handle_record", lambda fh: hashed.append(fh.name) or real(fh))
+
+    cache.read_entry(entry, lazy=pilots.LAZY_PARTS, checked=checked)
+    assert hashed == []  # nothing changed: nothing hashed again
+    panel = entry / "panel.parquet"
+    os.utime(panel)  # the same bytes, a new stamp: hashed, and read
+    parts, _ = cache.read_entry(entry, lazy=pilots.LAZY_PARTS, checked=checked)
+    assert hashed == [str(panel)] and len(parts["panel"]()) > 0
+
+    other = pd.DataFrame({"account_id": ["X"], "period": ["2024Q1"]})
+    swapped = tmp_path / "swapped.parquet"
+    cache.write_parquet(other, swapped)
+    os.replace(swapped, panel)  # another file put in its place, and listed as written
+    manifest = json.loads((entry / cache.MANIFEST).read_bytes())
+    manifest["files"]["panel.parquet"] = cache._file_record(panel)
+    (entry / cache.MANIFEST).write_bytes(cache.json_bytes(manifest))
+    with pytest.raises(cache.CacheEntryError, match="panel.parquet is not the file this run"):
+        cache.read_entry(entry, lazy=pilots.LAZY_PARTS, checked=checked)
+    cache.read_entry(entry)  # without the run's record: a consistent entry, as before
+
+
+def test_a_run_records_the_checked_files_its_kernels_read(dataset, tmp_path, monkeypatch):
+    from rvq import pipeline
+
+    monkeypatch.setenv("RVQ_CACHE_DIR", str(tmp_path / "cache"))
+    hashed = []
+    real = cache._handle_record
+    with pytest.raises(pipeline.PilotError, match="summary.json"):  # step f did not run
+        pipeline.run_pilot(dataset, tmp_path / "reports", progress=False, steps=pipeline.STEPS[:1])
+    [run] = (tmp_path / "reports").glob("*/*.failed")  # its record stays
+    record = pilots.run_checked_files(run)
+    assert record and all(set(v) == {"sha256", "stamp"} for v in record.values())
+    monkeypatch.setattr(cache, "_handle_record", lambda fh: hashed.append(fh.name) or real(fh))
+    pilots.open_pilot(dataset, run_dir=run, cache_dir=tmp_path / "cache")  # as a step kernel
+    assert hashed == []
