@@ -252,6 +252,7 @@ def _stall_candidates(
 
     # every other interaction that falls inside a stall: the last forward period before it
     quiet = order.loc[order["rv"] <= 0].sort_values("_ord", kind="stable")
+    del order  # a sorted copy of every event: not held through the rest
     anchors = forward[["account_id", "_ord", "_gap", "stage"]].rename(
         columns={"_ord": "_start", "stage": "cell_stage"}
     )
@@ -266,6 +267,7 @@ def _stall_candidates(
     during = quiet.loc[
         (quiet["_gap"] >= min_stall) & (quiet["_ord"] <= quiet["_start"] + quiet["_gap"])
     ]
+    del quiet
 
     candidates = (
         stalls.groupby("stage", observed=True)
@@ -286,7 +288,7 @@ def _stall_candidates(
     candidates["cell"] = "stall|" + candidates["stage"].astype(str)
     candidates["min_stall"] = min_stall
     # one more forward step per stall, worth a typical forward interaction of that stage
-    positive = events.loc[events["rv"] > 0]
+    positive = events.loc[events["rv"] > 0, ["stage", "rv", "_n"]]  # what the median reads
     typical = _weighted_median(
         positive.assign(_per_event=positive["rv"] / positive["_n"]), "_per_event", "_n", "stage"
     )
