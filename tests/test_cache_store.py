@@ -387,3 +387,25 @@ def test_a_run_records_the_checked_files_its_kernels_read(dataset, tmp_path, mon
     monkeypatch.setattr(cache, "_handle_record", lambda fh: hashed.append(fh.name) or real(fh))
     pilots.open_pilot(dataset, run_dir=run, cache_dir=tmp_path / "cache")  # as a step kernel
     assert hashed == []
+
+
+def test_a_kernels_pilot_reads_its_large_parts_on_use_and_the_panels_columns_alone(
+    dataset, tmp_path
+):
+    """A step kernel's pilot (`LAZY_PARTS`) is the pilot scored, part for part, once read;
+    `panel_columns` reads only the columns asked for, in the panel's order."""
+    store = tmp_path / "cache"
+    scored = pilots.open_pilot(dataset, cache_dir=store)
+    parts, _ = cache.read_entry(the_entry(store), lazy=pilots.LAZY_PARTS)
+    assert all(callable(parts[name]) for name in ("events", "panel", "dataset.outcomes"))
+    kernel = pilots.from_entry(parts)
+    wanted = ["profit", "account_id", "no_such_column", "period"]
+    columns = kernel.panel_columns(wanted)
+    assert callable(kernel._panel)  # the panel itself was not read
+    assert list(columns) == ["account_id", "period", "profit"]
+    assert kernel.panel_names == list(scored.panel.columns)
+    pd.testing.assert_frame_equal(columns, scored.panel[list(columns)])
+    assert kernel.data_counts() == scored.data_counts()
+    assert callable(kernel._events) and callable(kernel.dataset._outcomes)  # neither read
+    kernel.cache_dir, kernel.run_dir = scored.cache_dir, scored.run_dir  # set by open_pilot
+    assert_same_pilot(scored, kernel)
