@@ -24,6 +24,7 @@ the end of this file (``RESULTS``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -47,9 +48,12 @@ print(json.dumps({"started": started, "seconds": done.seconds,
 PHASES = ("open_pilot", "append", "read_history", "lists", "page")
 
 
-def watch_run(source: str, period: str, work: Path, every: float) -> dict:
+def watch_run(
+    source: str, period: str, work: Path, every: float, kill_above: float | None = None
+) -> dict:
     """One `run_track` of ``source`` up to ``period`` as a subprocess, its tree's memory
-    sampled every ``every`` seconds."""
+    sampled every ``every`` seconds; the tree is stopped when it passes ``kill_above``
+    bytes (the machine is shared)."""
     import psutil
 
     env = {**os.environ, "RVQ_CACHE_DIR": str(work / "cache")}
@@ -70,6 +74,11 @@ def watch_run(source: str, period: str, work: Path, every: float) -> dict:
         except psutil.Error:
             break
         samples.append((time.time(), total))
+        if kill_above and total > kill_above:
+            for process in [*root.children(recursive=True), root]:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+            raise SystemExit(f"run_track {period} stopped at {total / GB:.1f} GB resident")
         time.sleep(every)
     out, err = child.communicate()
     wall = time.perf_counter() - started
@@ -118,13 +127,15 @@ def main() -> None:
     p.add_argument("--work", help="cache, reports and store (default: a temporary folder)")
     p.add_argument("--keep", action="store_true", help="keep --work")
     p.add_argument("--every", type=float, default=0.2, help="seconds between memory samples")
+    p.add_argument("--kill-above", type=float, help="stop a run above this many GB resident")
     args = p.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="rvq-track-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     try:
         for name, period in (("first", args.first), ("again", args.first), ("next", args.next)):
-            result = watch_run(args.source, period, work, args.every)
+            kill = args.kill_above * GB if args.kill_above else None
+            result = watch_run(args.source, period, work, args.every, kill)
             rows.append((f"{name} {period}", result))
             print(f"{name} {period}: {json.dumps(result)}", flush=True)
     finally:

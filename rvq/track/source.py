@@ -97,17 +97,17 @@ def _parquet_events(
         present = [c for c in EVENT_COLUMNS if c in names]
         counts = con.execute(
             "SELECT " + ", ".join(f"count({c})" for c in present) + f" FROM {source}"
-        ).fetchone()
+        ).fetchall()[0]
         required = TABLES["interactions"].required
         columns = [c for c, n in zip(present, counts, strict=True) if n or c in required]
         listed = ", ".join(columns)
         for period in periods:
             start, end = period.start_time, (period + 1).start_time
-            table = con.execute(
+            table = con.sql(
                 f"SELECT {listed} FROM {source} WHERE timestamp >= ? AND timestamp < ? "
                 "ORDER BY line",
-                [start.to_pydatetime(), end.to_pydatetime()],
-            ).fetch_arrow_table()
+                params=[start.to_pydatetime(), end.to_pydatetime()],
+            ).to_arrow_table()
             rows = table.to_pandas()
             del table
             rows["timestamp"] = rows["timestamp"].astype("datetime64[ns]")

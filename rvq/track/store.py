@@ -289,7 +289,10 @@ class TrackStore:
         periods = sorted(set(history.panel["period"].unique()) - done)
         new = history.panel[history.panel["period"].isin(periods)]
         panel_by_period = dict(tuple(new.groupby("period", sort=False, observed=True)))
-        supply = events(periods) if events is not None else _events_by_period(history, periods)
+        if events is None:
+            supply = _events_by_period(history, periods)
+        else:  # asked only for periods to append: a re-run never reads the source
+            supply = events(periods) if periods else iter(())
         for period, frame in supply:
             panel = panel_by_period[period]
             with self.backend.transaction() as db:
