@@ -23,13 +23,14 @@ RUN_COLUMNS = ("tracked_at", "input_version")
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    """A small book whose interactions hold a duplicate event and a row of an unknown
-    account: both set aside, by the whole read and by the blocks alike."""
+    """A small book whose interactions, out of time order, hold a duplicate event and a row
+    of an unknown account: both set aside, by the whole read and by the blocks alike."""
     folder = tmp_path_factory.mktemp("data") / "shop"
     write_world(generate_world(WorldSpec(accounts=60, periods=6, seed=7)), folder)
     path = folder / "interactions.csv"
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
     stranger = rows.iloc[[5]].assign(account_id="NOBODY", event_id="E-stranger")
+    rows = rows.sample(frac=1, random_state=3)  # not in time order: the file's order counts
     pd.concat([rows, rows.iloc[[len(rows) // 2]], stranger]).to_csv(path, index=False)
     return folder
 
