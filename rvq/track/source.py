@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from rvq.inputs.dataset import locate_tables
 from rvq.privacy import (
     kept_columns,
     privacy_settings,
@@ -50,13 +51,15 @@ def source_events(pilot: Any, periods: list[pd.Period]) -> Iterator[tuple[pd.Per
     Raises `SourceChangedError` when the rows read again are not as many as the pilot used."""
     if not periods:
         return
+    path = locate_tables(pilot.config).get("interactions")
+    if not isinstance(path, Path):  # a database table: read whole, as the pilot read it
+        yield from _whole_events(pilot, periods)
+        return
+    if not path.is_file():
+        raise SourceChangedError(f"the interactions file {path} is gone since the pilot read it")
     work = Path(tempfile.mkdtemp(prefix="rvq-track-"))
     try:
-        try:
-            parquet = _usable_interactions(pilot, work)
-        except FileNotFoundError:  # interactions from a database: read whole, as the pilot
-            yield from _whole_events(pilot, periods)
-            return
+        parquet = _usable_interactions(pilot, work)
         yield from _parquet_events(pilot, parquet, periods, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
