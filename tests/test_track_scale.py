@@ -26,7 +26,7 @@ def folder(tmp_path_factory):
     """A small book whose interactions, out of time order, hold a duplicate event and a row
     of an unknown account: both set aside, by the whole read and by the blocks alike."""
     folder = tmp_path_factory.mktemp("data") / "shop"
-    write_world(generate_world(WorldSpec(accounts=60, periods=6, seed=7)), folder)
+    write_world(generate_world(WorldSpec(accounts=40, periods=6, seed=7)), folder)
     path = folder / "interactions.csv"
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
     stranger = rows.iloc[[5]].assign(account_id="NOBODY", event_id="E-stranger")
@@ -124,3 +124,29 @@ def test_a_summed_pilot_tracks_as_a_whole_one(folder, tmp_path, monkeypatch):
     whole_later = track(config(folder, tmp_path, "whole", "never"), "2024Q2", tmp_path, "whole")
     assert_same_store(whole_later, later)
     assert document(whole_later) == document(later)
+
+
+def test_a_summed_pilot_from_a_database_tracks_as_a_whole_one(folder, tmp_path, monkeypatch):
+    """Interactions in a database are never streamed: a pilot above CELLS_ABOVE_ROWS reads
+    them whole, and so does `rvq track` for the periods it lacks."""
+    import duckdb
+
+    database = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for csv in sorted(folder.glob("*.csv")):
+            con.execute(
+                f"CREATE TABLE {csv.stem} AS SELECT * FROM read_csv(?, all_varchar = true)",
+                [str(csv)],
+            )
+    tables = {csv.stem: f"duckdb:///{database}#{csv.stem}" for csv in folder.glob("*.csv")}
+    path = tmp_path / "crm.yaml"
+    path.write_text(
+        json.dumps({"client": "shop", "tables": tables, "privacy": {"pseudonymize": True}})
+    )
+    whole = track(str(path), "2024Q1", tmp_path, "whole")
+    with monkeypatch.context() as patch:
+        patch.setattr(cells, "CELLS_ABOVE_ROWS", 0)
+        summed = track(str(path), "2024Q1", tmp_path, "summed")
+    assert len(summed.appended) == 5
+    assert_same_store(whole, summed)
+    assert document(whole) == document(summed)
