@@ -54,6 +54,9 @@ ENCODED_EVENT_COLUMNS = (
     "kind",
     "period",
 )
+#: DuckDB's memory for the store (its default, 80% of the machine, is not its to take: the
+#: history read back and the lists share the process)
+STORE_MEMORY_LIMIT = "1GB"
 #: rows per Arrow batch when the events are read back
 READ_BATCH_ROWS = 1 << 20
 
@@ -77,6 +80,7 @@ class _DuckDB:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the tracking store {path}: {exc}") from None
         self.con.execute("SET enable_progress_bar = false")  # never a bar on a page's stderr
+        self.con.execute(f"SET memory_limit = '{STORE_MEMORY_LIMIT}'")  # beside the lists'
         self.where = str(path)
 
     def tables(self) -> set[str]:
@@ -89,30 +93,37 @@ class _DuckDB:
     def columns(self, table: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
 
-    def read_encoded(self, sql: str, params: list, encode: tuple[str, ...]) -> pd.DataFrame:
-        """`read` with the text columns of ``encode`` as categoricals, dictionary-encoded
-        batch by batch on Arrow: millions of rows never hold their text once per row."""
+    def read_encoded(
+        self, sql: str, param_sets: list[list], encode: tuple[str, ...]
+    ) -> pd.DataFrame:
+        """The rows of ``sql`` run with each of ``param_sets`` in turn (e.g. one period at
+        a time: DuckDB sorts one period, not the book), with the text columns of ``encode``
+        as categoricals: dictionary-encoded batch by batch on Arrow, and every other column
+        copied out of DuckDB's batch, so millions of rows never hold their text once per
+        row, nor DuckDB's batches once read."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        reader = self.con.sql(sql, params=params or None).to_arrow_reader(READ_BATCH_ROWS)
-        fields = [
-            pa.field(f.name, pa.dictionary(pa.int32(), f.type))
-            if f.name in encode and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-            else f
-            for f in reader.schema
-        ]
-        schema = pa.schema(fields)
-        batches = [
-            pa.record_batch(
-                [
-                    pc.dictionary_encode(column) if pa.types.is_dictionary(field.type) else column
-                    for column, field in zip(batch.columns, fields, strict=True)
-                ],
-                schema=schema,
-            )
-            for batch in reader
-        ]
+        def kept(column: pa.Array, field: pa.Field) -> pa.Array:
+            if pa.types.is_dictionary(field.type):
+                return pc.dictionary_encode(column)
+            return pa.concat_arrays([column, column.slice(0, 0)])  # a copy of its own
+
+        batches, schema = [], None
+        for params in param_sets:
+            reader = self.con.sql(sql, params=params or None).to_arrow_reader(READ_BATCH_ROWS)
+            fields = [
+                pa.field(f.name, pa.dictionary(pa.int32(), f.type))
+                if f.name in encode
+                and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+                else f
+                for f in reader.schema
+            ]
+            schema = pa.schema(fields)
+            for batch in reader:
+                columns = [kept(c, f) for c, f in zip(batch.columns, fields, strict=True)]
+                batches.append(pa.record_batch(columns, schema=schema))
+            del reader
         table = pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
         del batches
         return table.to_pandas(self_destruct=True)
@@ -170,9 +181,13 @@ class _SqlAlchemy:
 
         return [c["name"] for c in inspect(self.conn or self.engine).get_columns(table)]
 
-    def read_encoded(self, sql: str, params: list, encode: tuple[str, ...]) -> pd.DataFrame:
-        """`read` with the text columns of ``encode`` as categoricals."""
-        frame = self.read(sql, params)
+    def read_encoded(
+        self, sql: str, param_sets: list[list], encode: tuple[str, ...]
+    ) -> pd.DataFrame:
+        """The rows of ``sql`` run with each of ``param_sets`` in turn, with the text
+        columns of ``encode`` as categoricals."""
+        parts = [self.read(sql, params) for params in param_sets]
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         return frame.assign(**{c: frame[c].astype("category") for c in encode if c in frame})
 
     def read(self, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -321,11 +336,9 @@ class TrackStore:
         if not periods:
             raise StoreError(f"the tracking store {self.where} holds no period up to {as_of}")
         marks = ", ".join("?" for _ in periods)
-        events = self.backend.read_encoded(
-            f"SELECT * EXCLUDE (seq) FROM {EVENTS} WHERE period IN ({marks}) ORDER BY period, seq"
-            if isinstance(self.backend, _DuckDB)
-            else f"SELECT * FROM {EVENTS} WHERE period IN ({marks}) ORDER BY period, seq",
-            periods,
+        events = self.backend.read_encoded(  # period by period: one sorted at a time
+            f"SELECT * FROM {EVENTS} WHERE period = ? ORDER BY seq",
+            [[period] for period in periods],
             ENCODED_EVENT_COLUMNS,
         )
         panel = self.backend.read(
