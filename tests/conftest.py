@@ -49,7 +49,7 @@ TEST_KINDS = {
         "test_privacy_leaks", "test_run_folder",
         "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books", "test_cache_store",
         "test_european", "test_footprint", "test_bounded_steps", "test_track_store", "test_track_run",
-        "test_track_browser",
+        "test_track_browser", "test_track_scale",
         "test_stream_parquet",
     ),
 }  # fmt: skip

@@ -94,7 +94,9 @@ def history_from_pilot(pilot: Any, as_of: Any = None) -> TrackHistory:
     """A :class:`TrackHistory` from an opened pilot (`rvq.pilot.open_pilot`): its validated,
     scored and (with pseudonyms on) pseudonymised events, panel and accounts, and the
     optional plans and campaigns of its dataset, cut at ``as_of`` (a Period or its text;
-    default: :func:`last_complete_period`)."""
+    default: :func:`last_complete_period`). A pilot that keeps its events summed
+    (`rvq.pilot.Pilot.interaction_rows` is None) gives a history without events (no rows):
+    `rvq track` reads them again from the source (`rvq.track.source`)."""
     freq = pilot.freq
     periods = pilot.panel["period"]
     last = (
@@ -102,7 +104,11 @@ def history_from_pilot(pilot: Any, as_of: Any = None) -> TrackHistory:
         if as_of is None
         else pd.Period(as_of, freq=freq)
     )
-    events = pilot.events[pilot.events["period"] <= last].reset_index(drop=True)
+    rows = pilot.interaction_rows
+    if rows is None:
+        events = pd.DataFrame({"period": pd.PeriodIndex([], freq=freq)})
+    else:
+        events = rows[rows["period"] <= last].reset_index(drop=True)
     panel = pilot.panel[periods <= last].reset_index(drop=True)
     dataset = pilot.dataset
     return TrackHistory(

@@ -40,7 +40,6 @@ from rvq.privacy import (
 )
 from rvq.report.html import TEMPLATES, render_notebook_html
 from rvq.report.tables import write_csv_for_people
-from rvq.scoring.cells import CELLS_ABOVE_ROWS
 from rvq.track.actions import next_best_actions
 from rvq.track.balance import stage_balance
 from rvq.track.campaigns import campaign_effects
@@ -48,6 +47,7 @@ from rvq.track.document import check_track, list_entry, track_document
 from rvq.track.history import TrackHistory, TrackList, history_from_pilot, last_complete_period
 from rvq.track.leads import priority_leads
 from rvq.track.page import stage_balance_frame, team_stage_frame
+from rvq.track.source import SourceChangedError, source_events
 from rvq.track.store import StoreError, open_store, store_location
 from rvq.track.teams import team_performance
 from rvq.track.units import unit_comparison
@@ -104,12 +104,6 @@ def run_track(
         pilot = open_pilot(source, cache_dir=cache_dir, refresh=refresh)
     except PilotInputError as exc:
         raise TrackError(str(exc)) from None
-    if pilot.interaction_rows is None:
-        raise TrackError(
-            f"{source}: the pilot keeps its interactions summed (streamed, or more than "
-            f"{CELLS_ABOVE_ROWS:,} rows), and `rvq track` needs every interaction: set "
-            "`stream: never` in the config to read them whole, or run on a machine with more memory"
-        )
     period = tracked_period(pilot, as_of)
     seconds["open_pilot"] = _lap(clock)
     out_dir = Path(out or getattr(pilot.config, "output", None) or "reports").expanduser()
@@ -123,8 +117,12 @@ def run_track(
     ids = "pseudonyms" if pilot.privacy.pseudonymize else "raw"
     try:
         with open_store(store_location(pilot.config, client_dir), pilot.config) as store:
+            summed = pilot.interaction_rows is None  # its events are cells: read them again
             appended = store.append(
-                history_from_pilot(pilot, period), ids=ids, input_version=pilot.key
+                history_from_pilot(pilot, period),
+                ids=ids,
+                input_version=pilot.key,
+                events=partial(source_events, pilot) if summed else None,
             )
             del pilot  # the lists read the store's history: never hold two copies of the book
             seconds["append"] = _lap(clock)
@@ -132,7 +130,7 @@ def run_track(
             history = store.history(period, freq)
             tracked = store.tracked_periods(freq)
             where = store.where
-    except StoreError as exc:
+    except (StoreError, SourceChangedError) as exc:
         raise TrackError(str(exc)) from None
     seconds["read_history"] = _lap(clock)
     clock = time.perf_counter()

@@ -23,14 +23,13 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from rvq.config import mask_url
-from rvq.inputs.dataset import dictionary_encoded
 from rvq.scoring.columns import OUTCOME_COLUMNS
 from rvq.track.history import TrackHistory
 
@@ -39,6 +38,27 @@ PERIODS, PANEL, EVENTS, META = "track_periods", "track_panel", "track_events", "
 SNAPSHOTS = {"accounts": "track_accounts", "plans": "track_plans", "campaigns": "track_campaigns"}
 #: every table of the store
 TABLES = (PERIODS, PANEL, EVENTS, *SNAPSHOTS.values(), META)
+#: the event columns read back as categoricals (sorted categories, as
+#: `rvq.inputs.dataset.dictionary_encoded` makes them): 13.6M events (100,000 accounts)
+#: then take ~1 GB, not ~3 GB of text; ``event_id`` (one value per row) stays text
+ENCODED_EVENT_COLUMNS = (
+    "account_id",
+    "contact_id",
+    "interaction_code",
+    "rep_id",
+    "team",
+    "source_system",
+    "stage",
+    "function",
+    "value_aspect",
+    "kind",
+    "period",
+)
+#: DuckDB's memory for the store (its default, 80% of the machine, is not its to take: the
+#: history read back and the lists share the process)
+STORE_MEMORY_LIMIT = "1GB"
+#: rows per Arrow batch when the events are read back
+READ_BATCH_ROWS = 1 << 20
 
 
 class StoreError(RuntimeError):
@@ -60,6 +80,7 @@ class _DuckDB:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the tracking store {path}: {exc}") from None
         self.con.execute("SET enable_progress_bar = false")  # never a bar on a page's stderr
+        self.con.execute(f"SET memory_limit = '{STORE_MEMORY_LIMIT}'")  # beside the lists'
         self.where = str(path)
 
     def tables(self) -> set[str]:
@@ -71,6 +92,41 @@ class _DuckDB:
 
     def columns(self, table: str) -> list[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
+
+    def read_encoded(
+        self, sql: str, param_sets: list[list], encode: tuple[str, ...]
+    ) -> pd.DataFrame:
+        """The rows of ``sql`` run with each of ``param_sets`` in turn (e.g. one period at
+        a time: DuckDB sorts one period, not the book), with the text columns of ``encode``
+        as categoricals: dictionary-encoded batch by batch on Arrow, and every other column
+        copied out of DuckDB's batch, so millions of rows never hold their text once per
+        row, nor DuckDB's batches once read."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        def kept(column: pa.Array, field: pa.Field) -> pa.Array:
+            if pa.types.is_dictionary(field.type):
+                return pc.dictionary_encode(column)
+            return pa.concat_arrays([column, column.slice(0, 0)])  # a copy of its own
+
+        batches, schema = [], None
+        for params in param_sets:
+            reader = self.con.sql(sql, params=params or None).to_arrow_reader(READ_BATCH_ROWS)
+            fields = [
+                pa.field(f.name, pa.dictionary(pa.int32(), f.type))
+                if f.name in encode
+                and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+                else f
+                for f in reader.schema
+            ]
+            schema = pa.schema(fields)
+            for batch in reader:
+                columns = [kept(c, f) for c, f in zip(batch.columns, fields, strict=True)]
+                batches.append(pa.record_batch(columns, schema=schema))
+            del reader
+        table = pa.Table.from_batches(batches, schema=schema).unify_dictionaries()
+        del batches
+        return table.to_pandas(self_destruct=True)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[_DuckDB]:
@@ -124,6 +180,15 @@ class _SqlAlchemy:
         from sqlalchemy import inspect
 
         return [c["name"] for c in inspect(self.conn or self.engine).get_columns(table)]
+
+    def read_encoded(
+        self, sql: str, param_sets: list[list], encode: tuple[str, ...]
+    ) -> pd.DataFrame:
+        """The rows of ``sql`` run with each of ``param_sets`` in turn, with the text
+        columns of ``encode`` as categoricals."""
+        parts = [self.read(sql, params) for params in param_sets]
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        return frame.assign(**{c: frame[c].astype("category") for c in encode if c in frame})
 
     def read(self, sql: str, params: list | None = None) -> pd.DataFrame:
         from sqlalchemy import text
@@ -219,24 +284,34 @@ class TrackStore:
         return dict(zip(rows["key"], rows["value"], strict=True))
 
     def append(
-        self, history: TrackHistory, *, ids: str = "raw", input_version: str = ""
+        self,
+        history: TrackHistory,
+        *,
+        ids: str = "raw",
+        input_version: str = "",
+        events: Callable[[list[pd.Period]], Iterable[tuple[pd.Period, pd.DataFrame]]] | None = None,
     ) -> list[pd.Period]:
         """Append every period of ``history`` (up to its ``as_of``) the store lacks, each in
         its own transaction; refresh the accounts, plans and campaigns when they changed.
         ``ids`` says whether the ids are ``"pseudonyms"`` or ``"raw"``: a store refuses to
-        mix the two, or two period lengths. Returns the periods appended (none on a re-run)."""
+        mix the two, or two period lengths. ``events``, for a history that does not hold
+        its events (a summed pilot's: `rvq.track.source.source_events`), gives the scored
+        events of the periods asked for, one ``(period, frame)`` at a time in their order;
+        by default they are ``history.events``'. Returns the periods appended (none on a
+        re-run)."""
         self._check_meta(history.freq, ids)
         done = set(self.tracked_periods(history.freq))
         periods = sorted(set(history.panel["period"].unique()) - done)
-        new = history.events[history.events["period"].isin(periods)]
-        events_by_period = dict(tuple(new.groupby("period", sort=False, observed=True)))
         new = history.panel[history.panel["period"].isin(periods)]
         panel_by_period = dict(tuple(new.groupby("period", sort=False, observed=True)))
-        for period in periods:
-            events = events_by_period.get(period, history.events.iloc[:0])
+        if events is None:
+            supply = _events_by_period(history, periods)
+        else:  # asked only for periods to append: a re-run never reads the source
+            supply = events(periods) if periods else iter(())
+        for period, frame in supply:
             panel = panel_by_period[period]
             with self.backend.transaction() as db:
-                self._write_rows(db, EVENTS, _stored(events.assign(seq=range(len(events)))))
+                self._write_rows(db, EVENTS, _stored(frame.assign(seq=range(len(frame)))))
                 self._write_rows(db, PANEL, _stored(panel))
                 db.write(
                     PERIODS,
@@ -246,10 +321,11 @@ class TrackStore:
                             "input_version": [input_version],
                             "tracked_at": [dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")],
                             "accounts": [int(panel["account_id"].nunique())],
-                            "interactions": [len(events)],
+                            "interactions": [len(frame)],
                         }
                     ),
                 )
+            del frame
         self._refresh_snapshots(history)
         return periods
 
@@ -260,8 +336,10 @@ class TrackStore:
         if not periods:
             raise StoreError(f"the tracking store {self.where} holds no period up to {as_of}")
         marks = ", ".join("?" for _ in periods)
-        events = self.backend.read(
-            f"SELECT * FROM {EVENTS} WHERE period IN ({marks}) ORDER BY period, seq", periods
+        events = self.backend.read_encoded(  # period by period: one sorted at a time
+            f"SELECT * FROM {EVENTS} WHERE period = ? ORDER BY seq",
+            [[period] for period in periods],
+            ENCODED_EVENT_COLUMNS,
         )
         panel = self.backend.read(
             f"SELECT * FROM {PANEL} WHERE period IN ({marks}) ORDER BY account_id, period",
@@ -269,7 +347,7 @@ class TrackStore:
         )
         snapshots = {name: self.snapshot(name) for name in SNAPSHOTS}
         return TrackHistory(
-            events=dictionary_encoded(_loaded(events.drop(columns="seq"), freq)),  # as a pilot's
+            events=_sorted_categories(_loaded(events.drop(columns="seq", errors="ignore"), freq)),
             panel=complete_grid(_loaded(panel, freq)),
             accounts=snapshots["accounts"],
             freq=freq,
@@ -338,6 +416,16 @@ class TrackStore:
                 db.write(META, pd.DataFrame({"key": [key], "value": [fingerprint]}))
 
 
+def _events_by_period(
+    history: TrackHistory, periods: list[pd.Period]
+) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
+    """``history.events`` of each of ``periods`` (empty where it has none)."""
+    new = history.events[history.events["period"].isin(periods)]
+    by_period = dict(tuple(new.groupby("period", sort=False, observed=True)))
+    for period in periods:
+        yield period, by_period.get(period, history.events.iloc[:0])
+
+
 def _stored(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as the store holds it: periods and categories as text."""
     out = frame.copy()
@@ -374,11 +462,24 @@ def complete_grid(panel: pd.DataFrame) -> pd.DataFrame:
     return full[panel.columns]
 
 
+def _sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the categories of its categorical columns sorted (as
+    `rvq.inputs.dataset.dictionary_encoded` makes them: sorting and grouping by a column
+    give what they give on the text)."""
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            ordered = values.cat.categories.sort_values()
+            if not ordered.equals(values.cat.categories):
+                frame[column] = values.cat.reorder_categories(ordered)
+    return frame
+
+
 def _loaded(frame: pd.DataFrame, freq: str) -> pd.DataFrame:
     """A frame read back from the store: ``period`` as Periods again (each distinct text
     parsed once)."""
     frame = frame.reset_index(drop=True)
     if "period" in frame.columns:
         codes, texts = pd.factorize(frame["period"])
-        frame["period"] = pd.PeriodIndex(list(texts), freq=freq).take(codes)
+        frame["period"] = pd.PeriodIndex([str(t) for t in texts], freq=freq).take(codes)
     return frame
