@@ -40,7 +40,7 @@ TEST_KINDS = {
     "statistical": (
         "test_backtest", "test_backtest_dovssay", "test_backtest_resample",
         "test_backtest_synth", "test_granger", "test_identification", "test_power",
-        "test_segments", "test_synth", "test_synth_worlds",
+        "test_segments", "test_synth", "test_synth_worlds", "test_demo_track",
         "test_track_campaigns", "test_track_teams", "test_track_upsell",
         "test_track_actions", "test_track_leads", "test_track_balance", "test_track_units",
     ),

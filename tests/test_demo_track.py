@@ -1,0 +1,56 @@
+"""The demo's `rvq track` truths (`rvq.synth.tracking`): every list has rows on a small demo
+world and finds what was planted where the world is large enough to tell."""
+
+from __future__ import annotations
+
+import pytest
+
+from rvq.synth import generate_world, world_spec
+from rvq.synth.tracking import plant_tracking
+from rvq.track.campaigns import campaign_effects
+from rvq.track.history import history_from_tables
+from rvq.track.leads import priority_leads
+from rvq.track.units import unit_comparison
+from rvq.track.upsell import upsell_readiness
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return plant_tracking(generate_world(world_spec("planted", accounts=400, seed=5)))
+
+
+def test_the_demo_world_gains_every_tracking_table_and_truth(planted):
+    truth, tables = planted.truth, planted.tables
+    for key in ("rep_performance", "transitions", "campaigns", "units", "prospects", "plans"):
+        assert key in truth, key
+    assert {"plans", "campaigns"} <= set(tables)
+    assert tables["accounts"]["business_unit"].notna().all()
+    assert len(tables["accounts"]) == 400 + truth["prospects"]["count"] > 400
+    assert truth["counts"]["interactions"] == len(tables["interactions"])
+    assert tables["interactions"]["event_id"].is_unique
+    assert truth["units"]["depth_difference"] > 0  # the tilted unit serves deeper accounts
+
+
+def test_the_lists_recover_the_planted_prospects_and_campaigns(planted):
+    history = history_from_tables(planted.tables)
+    leads = priority_leads(history).table
+    stalled = set(planted.truth["prospects"]["stalled_top_prospects"])
+    flagged = set(leads.loc[leads["high_touch"], "account_id"])
+    assert len(leads) > 0 and flagged and flagged <= stalled
+    effects = campaign_effects(history).table.set_index(["campaign", "measure"])
+    for name, planted_effect in planted.truth["campaigns"].items():  # 400 accounts: covered
+        row = effects.loc[(name, "rv_flow")]
+        assert row["ci_low"] <= planted_effect["effect"] <= row["ci_high"], name
+    assert upsell_readiness(history).evidence  # past plans were scored
+    assert len(unit_comparison(history).table) == 4
+
+
+def test_a_second_shard_shares_the_first_shards_best_rep_and_transitions(planted):
+    other = generate_world(world_spec("planted", accounts=400, seed=6))
+    second = plant_tracking(other, like=planted.truth)
+    first_reps, reps = planted.truth["rep_performance"], second.truth["rep_performance"]
+    assert reps["best_rep"] == first_reps["best_rep"] and reps["lucky_rep"] is None
+    pairs = {s: (v["best"], v["setback"]) for s, v in second.truth["transitions"]["stages"].items()}
+    assert pairs == {
+        s: (v["best"], v["setback"]) for s, v in planted.truth["transitions"]["stages"].items()
+    }
