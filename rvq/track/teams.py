@@ -273,9 +273,8 @@ def team_performance(
     events = events[events["cost"] > 0]
     window = f"{first}-{history.as_of}" if periods > 1 else str(first)
     if events.empty or "rep_id" not in events.columns or events["rep_id"].isna().all():
-        table = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
         headline = f"No interactions with a rep and a cost in {window}: nothing to rank."
-        return TrackList(NAME, TITLE, table, {}, headline)
+        return TrackList.empty(NAME, TITLE, headline, COLUMNS)
     if outcome is None:
         have = [c for c in OUTCOME_CHOICES if c in history.panel and history.panel[c].notna().any()]
         outcome = have[0] if have else None
