@@ -175,7 +175,10 @@ def _outcome_changes(
         .reset_index()
         .drop_duplicates(["function", "account_id"])
     )
-    main = main[main["account_id"].isin(means.index)]
+    # each rep once, in its own function (as its RV ranking): a marketing rep's few
+    # service interactions do not make it a service rep with a second row
+    own = main["rep_id"].map(_main_function(events, "rep_id"))
+    main = main[main["account_id"].isin(means.index) & (main["function"] == own)]
     if main.empty:
         columns = ["outcome_change", "outcome_change_raw", "outcome_rank", "outcome_tau2"]
         return pd.DataFrame(columns=["name", *columns])
