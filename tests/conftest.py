@@ -36,6 +36,7 @@ TEST_KINDS = {
         "test_hostile_strings", "test_layers", "test_lead_words", "test_lifecycle", "test_norms", "test_packaging",
         "test_plots_plain_text", "test_plots_steps", "test_report",
         "test_score", "test_secrets", "test_stats_speed_paths", "test_track_history", "test_track_inputs", "test_validate",
+        "test_track_page",
     ),
     "statistical": (
         "test_backtest", "test_backtest_dovssay", "test_backtest_resample",
@@ -46,7 +47,7 @@ TEST_KINDS = {
     ),
     "e2e": (
         "test_cli", "test_client_mapping", "test_notebooks", "test_pipeline", "test_presets", "test_privacy",
-        "test_privacy_leaks", "test_run_folder",
+        "test_privacy_leaks", "test_run_folder", "test_track_page_browser",
         "test_sql", "test_stream", "test_wheel", "test_golden", "test_small_books", "test_cache_store",
         "test_european", "test_footprint", "test_bounded_steps", "test_track_store", "test_track_run",
         "test_track_browser",

@@ -10,6 +10,7 @@ from rvq.synth.tracking import plant_tracking
 from rvq.track.campaigns import campaign_effects
 from rvq.track.history import history_from_tables
 from rvq.track.leads import priority_leads
+from rvq.track.teams import team_performance
 from rvq.track.units import unit_comparison
 from rvq.track.upsell import upsell_readiness
 
@@ -43,6 +44,8 @@ def test_the_lists_recover_the_planted_prospects_and_campaigns(planted):
         assert row["ci_low"] <= planted_effect["effect"] <= row["ci_high"], name
     assert upsell_readiness(history).evidence  # past plans were scored
     assert len(unit_comparison(history).table) == 4
+    teams = team_performance(history).table
+    assert not teams.duplicated(["level", "name"]).any()  # each rep once, in its function
 
 
 def test_a_second_shard_shares_the_first_shards_best_rep_and_transitions(planted):
