@@ -57,6 +57,13 @@ def _configure_demo(p: argparse.ArgumentParser) -> None:
         "--reverse", action="store_true", help="outcomes drive interactions (RV follows money)"
     )
     p.add_argument("--format", dest="fmt", choices=["csv", "parquet"], default="csv")
+    p.add_argument(
+        "--no-track",
+        dest="track",
+        action="store_false",
+        help="leave out the rvq track truths (plans, campaigns, business units, prospects, a "
+        "best rep, planted transitions; rvq.synth.tracking): the world exactly as generated",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -95,10 +102,13 @@ def demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = Path(args.out)
     if spec.accounts > shards.SHARD_THRESHOLD:  # one shard in memory at a time
-        book = shards.write_sharded_world(spec, out, args.fmt, progress=not args.quiet)
+        book = shards.write_sharded_world(
+            spec, out, args.fmt, progress=not args.quiet, track=args.track
+        )
         n_events, n_accounts = book.interactions, book.accounts
     else:
-        world = plant_tracking(synth.generate_world(spec, progress=not args.quiet))
+        world = synth.generate_world(spec, progress=not args.quiet)
+        world = plant_tracking(world) if args.track else world
         synth.write_world(world, out, fmt=args.fmt)
         n_events, n_accounts = len(world.tables["interactions"]), len(world.tables["accounts"])
     seconds = time.perf_counter() - started

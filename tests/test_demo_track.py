@@ -3,9 +3,13 @@ world and finds what was planted where the world is large enough to tell."""
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import pytest
 
-from rvq.synth import generate_world, world_spec
+from rvq.cli import main
+from rvq.synth import generate_world, shards, world_spec
 from rvq.synth.tracking import plant_tracking
 from rvq.track.campaigns import campaign_effects
 from rvq.track.history import history_from_tables
@@ -57,3 +61,19 @@ def test_a_second_shard_shares_the_first_shards_best_rep_and_transitions(planted
     assert pairs == {
         s: (v["best"], v["setback"]) for s, v in planted.truth["transitions"]["stages"].items()
     }
+
+
+@pytest.mark.parametrize("sharded", [False, True])
+def test_no_track_writes_the_world_as_generated(tmp_path, monkeypatch, sharded):
+    if sharded:
+        monkeypatch.setattr(shards, "SHARD_THRESHOLD", 40)
+        monkeypatch.setattr(shards, "SHARD_ACCOUNTS", 30)
+    out = tmp_path / "plain"
+    assert main(["demo", "--out", str(out), "--accounts", "60", "--no-track", "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("*.csv")) == [
+        "accounts.csv", "interactions.csv", "outcomes.csv", "voc.csv",
+    ]  # fmt: skip
+    accounts = pd.read_csv(out / "accounts.csv")
+    assert list(accounts["account_id"]) == [f"A{i:05d}" for i in range(1, 61)]
+    truth = json.loads((out / "truth.json").read_text())
+    assert "prospects" not in truth and "tracking" not in truth

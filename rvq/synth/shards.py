@@ -144,11 +144,17 @@ class _Appender:
 
 
 def write_sharded_world(
-    spec: WorldSpec, out_dir: str | os.PathLike, fmt: str = "csv", *, progress: bool = True
+    spec: WorldSpec,
+    out_dir: str | os.PathLike,
+    fmt: str = "csv",
+    *,
+    progress: bool = True,
+    track: bool = True,
 ) -> ShardedBook:
     """Generate the world `spec` describes shard by shard (`shard_sizes`), appending each
     table to one file in `out_dir` and writing the whole book's truth.json; one line per
-    shard on stderr when `progress`."""
+    shard on stderr when `progress`. With `track` each shard gets the `rvq track` truths
+    (`rvq.synth.tracking`: about 1.8 times a shard's generation memory at its peak)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
     started = time.perf_counter()
@@ -156,14 +162,17 @@ def write_sharded_world(
     out.mkdir(parents=True, exist_ok=True)
     # the book's ids: its accounts and the prospects each shard adds (`rvq.synth.prospects`)
     sizes = shard_sizes(spec.accounts)
-    most = spec.accounts + sum(round(DEMO_PLANTS.prospect_share * n) for n in sizes)
+    share = DEMO_PLANTS.prospect_share if track else 0.0
+    most = spec.accounts + sum(round(share * n) for n in sizes)
     width = max(5, len(str(most)))
     appender = _Appender(out, fmt)
     truths, offset, events = [], 0, 0
     try:
         for k, n in enumerate(sizes):
             shard = spec.model_copy(update={"accounts": n, "seed": shard_seed(spec.seed, k)})
-            world = plant_tracking(generate_world(shard), like=truths[0][0] if truths else None)
+            world = generate_world(shard)
+            if track:
+                world = plant_tracking(world, like=truths[0][0] if truths else None)
             n = len(world.tables["accounts"])  # the shard's prospects included
             truths.append((world.truth, offset, n))
             tables = {name: arrow_table(name, f) for name, f in world.tables.items()}
@@ -246,12 +255,14 @@ def merged_truth(
         r: sum(t["community"][r] for t, _, _ in shards) for r in first["community"]
     }
     truth["reps"] = {**first["reps"], "note": "staff names repeat across shards: the first's"}
-    truth["tracking"] = {
-        **first["tracking"],
-        "shards": "every shard has the same best rep and planted transitions (the first's); "
-        "the lucky rep is planted in the first shard only; the other rvq track truths are "
-        "planted in every shard with the same sizes, and their counts here are the first's",
-    }
+    if "tracking" in first:
+        truth["tracking"] = {
+            **first["tracking"],
+            "shards": "every shard has the same best rep and planted transitions (the "
+            "first's); the lucky rep is planted in the first shard only; the other rvq track "
+            "truths are planted in every shard with the same sizes, their counts here are "
+            "the first's",
+        }
     truth["shards"] = [
         {
             "seed": t["spec"]["seed"],

@@ -76,7 +76,8 @@ def plant_rep_performance(
     rng = np.random.default_rng((spec.seed, seed, 14_5))
     catalog = shipped_catalog()
     interactions = world.tables["interactions"].copy()
-    interactions["rep_id"] = interactions["rep_id"].astype(object)
+    if isinstance(interactions["rep_id"].dtype, pd.CategoricalDtype):  # takes a new name
+        interactions["rep_id"] = interactions["rep_id"].astype(str)
     sales = interactions["rep_id"].str.startswith(SALES_PREFIX).to_numpy()
     book = interactions[sales].groupby("rep_id")["account_id"].nunique()
     if best is None:

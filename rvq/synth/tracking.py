@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rvq.synth.campaigns import plant_campaigns
@@ -52,6 +53,17 @@ class TrackPlants:
 DEMO_PLANTS = TrackPlants()
 
 
+def _as_generated(world: World, dtypes: dict) -> World:
+    """The world with its interactions in the generator's column types: a plant's rows
+    come as Python objects, which hold a large book at three times the memory."""
+    interactions = world.tables["interactions"]
+    changed = {c: t for c, t in dtypes.items() if interactions[c].dtype != t}
+    if not changed:
+        return world
+    tables = {**world.tables, "interactions": interactions.astype(changed)}
+    return dataclasses.replace(world, tables=tables)
+
+
 def plant_tracking(
     world: World, plants: TrackPlants = DEMO_PLANTS, *, like: dict[str, Any] | None = None
 ) -> World:
@@ -63,29 +75,29 @@ def plant_tracking(
     """
     first = like or {}
     reps = first.get("rep_performance")
-    world = plant_rep_performance(
-        world,
-        skill=plants.rep_skill,
-        best=reps["best_rep"] if reps else None,
-        tiny_accounts=0 if reps else 3,
-    )
     chosen = first.get("transitions", {}).get("stages")
-    world = plant_transitions(
-        world,
-        boost=plants.transition_boost,
-        pairs={s: {"best": c["best"], "setback": c["setback"]} for s, c in chosen.items()}
-        if chosen
-        else None,
-    )
-    world = plant_campaigns(world, rate=plants.campaign_rate, share=plants.campaign_share)
-    world = plant_units(world, extra=0.0, tilt=plants.unit_tilt)
-    world = plant_prospects(world, share=plants.prospect_share)
-    world = plant_plans(
-        world,
-        past_share=plants.plan_past_share,
-        upcoming_share=plants.plan_upcoming_share,
-        slope=plants.plan_slope,
-    )
+    pairs = {s: {"best": c["best"], "setback": c["setback"]} for s, c in (chosen or {}).items()}
+    dtypes = world.tables["interactions"].dtypes.to_dict()
+    steps = [
+        partial(
+            plant_rep_performance,
+            skill=plants.rep_skill,
+            best=reps["best_rep"] if reps else None,
+            tiny_accounts=0 if reps else 3,
+        ),
+        partial(plant_transitions, boost=plants.transition_boost, pairs=pairs or None),
+        partial(plant_campaigns, rate=plants.campaign_rate, share=plants.campaign_share),
+        partial(plant_units, extra=0.0, tilt=plants.unit_tilt),
+        partial(plant_prospects, share=plants.prospect_share),
+        partial(
+            plant_plans,
+            past_share=plants.plan_past_share,
+            upcoming_share=plants.plan_upcoming_share,
+            slope=plants.plan_slope,
+        ),
+    ]
+    for step in steps:
+        world = _as_generated(step(world), dtypes)
     interactions = world.tables["interactions"]
     counts = {
         **world.truth["counts"],

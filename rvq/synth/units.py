@@ -81,15 +81,17 @@ def plant_units(
     unit[rng.choice(len(accounts), small_accounts, replace=False)] = small_unit
     accounts = accounts.assign(**{column: unit})
 
-    t = extra_rows.periods(interactions)
     deep = set(accounts.loc[accounts[column] == deep_unit, "account_id"])
-    templates = interactions.loc[interactions["account_id"].isin(deep).to_numpy()]
-    templates = templates.assign(_t=t[templates.index]).drop_duplicates(["account_id", "_t"])
-    templates = templates.loc[templates.index.repeat(rng.poisson(extra, len(templates)))]
-    added = extra_rows.draw(templates.drop(columns="_t"), templates["_t"].to_numpy(), True, rng)
-    merged = with_rows(interactions, [added], "U")
-
-    added_rv = float(added["interaction_code"].map(rv).sum())
+    if extra > 0:
+        t = extra_rows.periods(interactions)
+        templates = interactions.loc[interactions["account_id"].isin(deep).to_numpy()]
+        templates = templates.assign(_t=t[templates.index]).drop_duplicates(["account_id", "_t"])
+        templates = templates.loc[templates.index.repeat(rng.poisson(extra, len(templates)))]
+        added = extra_rows.draw(templates.drop(columns="_t"), templates["_t"].to_numpy(), True, rng)
+        merged = with_rows(interactions, [added], "U")
+    else:  # the depth difference planted by the assignment alone (tilt): no new rows
+        added, merged = interactions.iloc[:0], interactions
+    added_rv = float(added["interaction_code"].map(rv).sum()) if len(added) else 0.0
     in_deep = unit == deep_unit
     sizes = accounts[column].value_counts()
     truth = {
