@@ -57,17 +57,26 @@ def _configure_demo(p: argparse.ArgumentParser) -> None:
         "--reverse", action="store_true", help="outcomes drive interactions (RV follows money)"
     )
     p.add_argument("--format", dest="fmt", choices=["csv", "parquet"], default="csv")
+    p.add_argument(
+        "--no-track",
+        dest="track",
+        action="store_false",
+        help="leave out the rvq track truths (plans, campaigns, business units, prospects, a "
+        "best rep, planted transitions; rvq.synth.tracking): the world exactly as generated",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 @register("demo", _configure_demo)
 def demo(args: argparse.Namespace) -> int:
-    """Write a synthetic pilot dataset with a known, planted truth (truth.json)."""
+    """Write a synthetic pilot dataset with a known, planted truth (truth.json), the
+    `rvq track` truths included (`rvq.synth.tracking`)."""
     import time
     from pathlib import Path
 
     from rvq import synth
     from rvq.synth import shards
+    from rvq.synth.tracking import plant_tracking
     from rvq.synth.worlds import WORLDS
 
     if args.accounts < 10 or args.periods < 4:
@@ -93,17 +102,21 @@ def demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = Path(args.out)
     if spec.accounts > shards.SHARD_THRESHOLD:  # one shard in memory at a time
-        book = shards.write_sharded_world(spec, out, args.fmt, progress=not args.quiet)
-        n_events = book.interactions
+        book = shards.write_sharded_world(
+            spec, out, args.fmt, progress=not args.quiet, track=args.track
+        )
+        n_events, n_accounts = book.interactions, book.accounts
     else:
         world = synth.generate_world(spec, progress=not args.quiet)
+        world = plant_tracking(world) if args.track else world
         synth.write_world(world, out, fmt=args.fmt)
-        n_events = len(world.tables["interactions"])
+        n_events, n_accounts = len(world.tables["interactions"]), len(world.tables["accounts"])
     seconds = time.perf_counter() - started
     size_mb = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
     print(
         f"wrote {out}: {f'{args.world} world, ' if args.world else ''}"
-        f"{spec.accounts:,} accounts, {spec.periods} periods, "
+        f"{spec.accounts:,} accounts and {n_accounts - spec.accounts:,} prospects, "
+        f"{spec.periods} periods, "
         f"{n_events:,} interactions, {size_mb:,.1f} MB in {seconds:,.1f} s"
     )
     return 0

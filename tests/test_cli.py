@@ -30,7 +30,10 @@ def test_demo_writes_the_canonical_folder_and_its_truth(small_demo):
 
 def test_validate_passes_a_clean_demo(small_demo, capsys):
     assert main(["validate", str(small_demo)]) == 0
-    assert "No problems found" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # the one warning: the planted prospects (rvq.synth.prospects) have no outcomes yet
+    prospects = json.loads((small_demo / "truth.json").read_text())["prospects"]["count"]
+    assert "WARNING (1)" in out and f"{prospects} accounts have no outcomes" in out
 
 
 def test_backtest_writes_a_summary_that_meets_the_contract(small_demo, tmp_path, monkeypatch):
@@ -42,7 +45,8 @@ def test_backtest_writes_a_summary_that_meets_the_contract(small_demo, tmp_path,
     assert summary["data"]["events_read"] == (
         summary["data"]["events_used"] + summary["data"]["events_set_aside"]
     )
-    assert summary["data"]["accounts"] == 300
+    truth = json.loads((small_demo / "truth.json").read_text())
+    assert summary["data"]["accounts"] == 300 + truth["prospects"]["count"]
 
 
 def test_validate_and_backtest_stop_on_a_fatal_dataset(small_demo, tmp_path, capsys):

@@ -39,7 +39,8 @@ def write_lines(path, n_rows: int, seed: int = 0) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo dataset (`rvq demo`: 2,000 accounts, about 273,000 interactions)."""
+    """The demo dataset (`rvq demo`: 2,000 accounts and 120 prospects, about 301,000
+    interactions)."""
     folder = tmp_path_factory.mktemp("demo") / "demo"
     assert main(["demo", "--out", str(folder), "--quiet"]) == 0
     return folder
@@ -125,7 +126,7 @@ def test_a_tiny_budget_streams_the_demo_and_the_run_log_says_why(
     line = "free (RVQ_MEMORY_BUDGET): streamed (stream: auto; set `stream: never` to force reading whole)"
     assert line in capsys.readouterr().err
     log = (run / pipeline.RUN_LOG).read_text()
-    assert "interactions: ~273," in log and line in log
+    assert "interactions: ~301," in log and line in log
     assert "step 06_rv_backtest:" in log and "kernel peak" in log
     record = json.loads((report.findings_dir(run) / "run.json").read_text())["findings"]
     assert any(line in note for note in record["notes"])

@@ -115,12 +115,13 @@ def test_a_book_above_the_threshold_is_written_in_shards(tmp_path, monkeypatch):
     assert shards.shard_sizes(150) == [50, 50, 50]
     accounts = pd.read_parquet(out / "accounts.parquet")
     events = pd.read_parquet(out / "interactions.parquet")
-    assert list(accounts["account_id"]) == [f"A{i:05d}" for i in range(1, 151)]
+    truth = json.loads((out / "truth.json").read_text())
+    books = 150 + 3 * round(0.06 * 50)  # and each shard's prospects (rvq.synth.prospects)
+    assert list(accounts["account_id"]) == [f"A{i:05d}" for i in range(1, books + 1)]
     assert accounts["name"].is_unique and events["event_id"].is_unique
     assert set(events["account_id"]) <= set(accounts["account_id"])
     assert (events["contact_id"].str[:6] == events["account_id"]).all()
     assert pq.ParquetFile(out / "interactions.parquet").metadata.num_row_groups == 3
-    truth = json.loads((out / "truth.json").read_text())
     assert truth["spec"]["accounts"] == 150 and len(truth["shards"]) == 3
     assert len({s["seed"] for s in truth["shards"]}) == 3  # distinct draws of one spec
     assert truth["counts"]["interactions"] == len(events)
@@ -128,7 +129,9 @@ def test_a_book_above_the_threshold_is_written_in_shards(tmp_path, monkeypatch):
     streamed = stream.streamed_panel(out, work_dir=tmp_path / "work")
     assert not streamed.validation.fatal
     assert streamed.validation.counts["interactions"]["set_aside"] == 0
-    assert streamed.panel["account_id"].nunique() == 150
+    assert streamed.panel["account_id"].nunique() == books
+    assert truth["counts"]["prospects"] == books - 150
+    assert set(truth["prospects"]["stalled_top_prospects"]) <= set(accounts["account_id"])
     whole = inputs.load_dataset(out, progress=False)
     assert len(whole.interactions) == len(events)
 

@@ -139,7 +139,8 @@ def test_rvq_pilot_runs_from_the_wheel_outside_the_checkout(wheel, tmp_path):
     run_dir = index.parent
     assert run_dir.parent.parent == reports and index.is_file()
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["data"]["accounts"] == 150 and summary["data"]["periods"] == 8
+    prospects = json.loads((demo / "truth.json").read_text())["prospects"]["count"]
+    assert summary["data"]["accounts"] == 150 + prospects and summary["data"]["periods"] == 8
     for step in STEPS:
         executed = json.loads((run_dir / f"{step.name}.ipynb").read_text())
         source = Path(executed["metadata"]["papermill"]["input_path"])

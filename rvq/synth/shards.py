@@ -9,7 +9,9 @@ shard is ever in memory. The planted truth is the same in every shard (the same 
 effects and lags); truth.json is the whole book's (`merged_truth`). Ids are the whole
 book's: accounts `A0000001`..., contacts under them, events numbered across shards.
 Staff (rep, team) names repeat across shards: a rep of one shard's territory team and
-the same name in another shard are one rep in the book.
+the same name in another shard are one rep in the book. Each shard gets the `rvq track`
+truths (`rvq.synth.tracking`) like the first: the same best rep and planted transitions,
+its own prospects (after its accounts, hence the wider ids).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pyarrow.compute as pc
 from rvq.synth.files import arrow_table
 from rvq.synth.generate import generate_world
 from rvq.synth.spec import WorldSpec
+from rvq.synth.tracking import DEMO_PLANTS, plant_tracking
 
 #: books of more accounts than this are generated in shards (below: one world, unchanged)
 SHARD_THRESHOLD = 200_000
@@ -52,7 +55,8 @@ def shard_seed(seed: int, shard: int) -> int:
 
 @dataclass(frozen=True)
 class ShardedBook:
-    """What `write_sharded_world` wrote: the folder, accounts, interactions, seconds."""
+    """What `write_sharded_world` wrote: the folder, accounts (prospects included),
+    interactions, seconds."""
 
     out: Path
     accounts: int
@@ -140,28 +144,40 @@ class _Appender:
 
 
 def write_sharded_world(
-    spec: WorldSpec, out_dir: str | os.PathLike, fmt: str = "csv", *, progress: bool = True
+    spec: WorldSpec,
+    out_dir: str | os.PathLike,
+    fmt: str = "csv",
+    *,
+    progress: bool = True,
+    track: bool = True,
 ) -> ShardedBook:
     """Generate the world `spec` describes shard by shard (`shard_sizes`), appending each
     table to one file in `out_dir` and writing the whole book's truth.json; one line per
-    shard on stderr when `progress`."""
+    shard on stderr when `progress`. With `track` each shard gets the `rvq track` truths
+    (`rvq.synth.tracking`: about 1.8 times a shard's generation memory at its peak)."""
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    width = max(5, len(str(spec.accounts)))
+    # the book's ids: its accounts and the prospects each shard adds (`rvq.synth.prospects`)
+    sizes = shard_sizes(spec.accounts)
+    share = DEMO_PLANTS.prospect_share if track else 0.0
+    most = spec.accounts + sum(round(share * n) for n in sizes)
+    width = max(5, len(str(most)))
     appender = _Appender(out, fmt)
     truths, offset, events = [], 0, 0
-    sizes = shard_sizes(spec.accounts)
     try:
         for k, n in enumerate(sizes):
             shard = spec.model_copy(update={"accounts": n, "seed": shard_seed(spec.seed, k)})
             world = generate_world(shard)
+            if track:
+                world = plant_tracking(world, like=truths[0][0] if truths else None)
+            n = len(world.tables["accounts"])  # the shard's prospects included
             truths.append((world.truth, offset, n))
             tables = {name: arrow_table(name, f) for name, f in world.tables.items()}
             del world
-            old = max(5, len(str(n)))
+            old = max(5, len(str(shard.accounts)))
             tables = _book_ids(tables, offset, old, width, events + 1)
             for name, table in tables.items():
                 appender.write(name, table)
@@ -185,7 +201,7 @@ def write_sharded_world(
     tmp = out / ".truth.json.tmp"
     tmp.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out / "truth.json")
-    return ShardedBook(out, spec.accounts, events, seconds)
+    return ShardedBook(out, offset, events, seconds)
 
 
 def _weighted(values: list[float | None], weights: list[int]) -> float | None:
@@ -226,8 +242,8 @@ def merged_truth(
     }
     truth["counts"] = {k: sum(t["counts"][k] for t, _, _ in shards) for k in first["counts"]}
     contract_end = {}
-    for t, offset, n in shards:
-        old = max(5, len(str(n)))
+    for t, offset, _ in shards:
+        old = max(5, len(str(t["spec"]["accounts"])))
         for account, end in t["hostage"]["contract_end"].items():
             contract_end[f"A{int(account[1 : 1 + old]) + offset:0{width}d}"] = end
     truth["hostage"] = {
@@ -239,6 +255,14 @@ def merged_truth(
         r: sum(t["community"][r] for t, _, _ in shards) for r in first["community"]
     }
     truth["reps"] = {**first["reps"], "note": "staff names repeat across shards: the first's"}
+    if "tracking" in first:
+        truth["tracking"] = {
+            **first["tracking"],
+            "shards": "every shard has the same best rep and planted transitions (the "
+            "first's); the lucky rep is planted in the first shard only; the other rvq track "
+            "truths are planted in every shard with the same sizes, their counts here are "
+            "the first's",
+        }
     truth["shards"] = [
         {
             "seed": t["spec"]["seed"],

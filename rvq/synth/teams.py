@@ -66,16 +66,22 @@ def plant_rep_performance(
     lucky_period: str | None = None,
     lucky_extra: int = 2,
     seed: int = 0,
+    best: str | None = None,
 ) -> World:
-    """The world with a planted best sales rep and a lucky rep with a tiny book."""
+    """The world with a planted best sales rep and a lucky rep with a tiny book.
+
+    ``best`` names the best rep instead of drawing one (the shards of one book share
+    theirs); ``tiny_accounts=0`` plants no lucky rep."""
     spec = world.spec
     rng = np.random.default_rng((spec.seed, seed, 14_5))
     catalog = shipped_catalog()
     interactions = world.tables["interactions"].copy()
-    interactions["rep_id"] = interactions["rep_id"].astype(object)
+    if isinstance(interactions["rep_id"].dtype, pd.CategoricalDtype):  # takes a new name
+        interactions["rep_id"] = interactions["rep_id"].astype(str)
     sales = interactions["rep_id"].str.startswith(SALES_PREFIX).to_numpy()
     book = interactions[sales].groupby("rep_id")["account_id"].nunique()
-    best = str(rng.choice(np.sort(book.index[book >= book.median()].to_numpy(str))))
+    if best is None:
+        best = str(rng.choice(np.sort(book.index[book >= book.median()].to_numpy(str))))
 
     # the best rep: efficient forward rows, setbacks avoided
     mine = np.flatnonzero((interactions["rep_id"] == best).to_numpy())
@@ -88,34 +94,39 @@ def plant_rep_performance(
     period = interactions["timestamp"].dt.to_period(spec.freq)
     first = interactions.groupby("account_id")["timestamp"].transform("min")
     established = (first < window[1].start_time).to_numpy()  # seen from the first period on
-    donor = str(rng.choice(np.sort(book.index[(book.index != best) & (book >= 10)].to_numpy(str))))
-    donor_accounts = np.sort(
-        interactions.loc[(interactions["rep_id"] == donor).to_numpy() & established, "account_id"]
-        .astype(str)
-        .unique()
-    )
-    taken = rng.choice(donor_accounts, tiny_accounts, replace=False)
-    territory = donor.split("-")[1]
-    name = f"{SALES_PREFIX}{territory}-900"
-    moved = (interactions["rep_id"] == donor).to_numpy() & interactions["account_id"].isin(
-        taken
-    ).to_numpy()
-    interactions.loc[moved, "rep_id"] = name
-    in_luck = np.flatnonzero(moved & (period == lucky).to_numpy())
-    interactions = _made_efficient(interactions, in_luck, catalog, rng)
-    extra = extra_interactions(
-        interactions[moved],
-        taken,
-        [lucky],
-        np.full((tiny_accounts, 1), lucky_extra),
-        "SLS_CUSTOMER_REFERRAL",
-        rng,
-        prefix="L",
-    )
-    # the extra rows' codes: drawn like the lucky quarter's, not all referrals
-    extra["interaction_code"] = _efficient_draw(catalog, np.full(len(extra), "retention"), rng)
-    interactions = pd.concat([interactions, extra], ignore_index=True)
-    interactions = interactions.sort_values("timestamp", kind="stable", ignore_index=True)
+    donors = np.sort(book.index[(book.index != best) & (book >= 10)].to_numpy(str))
+    name, taken, donor = None, [], None
+    if tiny_accounts > 0 and donors.size:  # a small world may have no rep to take over from
+        donor = str(rng.choice(donors))
+        donor_accounts = np.sort(
+            interactions.loc[
+                (interactions["rep_id"] == donor).to_numpy() & established, "account_id"
+            ]
+            .astype(str)
+            .unique()
+        )
+        taken = rng.choice(donor_accounts, min(tiny_accounts, donor_accounts.size), replace=False)
+        territory = donor.split("-")[1]
+        name = f"{SALES_PREFIX}{territory}-900"
+        moved = (interactions["rep_id"] == donor).to_numpy() & interactions["account_id"].isin(
+            taken
+        ).to_numpy()
+        interactions.loc[moved, "rep_id"] = name
+        in_luck = np.flatnonzero(moved & (period == lucky).to_numpy())
+        interactions = _made_efficient(interactions, in_luck, catalog, rng)
+        extra = extra_interactions(
+            interactions[moved],
+            taken,
+            [lucky],
+            np.full((len(taken), 1), lucky_extra),
+            "SLS_CUSTOMER_REFERRAL",
+            rng,
+            prefix="L",
+        )
+        # the extra rows' codes: drawn like the lucky quarter's, not all referrals
+        extra["interaction_code"] = _efficient_draw(catalog, np.full(len(extra), "retention"), rng)
+        interactions = pd.concat([interactions, extra], ignore_index=True)
+        interactions = interactions.sort_values("timestamp", kind="stable", ignore_index=True)
 
     truth = {
         "best_rep": best,

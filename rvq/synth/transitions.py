@@ -140,17 +140,20 @@ def plant_transitions(
     boost: float = DEFAULT_BOOST,
     catalog: pd.DataFrame | None = None,
     seed: int | None = None,
+    pairs: dict[str, dict[str, str]] | None = None,
 ) -> World:
     """``world`` with planted best and setback interaction types per stage (module doc).
 
     ``seed`` defaults to the world's; ``catalog`` to the shipped one (what ``rvq.synth``
-    scores with). Returns a new World: its interactions gain the extra rows (event ids
+    scores with); ``pairs`` (stage -> ``{"best": code, "setback": code}``) plants those
+    types instead of choosing them (the shards of one book share theirs). Returns a new World: its interactions gain the extra rows (event ids
     ``T...``), its truth gains ``transitions``.
     """
     extra_rows = ExtraRows.of(world, catalog)
     rng = np.random.default_rng([world.spec.seed if seed is None else seed, 14])
     interactions = world.tables["interactions"]
     chosen = _choose(interactions, extra_rows.catalog, extra_rows.main, rng)
+    chosen = chosen if pairs is None else pairs
     t = extra_rows.periods(interactions)
     last = world.spec.periods - 1
     stage_of = extra_rows.catalog.set_index("interaction_code")["stage"]

@@ -372,12 +372,8 @@ def next_best_actions(
     """The next best action per active account and its key contact (module doc)."""
     events = history.events
     if events.empty:
-        return TrackList(
-            NAME,
-            TITLE,
-            pd.DataFrame(columns=COLUMNS),
-            {},
-            "No interactions were given: nothing to recommend yet.",
+        return TrackList.empty(
+            NAME, TITLE, "No interactions were given: nothing to recommend yet.", COLUMNS
         )
     rows_of_events = event_rows(history)
     panel = stage_panel(history)

@@ -83,12 +83,8 @@ def stage_balance(
     """RV and cost per stage against the book's norm, with a verdict (module doc)."""
     events = history.events
     if events.empty or float(events["cost"].sum()) <= 0:
-        return TrackList(
-            NAME,
-            TITLE,
-            pd.DataFrame(columns=COLUMNS),
-            {},
-            "No interactions with a cost were given: nothing to balance yet.",
+        return TrackList.empty(
+            NAME, TITLE, "No interactions with a cost were given: nothing to balance yet.", COLUMNS
         )
     rows = event_rows(history)
     panel = stage_panel(history)

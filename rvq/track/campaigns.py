@@ -45,11 +45,6 @@ COLUMNS = [
 ]
 
 
-def _empty(headline: str, evidence: dict | None = None) -> TrackList:
-    table = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    return TrackList(NAME, TITLE, table, evidence or {}, headline)
-
-
 def _control_arm(arms: list[str], control: str | None) -> tuple[str, str]:
     """The control arm and how it was chosen (named, by its name, or the first alone)."""
     if control is not None:
@@ -193,9 +188,12 @@ def campaign_effects(
     """
     campaigns = history.campaigns
     if campaigns is None or campaigns.empty:
-        return _empty(
+        return TrackList.empty(
+            NAME,
+            TITLE,
             "No campaigns table was given: add campaigns.csv (account_id, campaign, arm, "
-            "start_date) to measure campaigns."
+            "start_date) to measure campaigns.",
+            COLUMNS,
         )
     freq = history.as_of.freq
     campaigns = campaigns.assign(
@@ -245,9 +243,8 @@ def campaign_effects(
                 row["control_chosen"] = chosen
                 rows.append(row)
     if not rows:
-        return _empty(
-            "No campaign could be measured: " + "; ".join(skipped) + ".", {"skipped": skipped}
-        )
+        why = "No campaign could be measured: " + "; ".join(skipped) + "."
+        return TrackList.empty(NAME, TITLE, why, COLUMNS, {"skipped": skipped})
     table = pd.DataFrame(rows)
     evidence = {
         "method": "difference-in-differences: unit mean RV flow after minus before the start, "

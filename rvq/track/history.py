@@ -8,6 +8,7 @@ performance, campaign effects, business units -- reads the same frames.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +142,17 @@ class TrackList:
     table: pd.DataFrame
     evidence: dict[str, Any]
     headline: str
+
+    @classmethod
+    def empty(
+        cls,
+        name: str,
+        title: str,
+        headline: str,
+        columns: Sequence[str],
+        evidence: dict[str, Any] | None = None,
+    ) -> TrackList:
+        """A list that cannot be built (no interactions, no campaigns table...): no rows
+        under the list's ``columns`` (text), and a headline that says why in plain words."""
+        table = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return cls(name, title, table, dict(evidence or {}), headline)

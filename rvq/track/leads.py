@@ -96,9 +96,7 @@ def priority_leads(
     if not 0 < top_share <= 1 or stalled_periods < 1:
         raise ValueError("top_share must be in (0, 1] and stalled_periods >= 1")
     if history.events.empty:
-        return TrackList(
-            NAME, TITLE, pd.DataFrame(columns=COLUMNS), {}, "No interactions were given: no leads."
-        )
+        return TrackList.empty(NAME, TITLE, "No interactions were given: no leads.", COLUMNS)
     panel = stage_panel(history)
     n_periods = panel["period"].nunique()
     panel["periods_without_forward_movement"] = _periods_without_forward(panel)

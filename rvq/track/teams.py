@@ -175,7 +175,10 @@ def _outcome_changes(
         .reset_index()
         .drop_duplicates(["function", "account_id"])
     )
-    main = main[main["account_id"].isin(means.index)]
+    # each rep once, in its own function (as its RV ranking): a marketing rep's few
+    # service interactions do not make it a service rep with a second row
+    own = main["rep_id"].map(_main_function(events, "rep_id"))
+    main = main[main["account_id"].isin(means.index) & (main["function"] == own)]
     if main.empty:
         columns = ["outcome_change", "outcome_change_raw", "outcome_rank", "outcome_tau2"]
         return pd.DataFrame(columns=["name", *columns])
@@ -273,9 +276,8 @@ def team_performance(
     events = events[events["cost"] > 0]
     window = f"{first}-{history.as_of}" if periods > 1 else str(first)
     if events.empty or "rep_id" not in events.columns or events["rep_id"].isna().all():
-        table = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
         headline = f"No interactions with a rep and a cost in {window}: nothing to rank."
-        return TrackList(NAME, TITLE, table, {}, headline)
+        return TrackList.empty(NAME, TITLE, headline, COLUMNS)
     if outcome is None:
         have = [c for c in OUTCOME_CHOICES if c in history.panel and history.panel[c].notna().any()]
         outcome = have[0] if have else None

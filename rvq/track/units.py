@@ -141,7 +141,7 @@ def unit_comparison(
             if not kinds
             else "No interactions were given: no depth to compare."
         )
-        return TrackList(NAME, TITLE, pd.DataFrame(columns=COLUMNS), {}, why)
+        return TrackList.empty(NAME, TITLE, why, COLUMNS)
     panel = stage_panel(history)
     now = panel.loc[(panel["period"] == history.as_of) & panel["age"].notna()]
     units = history.accounts[["account_id", *kinds]].drop_duplicates("account_id")

@@ -162,14 +162,12 @@ def upsell_readiness(
     >= ``ready_at``), and how well that figure predicted past plans' success."""
     plans = _plans(history)
     if plans is None:
-        table = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-        return TrackList(
+        return TrackList.empty(
             NAME,
             TITLE,
-            table,
-            {},
             "No plans table (account_id, date, kind) or contract_end column was given: add "
             "plans.csv to list the renewals and up-sells coming up.",
+            COLUMNS,
         )
     growth = growth_against_norm(history, lookback)
     now = growth[growth["period"] == history.as_of].drop(columns="period")
