@@ -128,3 +128,43 @@ def test_contacts_starting_later_are_averaged_over_their_own_post_periods():
     assert row["change_arm"] == pytest.approx(2.0)
     assert row["change_control"] == pytest.approx(2.0)
     assert row["difference"] == pytest.approx(0.0)
+
+
+def _history_with_outcomes(profit_shift: float, arm_size: int = 20):
+    """40 accounts, two arms; profit moves by `profit_shift` in the mail arm from 2024Q3,
+    revenue and share of wallet by noise alone (fixed seed)."""
+    rng = np.random.default_rng(5)
+    noise = {m: rng.normal(size=2 * arm_size) for m in ("profit", "revenue", "share_of_wallet")}
+    ids = [f"A{i}" for i in range(2 * arm_size)]
+    flows = {a: [1, 1, 2, 2] for a in ids}
+    campaigns = pd.DataFrame(
+        {
+            "account_id": ids,
+            "campaign": "spring",
+            "arm": ["mail"] * arm_size + ["holdout"] * arm_size,
+            "start_date": "2024-07-01",
+        }
+    )
+    history = _history(campaigns, flows)
+    panel = history.panel.copy()
+    index = panel["account_id"].str[1:].astype(int).to_numpy()
+    after = (panel["period"] >= pd.Period("2024Q3", "Q")).to_numpy()
+    for measure, values in noise.items():
+        shift = profit_shift * (index < arm_size) if measure == "profit" else 0.0
+        panel[measure] = np.where(after, values[index] + shift, 0.0)
+    return TrackHistory(
+        history.events, panel, history.accounts, "Q", history.as_of, campaigns=campaigns
+    )
+
+
+def test_an_outcome_is_called_moved_only_after_holm_across_the_lists_outcomes():
+    # raw p 0.029 (its interval excludes zero), Holm across the 3 outcomes 0.088
+    table = campaign_effects(_history_with_outcomes(0.34), pre_periods=2).table
+    profit = table.set_index("measure").loc["profit"]
+    assert profit["ci_low"] > 0 and profit["p_value"] < 0.05 < profit["p_adjusted"]
+    assert profit["verdict"] == "no clear difference"
+    assert "after allowing for the 3 outcome comparisons" in profit["reason"]
+    # a clear effect survives the adjustment; RV keeps its own interval's verdict
+    table = campaign_effects(_history_with_outcomes(0.6), pre_periods=2).table.set_index("measure")
+    assert table.loc["profit", "verdict"] == "raised" and table.loc["profit", "p_adjusted"] < 0.05
+    assert table.loc["rv_flow", "p_adjusted"] == table.loc["rv_flow", "p_value"]

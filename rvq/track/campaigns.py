@@ -8,7 +8,10 @@ change is an OLS coefficient with a cluster-robust (by account) t interval. Unit
 randomised arms share every other influence, so the difference is the campaign's effect;
 taking each unit's own change removes its level, so the interval is narrower than a plain
 post-period comparison. Where the panel has outcomes (profit, revenue, share of wallet),
-the same difference is shown for each.
+the same difference is shown for each. RV is the measure a campaign is run for, judged by
+its own interval; the outcomes are secondary and many (every campaign arm x outcome), so an
+outcome is called raised or lowered only when its Holm-adjusted p-value (across all of
+them) is under 1 - level: a null campaign does not "move revenue" by chance.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from rvq.multiplicity import holm_adjust
 from rvq.report.words import number_text
 from rvq.track.history import TrackHistory, TrackList
 
@@ -40,6 +44,7 @@ COLUMNS = [
     "ci_low",
     "ci_high",
     "p_value",
+    "p_adjusted",
     "verdict",
     "reason",
 ]
@@ -135,9 +140,12 @@ def _difference(change: pd.Series, treated: pd.Series, accounts: pd.Series, leve
     }
 
 
-def _verdict(row: dict) -> str:
+def _verdict(row: dict, level: float) -> str:
+    """From the interval; an outcome row also needs its Holm-adjusted p under 1 - level."""
     if not np.isfinite(row["ci_low"]):
         return "not measurable"
+    if row["measure"] != "rv_flow" and not row["p_adjusted"] < 1 - level:
+        return "no clear difference"
     if row["ci_low"] > 0:
         return "raised"
     if row["ci_high"] < 0:
@@ -164,11 +172,23 @@ def _reason(row: dict, unit: str, pre: int, level: float) -> str:
         f"'{row['control_arm']}' (against their {pre} periods before): a difference of "
         f"{_signed(row['difference'])} ({level:.0%} interval {_signed(row['ci_low'])} to "
         f"{_signed(row['ci_high'])}), so the campaign "
+        + _outcome_caveat(row, level)
         + {
             "raised": f"raised {what}.",
             "lowered": f"lowered {what}.",
             "no clear difference": f"made no clear difference to {what}.",
         }[row["verdict"]]
+    )
+
+
+def _outcome_caveat(row: dict, level: float) -> str:
+    """Words for an outcome whose interval excludes zero but not after Holm's adjustment."""
+    excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
+    if row["measure"] == "rv_flow" or not excludes_zero or row["p_adjusted"] < 1 - level:
+        return ""
+    return (
+        f"(after allowing for the {row['family']} outcome comparisons of this list, p = "
+        f"{row['p_adjusted']:.2f}) "
     )
 
 
@@ -238,22 +258,33 @@ def campaign_effects(
                     "start": str(first_start),
                     **_difference(change, treated, accounts, level),
                 }
-                row["verdict"] = _verdict(row)
-                row["reason"] = _reason(row, unit, pre_periods, level)
                 row["control_chosen"] = chosen
+                row["unit"] = unit
                 rows.append(row)
     if not rows:
         why = "No campaign could be measured: " + "; ".join(skipped) + "."
         return TrackList.empty(NAME, TITLE, why, COLUMNS, {"skipped": skipped})
+    outcome = [row["measure"] != "rv_flow" for row in rows]
+    adjusted = holm_adjust([row["p_value"] for row, o in zip(rows, outcome, strict=True) if o])
+    family = int(np.isfinite(adjusted).sum())
+    adjusted_p = iter(adjusted)
+    for row, is_outcome in zip(rows, outcome, strict=True):
+        row["p_adjusted"] = float(next(adjusted_p)) if is_outcome else row["p_value"]
+        row["family"] = family
+        row["verdict"] = _verdict(row, level)
+        row["reason"] = _reason(row, row["unit"], pre_periods, level)
     table = pd.DataFrame(rows)
     evidence = {
         "method": "difference-in-differences: unit mean RV flow after minus before the start, "
-        "OLS on the arm with a cluster-robust (by account) t interval",
+        "OLS on the arm with a cluster-robust (by account) t interval; outcome verdicts "
+        "Holm-adjusted across every arm x outcome of the list (p_adjusted)",
         "level": level,
         "pre_periods": pre_periods,
         "control_arm_chosen": dict(zip(table["campaign"], table["control_chosen"], strict=False)),
         "skipped": skipped,
-        "effects": table.drop(columns=["reason", "control_chosen"]).to_dict("records"),
+        "effects": table.drop(columns=["reason", "control_chosen", "unit", "family"]).to_dict(
+            "records"
+        ),
     }
     rv = table[table["measure"] == "rv_flow"]
     raised = rv.loc[rv["verdict"] == "raised", "campaign"].unique().tolist()
