@@ -113,3 +113,35 @@ def test_an_empty_list_has_its_columns_no_rows_and_says_why():
     assert list(empty.table.columns) == ["a", "reason"] and empty.table.empty
     assert all(d == "object" for d in empty.table.dtypes) and empty.evidence == {}
     assert TrackList.empty("x", "t", "h", ["a"], {"skipped": ["s"]}).evidence == {"skipped": ["s"]}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_a_row_suppressed_under_the_small_cell_floor_reads_as_words_on_the_page(name):
+    """`rvq track` hands the page `shown_table`'s rows, whose figures under the floor are
+    words: the page must show those words (it crashed formatting them as numbers)."""
+    from rvq.privacy import ACCOUNT_COUNT_COLUMNS
+    from rvq.track.run import shown_table
+
+    kinds = {s.column: s.kind for s in page.PAGE_COLUMNS[name] if s.kind != "interval"}
+    counts = set(ACCOUNT_COUNT_COLUMNS) | {"n_arm", "n_control"}
+
+    def value(column):
+        if column in counts:
+            return [2, 50]
+        if kinds.get(column) == "date":
+            return ["2025-01-01"] * 2
+        if kinds.get(column) in ("words", "code") or (column in kinds and kinds[column] is None):
+            return ["a_b"] * 2
+        return [3.25, 3.25]
+
+    columns = importlib.import_module(f"rvq.track.{MODULES[name]}").COLUMNS
+    table = pd.DataFrame({c: value(c) for c in columns if c != "reason"}).assign(
+        reason=["3.25 over 2 accounts", "3.25 over 50 accounts"]
+    )
+    shown = shown_table(TrackList(name, "", table, {}, ""), 5)
+    view = page.page_view(name, shown)  # must not raise
+    suppressed = shown["reason"].str.startswith("Figures suppressed")
+    if suppressed.any():
+        row = view.loc[suppressed.to_numpy()].iloc[0]
+        assert not any("3.25" in str(v) or "3.2" in str(v) for v in row), row
+        assert any("suppressed" in str(v) for v in row.drop("reason"))

@@ -204,6 +204,9 @@ REASON_WIDTH = "26em"
 
 
 def _number(value, kind: str) -> str:
+    """A figure as read on the page; text (a suppressed cell's words) as it is."""
+    if isinstance(value, str):
+        return value
     if pd.isna(value):
         return ""
     if kind == "whole":
@@ -213,6 +216,15 @@ def _number(value, kind: str) -> str:
     if kind == "percent":
         return f"{value:.0%}"
     return number_text(value)
+
+
+def _interval(low, high, kind: str) -> str:
+    """'a to b'; a suppressed bound's words once; nothing for a missing bound."""
+    if isinstance(low, str) or isinstance(high, str):
+        return low if isinstance(low, str) else high
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{_number(low, kind)} to {_number(high, kind)}"
 
 
 def _words(name: str) -> str:
@@ -226,14 +238,17 @@ def _shown_column(table: pd.DataFrame, shown: Shown, spec: list[Shown]) -> pd.Se
         low, high = _INTERVALS.get(shown.column, ("ci_low", "ci_high"))
         like = next((s.kind for s in spec if s.column == shown.column and s is not shown), "")
         return pd.Series(
-            [
-                "" if pd.isna(lo) or pd.isna(hi) else f"{_number(lo, like)} to {_number(hi, like)}"
-                for lo, hi in zip(table[low], table[high], strict=True)
-            ],
+            [_interval(lo, hi, like) for lo, hi in zip(table[low], table[high], strict=True)],
             index=table.index,
         )
     if shown.kind == "rank":
-        return values.astype("Int64").astype(str) + " of " + table["of"].astype(str)
+        return pd.Series(
+            [
+                v if isinstance(v, str) else "" if pd.isna(v) else f"{int(v)} of {of}"
+                for v, of in zip(values, table["of"], strict=True)
+            ],
+            index=table.index,
+        )
     if shown.kind == "yes":
         return values.map(lambda v: "yes" if bool(v) and not pd.isna(v) else "")
     if shown.kind in ("whole", "tenth", "percent"):
