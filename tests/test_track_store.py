@@ -173,3 +173,40 @@ def test_an_account_that_first_appears_later_gets_a_complete_grid_and_every_list
     assert before["age"].isna().all() and before["revenue"].isna().all()
     for name, build in LISTS.items():
         assert build(history).name == name
+
+
+def test_a_supplier_of_events_must_give_each_lacking_period_in_order_and_is_closed(
+    tables, tmp_path
+):
+    """A summed pilot's events come from a supplier (rvq.track.source): a period it skips
+    or gives out of turn is never written or reported as tracked, and its temporary files
+    (its `finally`) go as soon as the store stops, not when the error is collected."""
+    history = history_from_tables(tables)
+    by_period = dict(tuple(history.events.groupby("period", sort=True)))
+    closed = []
+
+    def supplier(skip=None, stop_after=None):
+        def events(periods):
+            try:
+                for i, period in enumerate(periods):
+                    if stop_after is not None and i == stop_after:
+                        return
+                    if period != skip:
+                        yield period, by_period.get(period, history.events.iloc[:0])
+            finally:
+                closed.append(True)
+
+        return events
+
+    location = tmp_path / "t.duckdb"
+    second = history.periods[1]
+    with open_store(location) as store:
+        with pytest.raises(StoreError, match=f"came for {history.periods[2]}"):
+            store.append(history, events=supplier(skip=second))
+        assert closed == [True]
+        assert [str(p) for p in store.tracked_periods("Q")] == [str(history.periods[0])]
+        with pytest.raises(StoreError, match="no events were supplied for"):
+            store.append(history, events=supplier(stop_after=2))
+        assert len(store.tracked_periods("Q")) == 3
+        assert store.append(history, events=supplier()) == list(history.periods[3:])
+    assert len(closed) == 3

@@ -47,7 +47,7 @@ from rvq.track.document import check_track, list_entry, track_document
 from rvq.track.history import TrackHistory, TrackList, history_from_pilot, last_complete_period
 from rvq.track.leads import priority_leads
 from rvq.track.page import stage_balance_frame, team_stage_frame
-from rvq.track.source import SourceChangedError, source_events
+from rvq.track.source import PilotSource, SourceChangedError, source_events
 from rvq.track.store import StoreError, open_store, store_location
 from rvq.track.teams import team_performance
 from rvq.track.units import unit_comparison
@@ -118,13 +118,11 @@ def run_track(
     try:
         with open_store(store_location(pilot.config, client_dir), pilot.config) as store:
             summed = pilot.interaction_rows is None  # its events are cells: read them again
-            appended = store.append(
-                history_from_pilot(pilot, period),
-                ids=ids,
-                input_version=pilot.key,
-                events=partial(source_events, pilot) if summed else None,
-            )
+            supplier = partial(source_events, PilotSource.of(pilot)) if summed else None
+            history, version = history_from_pilot(pilot, period), pilot.key
             del pilot  # the lists read the store's history: never hold two copies of the book
+            appended = store.append(history, ids=ids, input_version=version, events=supplier)
+            del history, supplier
             seconds["append"] = _lap(clock)
             clock = time.perf_counter()
             history = store.history(period, freq)

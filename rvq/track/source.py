@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,29 @@ class SourceChangedError(RuntimeError):
     """The interactions read again are not the ones the pilot used: one line."""
 
 
+@dataclass(frozen=True)
+class PilotSource:
+    """What reading a pilot's interactions again needs of it -- so that the pilot itself
+    (its panel, cells and tables) can be let go before the re-read."""
+
+    config: Any
+    freq: str
+    counts: dict
+    catalog: pd.DataFrame
+
+    @classmethod
+    def of(cls, pilot: Any) -> PilotSource:
+        return cls(pilot.config, pilot.freq, pilot.table_counts(), pilot.dataset.catalog)
+
+
 #: the interaction columns a tracked event keeps (the canonical ones; the validation's
 #: `line` and `row_hash` stay behind)
 EVENT_COLUMNS = TABLES["interactions"].columns
 
 
-def source_events(pilot: Any, periods: list[pd.Period]) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
+def source_events(
+    pilot: PilotSource, periods: list[pd.Period]
+) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
     """``(period, scored events)`` for each of ``periods`` in order (an empty frame for a
     period without interactions), read again from ``pilot``'s source (see the module doc).
     Raises `SourceChangedError` when the rows read again are not as many as the pilot used."""
@@ -65,12 +83,12 @@ def source_events(pilot: Any, periods: list[pd.Period]) -> Iterator[tuple[pd.Per
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _usable_interactions(pilot: Any, work: Path) -> Path:
+def _usable_interactions(pilot: PilotSource, work: Path) -> Path:
     """The pilot's usable interactions as a Parquet file in ``work`` (canonical columns,
     ``line``), checked against the pilot's counts."""
     result = streamed_validation(pilot.config, work_dir=work)
     read = result.validation.counts.get("interactions", {})
-    wanted = pilot.table_counts().get("interactions", {})
+    wanted = pilot.counts.get("interactions", {})
     if (read.get("read"), read.get("used")) != (wanted.get("read"), wanted.get("used")):
         raise SourceChangedError(
             f"the interactions read again ({read.get('used', 0):,} usable of "
@@ -81,7 +99,7 @@ def _usable_interactions(pilot: Any, work: Path) -> Path:
 
 
 def _parquet_events(
-    pilot: Any, parquet: Path, periods: list[pd.Period], work: Path
+    pilot: PilotSource, parquet: Path, periods: list[pd.Period], work: Path
 ) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
     """Each period's rows of ``parquet`` in file order, protected and scored."""
     import duckdb
@@ -119,21 +137,21 @@ def _parquet_events(
         con.close()
 
 
-def _whole_events(pilot: Any, periods: list[pd.Period]) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
+def _whole_events(
+    pilot: PilotSource, periods: list[pd.Period]
+) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
     """Each period's events from a whole read of the source (database tables)."""
     from rvq import inputs
 
     dataset = inputs.load_dataset(pilot.config, progress=False)
     rows = dataset.interactions
-    wanted = pilot.table_counts().get("interactions", {}).get("used")
+    wanted = pilot.counts.get("interactions", {}).get("used")
     if wanted is not None and len(rows) != wanted:
         raise SourceChangedError(
             f"the interactions read again ({len(rows):,} usable rows) are not the pilot's "
             f"({wanted:,}): run `rvq track` with --refresh to score the pilot again"
         )
-    events = score_events(
-        protect_dataset(dataset).interactions, pilot.dataset.catalog, freq=pilot.freq
-    )
+    events = score_events(protect_dataset(dataset).interactions, pilot.catalog, freq=pilot.freq)
     del dataset, rows
     by_period = dict(tuple(events.groupby("period", sort=False, observed=True)))
     for period in periods:
@@ -154,9 +172,9 @@ def _protection(config: Any):
     return lambda rows: pseudonymize_frame(rows, key, keep=keep)
 
 
-def _scored(pilot: Any, rows: pd.DataFrame, period: pd.Period) -> pd.DataFrame:
+def _scored(pilot: PilotSource, rows: pd.DataFrame, period: pd.Period) -> pd.DataFrame:
     """One period's usable rows, protected, scored as the whole path scores them."""
-    events = score_events(rows, pilot.dataset.catalog, freq=pilot.freq)
+    events = score_events(rows, pilot.catalog, freq=pilot.freq)
     outside = events["period"] != period
     if outside.any():  # the DuckDB bounds and the Periods must agree, or rows would move
         raise SourceChangedError(f"{int(outside.sum())} rows read for {period} fall outside it")

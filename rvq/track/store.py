@@ -308,26 +308,46 @@ class TrackStore:
             supply = _events_by_period(history, periods)
         else:  # asked only for periods to append: a re-run never reads the source
             supply = events(periods) if periods else iter(())
-        for period, frame in supply:
-            panel = panel_by_period[period]
-            with self.backend.transaction() as db:
-                self._write_rows(db, EVENTS, _stored(frame.assign(seq=range(len(frame)))))
-                self._write_rows(db, PANEL, _stored(panel))
-                db.write(
-                    PERIODS,
-                    pd.DataFrame(
-                        {
-                            "period": [str(period)],
-                            "input_version": [input_version],
-                            "tracked_at": [dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")],
-                            "accounts": [int(panel["account_id"].nunique())],
-                            "interactions": [len(frame)],
-                        }
-                    ),
-                )
-            del frame
+        expected = iter(periods)
+        supplied = iter(supply)
+        try:
+            for period, frame in supplied:
+                if period != next(expected, None):
+                    raise StoreError(
+                        f"the events supplied for the tracking store came for {period}, not "
+                        f"for the next period it lacks: nothing of {period} was written"
+                    )
+                self._append_period(period, frame, panel_by_period[period], input_version)
+                del frame
+        finally:  # a generator's temporary files (raw ids) go now, not when collected
+            if hasattr(supplied, "close"):
+                supplied.close()
+        missing = [str(p) for p in expected]
+        if missing:
+            raise StoreError(f"no events were supplied for {', '.join(missing)}: not tracked")
         self._refresh_snapshots(history)
         return periods
+
+    def _append_period(
+        self, period: pd.Period, frame: pd.DataFrame, panel: pd.DataFrame, input_version: str
+    ) -> None:
+        """One period's events and panel rows, and its line in the periods table, as one
+        transaction."""
+        with self.backend.transaction() as db:
+            self._write_rows(db, EVENTS, _stored(frame.assign(seq=range(len(frame)))))
+            self._write_rows(db, PANEL, _stored(panel))
+            db.write(
+                PERIODS,
+                pd.DataFrame(
+                    {
+                        "period": [str(period)],
+                        "input_version": [input_version],
+                        "tracked_at": [dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")],
+                        "accounts": [int(panel["account_id"].nunique())],
+                        "interactions": [len(frame)],
+                    }
+                ),
+            )
 
     def history(self, as_of: Any, freq: str) -> TrackHistory:
         """The tracked history up to and including ``as_of``, as every list reads it."""
