@@ -487,4 +487,16 @@ Since then (scale1m, 888be19..7c9eb91), measured at 100,000 accounts (kernel pea
   of ~0.3 GB plus panel parts x10, cell parts x2): 01 ~0.3, 02 ~3.5, 03 ~3.8, 04 ~4.8, 05 ~4.7,
   07 ~0.3 GB; 06 stays above 5 GB (it derives each question's outcomes from the whole panel, in
   both processes). Not yet measured at 1M.
+100,000 accounts at c1434e9 (everything above merged: lazy parts and column projection in the
+kernels, the demo now plants the tracking truths: 15.0M interactions instead of 13.6M), CSV,
+every default, cold cache, 2026-12-06 00:42 UTC, load 1.3-2.0 (machine otherwise idle):
+accounts interactions generate s gen GB setup s    01 s/GB    02 s/GB    03 s/GB    04 s/GB    05 s/GB    06 s/GB    07 s/GB parent GB sum GB  wall s
+  100000   15,022,051       78.8    9.7    68.1    3.3/0.3   13.2/2.4   21.3/0.7   21.5/2.9    9.8/2.2   71.5/3.0    2.5/0.3      4.66   4.66   212.1
+ path: ~15.0M rows, expected ~23 GB per step in memory, 23 GB free: streamed (stream: auto)
+ summed peak by phase: setup 4.66, 01 0.88, 02 3.03, 03 1.28, 04 3.53, 05 2.90, 06 1.51, 07 3.60
+ verdicts: leading at h = 2 x3, segments differs_before x3.
+**3 min 32 s and 4.66 GB summed (the parent's setup) with 10% more interactions**: kernels
+0.3 / 2.4 / 0.7 / 2.9 / 2.2 / 3.0 / 0.3 GB (were 1.1 / 2.6 / 1.2 / 4.0 / 2.9 / 3.0 / 2.1). The
+demo's generation with the tracking plants peaks at 9.7 GB at 100,000 accounts (`rvq demo
+--no-track` writes the world without them; a sharded book peaks at one shard's).
 """
