@@ -249,6 +249,19 @@ def protect_validation(validation: Any, config: Any, key: bytes | None = None) -
     )
 
 
+def table_protection(config: Any, table: str, key: bytes | None = None):
+    """What `protect_dataset` does to one table's frame, as a function of the frame: with
+    pseudonyms on, the canonical columns and the configured segments kept and every
+    identifier pseudonymized; else the frame as it is. The key is looked up once (`key`
+    overrides `pseudonym_key(config)`), so rows read in blocks are protected as a whole
+    read is."""
+    if not privacy_settings(config).pseudonymize:
+        return lambda frame: frame
+    key = key if key is not None else pseudonym_key(config)
+    keep = kept_columns(table, _segments(config))
+    return lambda frame: pseudonymize_frame(frame, key, keep=keep)
+
+
 def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
     """The validated `rvq.inputs.dataset.Dataset` with the rule of the module doc applied:
     its frames reduced to the canonical columns and the configured segments, with every
@@ -263,11 +276,9 @@ def protect_dataset(dataset: Any, key: bytes | None = None) -> Any:
     if not privacy_settings(config).pseudonymize:
         return dataset
     key = key if key is not None else pseudonym_key(config)
-    segments = _segments(config)
 
     def protect(table: str) -> pd.DataFrame | None:
-        frame = getattr(dataset, table)
-        return pseudonymize_frame(frame, key, keep=kept_columns(table, segments))
+        return table_protection(config, table, key)(getattr(dataset, table))
 
     return replace(
         dataset,

@@ -383,7 +383,7 @@ def test_duckdb_draws_no_progress_bar_on_stdout(tmp_path):
     `rvq validate`'s report and in scripts reading JSON from stdout."""
     from rvq.scoring import engines
 
-    con = stream._duckdb("1GB", tmp_path)
+    con = stream.duckdb_in("1GB", tmp_path)
     try:
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)
     finally:

@@ -248,12 +248,12 @@ def _canonical_arrow(frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _quoted(path: str | os.PathLike) -> str:
+def sql_literal(path: str | os.PathLike) -> str:
     """A path as a DuckDB string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _duckdb(memory_limit: str, work: Path):
+def duckdb_in(memory_limit: str, work: Path):
     """A DuckDB connection under `memory_limit` that spills into `work` (removed with it)."""
     import duckdb
 
@@ -275,8 +275,8 @@ def _drop_cross_block_duplicates(
     removes them (`rvq.inputs.validation`: the same event_id, or without one the same raw row, by
     `row_hash`). Returns the new file, how many, example rows and their `_aside_cells`."""
     out = parquet.with_name(parquet.stem + "-unique.parquet")
-    con = _duckdb(memory_limit, parquet.parent)
-    source = f"read_parquet({_quoted(parquet)})"
+    con = duckdb_in(memory_limit, parquet.parent)
+    source = f"read_parquet({sql_literal(parquet)})"
 
     def key(row: str) -> str:
         return f"coalesce({row}.event_id, CAST({row}.row_hash AS VARCHAR))"
@@ -291,7 +291,7 @@ def _drop_cross_block_duplicates(
         joined = f"FROM {source} s LEFT JOIN repeated r ON {key('s')} = r.k"
         con.execute(
             f"COPY (SELECT s.* {joined} WHERE r.k IS NULL OR s.line = r.first_line) "
-            f"TO {_quoted(out)} (FORMAT parquet)"
+            f"TO {sql_literal(out)} (FORMAT parquet)"
         )
         con.execute(
             f"CREATE TEMP TABLE dropped AS SELECT s.* {joined} "
@@ -337,11 +337,11 @@ def _coverage_problems(
     before the first interaction), from the usable interactions' accounts and first times:
     the small tables are validated again beside one stand-in interaction per account at
     its first time (`code`, a valid interaction code), and only those warnings are kept."""
-    con = _duckdb(memory_limit, parquet.parent)
+    con = duckdb_in(memory_limit, parquet.parent)
     try:
         firsts = con.execute(
             "SELECT account_id, min(timestamp) AS timestamp "
-            f"FROM read_parquet({_quoted(parquet)}) GROUP BY account_id"
+            f"FROM read_parquet({sql_literal(parquet)}) GROUP BY account_id"
         ).df()
     finally:
         con.close()
@@ -361,8 +361,8 @@ def _coverage_problems(
 def _outlying_dates(parquet: Path, file: str, memory_limit: str) -> list[Problem]:
     """The warning `outlying_date` a whole read gives, from the usable interactions'
     timestamps (the blocks' own are dropped: a block's bulk is not the table's)."""
-    con = _duckdb(memory_limit, parquet.parent)
-    source = f"read_parquet({_quoted(parquet)})"
+    con = duckdb_in(memory_limit, parquet.parent)
+    source = f"read_parquet({sql_literal(parquet)})"
     try:
         n, low, high, first, last = con.execute(
             f"SELECT count(timestamp), quantile_cont(timestamp, {OUTLYING_SHARE}), "
@@ -609,8 +609,8 @@ def row_digest(parquet: str | os.PathLike, *, memory_limit: str | None = None) -
     """Step e's row checks of a Parquet file of usable interactions, on DuckDB
     (`rvq.inputs.digest.RowDigest`): the extra rows per account repeating account, contact,
     timestamp and code, and the value pairs of the `SINGLE_VALUED` interaction attributes."""
-    con = _duckdb(memory_limit or duckdb_memory_limit(), Path(parquet).parent)
-    source = f"read_parquet({_quoted(parquet)})"
+    con = duckdb_in(memory_limit or duckdb_memory_limit(), Path(parquet).parent)
+    source = f"read_parquet({sql_literal(parquet)})"
     try:
         repeats = con.execute(
             f"""
@@ -664,8 +664,8 @@ def streamed_cells(
     )
     keys = ["account_id", "period_start", "interaction_code", *labels]
     texts = ["account_id", "interaction_code", *labels]
-    source = f"read_parquet({_quoted(parquet)})"
-    con = _duckdb(memory_limit or duckdb_memory_limit(), Path(parquet).parent)
+    source = f"read_parquet({sql_literal(parquet)})"
+    con = duckdb_in(memory_limit or duckdb_memory_limit(), Path(parquet).parent)
     try:
         con.register("rates", rates)
         if accounts is not None:

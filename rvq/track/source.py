@@ -25,16 +25,10 @@ from typing import Any
 import pandas as pd
 
 from rvq.inputs.dataset import locate_tables
-from rvq.privacy import (
-    kept_columns,
-    privacy_settings,
-    protect_dataset,
-    pseudonym_key,
-    pseudonymize_frame,
-)
+from rvq.privacy import table_protection
 from rvq.schema import TABLES
 from rvq.scoring import score_events
-from rvq.scoring.stream import duckdb_memory_limit, streamed_validation
+from rvq.scoring.stream import duckdb_in, duckdb_memory_limit, sql_literal, streamed_validation
 
 
 class SourceChangedError(RuntimeError):
@@ -102,15 +96,11 @@ def _parquet_events(
     pilot: PilotSource, parquet: Path, periods: list[pd.Period], work: Path
 ) -> Iterator[tuple[pd.Period, pd.DataFrame]]:
     """Each period's rows of ``parquet`` in file order, protected and scored."""
-    import duckdb
 
-    con = duckdb.connect(
-        config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(work / "spill")}
-    )
-    con.execute("SET enable_progress_bar = false")
-    protect = _protection(pilot.config)
+    con = duckdb_in(duckdb_memory_limit(), work)
+    protect = table_protection(pilot.config, "interactions")
     try:
-        con.execute(f"CREATE VIEW usable AS SELECT * FROM read_parquet('{_literal(parquet)}')")
+        con.execute(f"CREATE VIEW usable AS SELECT * FROM read_parquet({sql_literal(parquet)})")
         source = "usable"
         names = [r[0] for r in con.execute("DESCRIBE usable").fetchall()]
         # an optional column the export lacks is stored empty in the Parquet file: left
@@ -151,25 +141,13 @@ def _whole_events(
             f"the interactions read again ({len(rows):,} usable rows) are not the pilot's "
             f"({wanted:,}): run `rvq track` with --refresh to score the pilot again"
         )
-    events = score_events(protect_dataset(dataset).interactions, pilot.catalog, freq=pilot.freq)
+    events = score_events(
+        table_protection(pilot.config, "interactions")(rows), pilot.catalog, freq=pilot.freq
+    )
     del dataset, rows
     by_period = dict(tuple(events.groupby("period", sort=False, observed=True)))
     for period in periods:
         yield period, by_period.get(period, events.iloc[:0]).reset_index(drop=True)
-
-
-def _literal(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def _protection(config: Any):
-    """What a whole read does to the interactions before scoring (`protect_dataset`):
-    with pseudonyms on, the pilot's column rule and keyed pseudonyms; else nothing."""
-    if not privacy_settings(config).pseudonymize:
-        return lambda rows: rows
-    key = pseudonym_key(config)  # looked up once (a secrets file is read)
-    keep = kept_columns("interactions", tuple(getattr(config, "segments", None) or ()))
-    return lambda rows: pseudonymize_frame(rows, key, keep=keep)
 
 
 def _scored(pilot: PilotSource, rows: pd.DataFrame, period: pd.Period) -> pd.DataFrame:
