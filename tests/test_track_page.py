@@ -145,3 +145,21 @@ def test_a_row_suppressed_under_the_small_cell_floor_reads_as_words_on_the_page(
         row = view.loc[suppressed.to_numpy()].iloc[0]
         assert not any("3.25" in str(v) or "3.2" in str(v) for v in row), row
         assert any("suppressed" in str(v) for v in row.drop("reason"))
+
+
+def test_a_stage_that_lost_rv_is_not_a_percentage_below_the_norm():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    frame = pd.DataFrame(
+        {
+            "stage": ["acquisition", "closing", "retention"],
+            "rv_per_cost": [-0.0136, 0.05, 0.1],
+            "norm_rv_per_cost": [0.036, 0.05, 0.08],
+        }
+    )
+    ax = page.plot_stage_balance(frame, "2025Q3")
+    texts = {t.get_text().strip() for t in ax.texts}
+    assert "-0.0136: RV lost; the norm 0.036" in texts
+    assert "0.1: 25% above the norm of 0.08" in texts and "0.05: at the norm of 0.05" in texts
+    assert not any("138%" in t for t in texts)

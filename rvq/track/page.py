@@ -85,8 +85,10 @@ def plot_stage_balance(frame: pd.DataFrame, period: str, ax=None):
     for yi, value, norm in zip(y, frame["rv_per_cost"], frame["norm_rv_per_cost"], strict=True):
         if not np.isfinite(value):
             text = f"no interactions in {period}"
-        elif norm and np.isfinite(norm):
+        elif norm and np.isfinite(norm) and value >= 0 and norm > 0:
             text = f"{value:,.3g}: {against_norm(value / norm - 1)} of {norm:,.3g}"
+        elif norm and np.isfinite(norm):  # a share of a loss reads wrong: both figures
+            text = f"{value:,.3g}{': RV lost' if value < 0 else ''}; the norm {norm:,.3g}"
         else:
             text = f"{value:,.3g}"
         ax.text(max(np.nan_to_num(value), np.nan_to_num(norm), 0), yi, "   " + text,
