@@ -404,16 +404,23 @@ def check_summary(summary: Any) -> list[str]:
     without NaN, validated by `Summary`, one message per problem naming the key at fault."""
     if not isinstance(summary, dict):
         return [f"summary is a {type(summary).__name__}, not a JSON object"]
+    return contract_problems(summary, Summary, "summary")
+
+
+def contract_problems(document: Any, model: type[BaseModel], name: str) -> list[str]:
+    """The ways `document` breaks the contract `model` describes: not plain JSON (NaN
+    included), then one message per field the model refuses, naming its key (`name` for
+    the document as a whole). Shared by summary.json and track.json."""
     problems = []
     try:
-        json.dumps(summary, allow_nan=False)
+        json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        problems.append(f"summary is not plain JSON: {exc}")
+        problems.append(f"{name} is not plain JSON: {exc}")
     try:
-        Summary.model_validate(summary)
+        model.model_validate(document)
     except ValidationError as exc:
         for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "summary"
+            where = ".".join(str(part) for part in error["loc"]) or name
             problems.append(f"{where}: {error['msg']}")
     return problems
 

@@ -7,14 +7,11 @@ with its headline, its CSV file, its row count and its evidence.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from pydantic import ValidationError
 
 from rvq import __version__
 from rvq.jsonable import to_jsonable
-from rvq.report.summary import Count, Part, Text
+from rvq.report.summary import Count, Part, Text, contract_problems
 from rvq.track.history import TrackList
 
 
@@ -71,15 +68,4 @@ def track_document(**parts: Any) -> dict[str, Any]:
 
 def check_track(document: Any) -> list[str]:
     """The ways ``document`` breaks the `track.json` contract (empty when it keeps it)."""
-    problems = []
-    try:
-        json.dumps(document, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        problems.append(f"track.json is not plain JSON: {exc}")
-    try:
-        TrackDocument.model_validate(document)
-    except ValidationError as exc:
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error["loc"]) or "track.json"
-            problems.append(f"{where}: {error['msg']}")
-    return problems
+    return contract_problems(document, TrackDocument, "track.json")
