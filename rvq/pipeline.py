@@ -366,6 +366,33 @@ def dead_kernel_line(step: Step, watch: KernelWatch, streamed: bool) -> str:
     )
 
 
+def execute_notebook(
+    source: Path,
+    executed: Path,
+    parameters: Mapping[str, Any],
+    *,
+    cwd: Path,
+    log: Path,
+    kernel_name: str = KERNEL_NAME,
+) -> None:
+    """Run the notebook `source` with papermill into `executed`, quietly, in a kernel of
+    this interpreter whose output goes to `log` (a pilot step's and the tracking page's)."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(source),
+        str(executed),
+        parameters=dict(parameters),
+        kernel_name=kernel_name,
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+        cwd=str(cwd),
+        kernel_manager_class=this_interpreter_kernel_manager(log),
+        shutdown_kernel="immediate",  # the executed notebook is saved: no need to wait
+    )
+
+
 def execute_step(
     step: Step,
     run_dir: Path,
@@ -375,24 +402,13 @@ def execute_step(
     kernel_name: str = KERNEL_NAME,
 ) -> Path:
     """Run one step's notebook with papermill into the run folder and render its page."""
-    import papermill
-
     source = notebooks / f"{step.name}.ipynb"
     declared = declared_parameters(source)
     values = parameters.model_dump()
     inject = {k: v for k, v in values.items() if k in declared and k in parameters.model_fields_set}
     executed = run_dir / f"{step.name}.ipynb"
-    papermill.execute_notebook(
-        str(source),
-        str(executed),
-        parameters=inject,
-        kernel_name=kernel_name,
-        progress_bar=False,
-        log_output=False,
-        request_save_on_cell_execute=False,
-        cwd=str(notebooks),
-        kernel_manager_class=this_interpreter_kernel_manager(run_dir / "kernel.log"),
-        shutdown_kernel="immediate",  # the executed notebook is saved: no need to wait
+    execute_notebook(
+        source, executed, inject, cwd=notebooks, log=run_dir / "kernel.log", kernel_name=kernel_name
     )
     report.render_notebook_html(executed, run_dir / f"{step.name}.html", title=step.title)
     return executed

@@ -26,11 +26,10 @@ import pandas as pd
 from rvq.errors import one_line
 from rvq.pilot import Pilot, PilotInputError, open_pilot
 from rvq.pipeline import (
-    KERNEL_NAME,
     PilotError,
     check_reports_folder,
     client_folder_name,
-    this_interpreter_kernel_manager,
+    execute_notebook,
 )
 from rvq.privacy import (
     ACCOUNT_COUNT_COLUMNS,
@@ -249,21 +248,14 @@ def write_track_folder(
 def render_track_page(folder: Path, work: Path) -> Path:
     """Run the page's notebook on ``folder`` with papermill and render ``index.html``
     (code hidden, sanitized: `rvq.report.html.render_notebook_html`)."""
-    import papermill
-
     executed = folder / "track.ipynb"
     try:
-        papermill.execute_notebook(
-            str(TRACK_NOTEBOOK),
-            str(executed),
-            parameters={"track_dir": str(folder), "work_dir": str(work)},
-            kernel_name=KERNEL_NAME,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            cwd=str(folder),
-            kernel_manager_class=this_interpreter_kernel_manager(work / "kernel.log"),
-            shutdown_kernel="immediate",
+        execute_notebook(
+            TRACK_NOTEBOOK,
+            executed,
+            {"track_dir": str(folder), "work_dir": str(work)},
+            cwd=folder,
+            log=work / "kernel.log",
         )
     except Exception as exc:
         raise TrackError(
