@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from rvq.multiplicity import holm_adjust
+from rvq.scoring.events import sorted_codes
 from rvq.track.history import TrackHistory, TrackList
 from rvq.track.stages import DEPTH_BANDS, event_rows, key_contacts, stage_panel
 from rvq.track.text import fmt
@@ -99,12 +100,6 @@ EFFECT_COLUMNS = [
 ]
 
 
-def sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of ``values`` and their sorted distinct values (text), by hashing."""
-    code, uniques = pd.factorize(values, sort=True)
-    return code, np.asarray(uniques, dtype=str)
-
-
 def _next_flow_base(
     panel: pd.DataFrame, rows: np.ndarray, events: pd.DataFrame, as_of: pd.Period
 ) -> pd.DataFrame:
@@ -116,7 +111,7 @@ def _next_flow_base(
     flow = panel["rv_flow"].to_numpy(float).reshape(-1, n_periods)
     next_flow = np.full_like(flow, np.nan)
     next_flow[:, :-1] = flow[:, 1:]
-    function, functions = sorted_codes(events["function"])
+    function, functions = sorted_codes(events["function"], "function")
     kind = function * 2 + (events["rv"].to_numpy() < 0)
     ok = rows >= 0
     n_kinds = 2 * len(functions)
@@ -176,7 +171,7 @@ def transition_effects(
     ``rows`` its events' panel rows (:func:`rvq.track.stages.event_rows`)."""
     events = history.events
     base = _next_flow_base(panel, rows, events, history.as_of)
-    code, codes = sorted_codes(events["interaction_code"])
+    code, codes = sorted_codes(events["interaction_code"], "interaction_code")
     per_type = np.maximum(np.bincount(code, minlength=len(codes)), 1)
     cost = np.bincount(code, weights=events["cost"].fillna(0).to_numpy(float)) / per_type
     own_rv = np.bincount(code, weights=events["rv"].to_numpy(float)) / per_type
