@@ -31,20 +31,27 @@ def stage_balance_frame(history: TrackHistory) -> pd.DataFrame:
     events = history.events
     if not len(events) or "stage" not in events:
         return pd.DataFrame(columns=["stage", "rv_per_cost", "norm_rv_per_cost"])
-    rows = []
-    now = events[events["period"] == history.as_of]
-    for stage in STAGES:
-        this, every = now[now["stage"] == stage], events[events["stage"] == stage]
-        rows.append(
+    columns = events[["period", "stage", "rv", "cost"]]  # four columns, not the book per stage
+    now = columns[columns["period"] == history.as_of]
+    every, this, total = _stage_sums(columns), _stage_sums(now), now[["rv", "cost"]].sum()
+    return pd.DataFrame(
+        [
             {
                 "stage": stage,
-                "rv_per_cost": _ratio(this["rv"].sum(), this["cost"].sum()),
-                "norm_rv_per_cost": _ratio(every["rv"].sum(), every["cost"].sum()),
-                "rv_share": _ratio(this["rv"].sum(), now["rv"].sum()),
-                "cost_share": _ratio(this["cost"].sum(), now["cost"].sum()),
+                "rv_per_cost": _ratio(this.at[stage, "rv"], this.at[stage, "cost"]),
+                "norm_rv_per_cost": _ratio(every.at[stage, "rv"], every.at[stage, "cost"]),
+                "rv_share": _ratio(this.at[stage, "rv"], total["rv"]),
+                "cost_share": _ratio(this.at[stage, "cost"], total["cost"]),
             }
-        )
-    return pd.DataFrame(rows)
+            for stage in STAGES
+        ]
+    )
+
+
+def _stage_sums(events: pd.DataFrame) -> pd.DataFrame:
+    """RV and cost summed per stage, every stage a row (0 where it has no interaction)."""
+    sums = events.groupby("stage", observed=True)[["rv", "cost"]].sum()
+    return sums.reindex(list(STAGES), fill_value=0.0)
 
 
 def team_stage_frame(history: TrackHistory, periods: int = RECENT_PERIODS) -> pd.DataFrame:
@@ -53,7 +60,7 @@ def team_stage_frame(history: TrackHistory, periods: int = RECENT_PERIODS) -> pd
     events = history.events
     if not len(events) or "team" not in events or events["team"].isna().all():
         return pd.DataFrame(columns=list(STAGES))
-    recent = events[events["period"] > history.as_of - periods]
+    recent = events.loc[events["period"] > history.as_of - periods, ["team", "stage", "rv"]]
     table = recent.pivot_table(
         index="team", columns="stage", values="rv", aggfunc="sum", observed=True, fill_value=0.0
     ).reindex(columns=list(STAGES), fill_value=0.0)
