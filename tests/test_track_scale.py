@@ -49,7 +49,7 @@ def quick_page(monkeypatch):
     so that six runs take seconds."""
     monkeypatch.setenv("RVQ_PSEUDONYM_KEY", "a test key, long enough to be a secret")
 
-    def stub(folder, work):
+    def stub(folder, work, **_):
         (folder / "index.html").write_text("page")
         return folder / "index.html"
 

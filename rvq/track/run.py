@@ -231,7 +231,7 @@ def write_track_folder(
     text = json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False)
     (partial / "track.json").write_text(text + "\n", encoding="utf-8")
     try:
-        render_track_page(partial, work)
+        render_track_page(partial, work, title=f"RV tracking: {document.get('as_of', '')}")
     finally:
         shutil.rmtree(work)  # the lists' copies for the page: never left behind
     if folder.exists():
@@ -245,7 +245,7 @@ def write_track_folder(
     return folder
 
 
-def render_track_page(folder: Path, work: Path) -> Path:
+def render_track_page(folder: Path, work: Path, title: str = "RV tracking") -> Path:
     """Run the page's notebook on ``folder`` with papermill and render ``index.html``
     (code hidden, sanitized: `rvq.report.html.render_notebook_html`)."""
     executed = folder / "track.ipynb"
@@ -262,11 +262,4 @@ def render_track_page(folder: Path, work: Path) -> Path:
             f"the managers' page failed: {type(exc).__name__}: {one_line(exc)} "
             f"(the executed notebook is {executed})"
         ) from None
-    title = "RV tracking: " + str(_read_json(folder / "track.json").get("as_of", ""))
     return render_notebook_html(executed, folder / "index.html", title=title, back=False)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
-    return json.loads(path.read_text(encoding="utf-8"))
