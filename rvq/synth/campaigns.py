@@ -64,7 +64,7 @@ def extra_interactions(
     return new
 
 
-def _established(interactions: pd.DataFrame, before: pd.Period) -> np.ndarray:
+def established_accounts(interactions: pd.DataFrame, before: pd.Period) -> np.ndarray:
     """Accounts whose first interaction falls before the period ``before``."""
     first = interactions.groupby("account_id", observed=True)["timestamp"].min()
     return np.sort(first.index[first < before.start_time].to_numpy(dtype=str))
@@ -92,7 +92,7 @@ def plant_campaigns(
     start_period = window[-4] if start is None else pd.Period(start, freq=spec.freq)
     rng = np.random.default_rng((spec.seed, seed, 14_6))
     interactions = world.tables["interactions"]
-    eligible = _established(interactions, start_period - pre_periods)
+    eligible = established_accounts(interactions, start_period - pre_periods)
     rows, truth = [], {}
     post = pd.period_range(start_period, window[-1], freq=spec.freq)
     rv_of = shipped_catalog().set_index("interaction_code")["rv"]

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rvq.inputs.catalog import shipped_catalog
+from rvq.synth.campaigns import established_accounts
 from rvq.synth.spec import World
 
 KINDS = ("renewal", "upsell")
@@ -54,8 +55,7 @@ def plant_plans(
     period = interactions["timestamp"].dt.to_period(spec.freq)
     flows = rv.groupby([interactions["account_id"], period]).sum().unstack(fill_value=0.0)
     flows = flows.reindex(columns=window, fill_value=0.0)
-    first = interactions.groupby("account_id")["timestamp"].min()
-    seen = np.sort(first.index[first < window[1].start_time].to_numpy(dtype=str))
+    seen = established_accounts(interactions, window[1])
 
     past = rng.choice(seen, round(past_share * seen.size), replace=False)
     at = rng.integers(lookback, len(window), past.size)  # the plan's period index
